@@ -46,7 +46,10 @@ export class InterruptedError extends V2oError {
 }
 
 /** True when `err` (or anything in its cause chain) is an instance of `cls`. */
-export function hasCause<T extends Error>(err: unknown, cls: abstract new (...a: never[]) => T): T | undefined {
+export function hasCause<T extends Error>(
+  err: unknown,
+  cls: abstract new (...a: never[]) => T,
+): T | undefined {
   let e: unknown = err;
   for (let i = 0; i < 10 && e; i++) {
     if (e instanceof cls) return e;

@@ -1,4 +1,5 @@
 // The CLI's commands, one module each. Order is the order in `v2o --help`.
 import type { CommandModule } from '../command.js';
+import { initCommand } from './init.js';
 
-export const commands: CommandModule[] = [];
+export const commands: CommandModule[] = [initCommand];

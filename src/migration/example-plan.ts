@@ -1,0 +1,77 @@
+// The commented example plan that `v2o init` writes. examples/plan.example.yaml is the same
+// text (a unit test keeps them identical), so the docs and the command never drift apart.
+export const EXAMPLE_PLAN = `# v2o migration plan: which Windows VMs move from vSphere to which OpenStack cloud, and how.
+# Check it with \`v2o plan plan.yaml\` (read-only), run it with \`v2o migrate plan.yaml\`.
+# No secrets belong here: vSphere credentials come from GOVC_USERNAME / GOVC_PASSWORD,
+# OpenStack ones from clouds.yaml (OS_CLIENT_CONFIG_FILE), guest ones from the variables named below.
+version: 1
+
+source:
+  # vCenter or ESXi SDK URL. Leave it out to use $GOVC_URL.
+  # url: https://vcenter.example.com/sdk
+  # datacenter: DC0
+  # TLS: verified by default; pin a CA file or a SHA-256 thumbprint instead of turning it off.
+  # caFile: /etc/v2o/vcenter-ca.pem
+  # thumbprint: "AB:CD:..."
+
+target:
+  # A cloud from clouds.yaml. Leave it out to use $OS_CLOUD.
+  cloud: v2o-lab
+  # region: RegionOne
+
+# At most this many VMs migrate at once; disks move in parallel within these limits.
+concurrency:
+  vms: 2
+  disksPerVm: 2
+  perSourceHost: 4
+  perTarget: 4
+
+# Settings for every VM; each entry under \`vms:\` may override any of them.
+defaults:
+  # A flavor name or id, or \`auto\` for the smallest flavor that fits the VM's CPUs, RAM and boot disk.
+  flavor: auto
+  # Bus of the boot disk on OpenStack: virtio (viostor), scsi (vioscsi, virtio-scsi) or sata (no
+  # virtio storage driver needed). The matching driver is made boot-critical before shutdown.
+  diskBus: virtio
+  # vmdk streams the export straight into Glance; qcow2 and raw convert with qemu-img
+  # through one staged copy (\`v2o plan\` prints the local space that needs).
+  imageFormat: vmdk
+  # true, false, or auto (from a volume only when the boot disk is larger than the flavor's disk).
+  bootFromVolume: auto
+  # NIC model on OpenStack: virtio (NetKVM is installed) or e1000 (keep the emulated NIC).
+  vifModel: virtio
+  drivers:
+    # auto: v2o installs the drivers through VMware Tools guest operations (pnputil + reg add).
+    # manual: the run waits (exit 3) until you install them and run \`v2o approve <run>\`.
+    mode: auto
+    # Also install the memory balloon driver.
+    balloon: true
+    # The virtio-win ISO, from a local path or an http(s) URL (downloaded once, resumably, and cached).
+    virtioWin:
+      url: https://fedorapeople.org/groups/virt/virtio-win/direct-downloads/stable-virtio/virtio-win.iso
+      # sha256: <64 hex characters>; strongly recommended, the download is verified against it.
+  # Names of the environment variables that hold a guest administrator account (for guest operations).
+  guestCredentials:
+    usernameEnv: V2O_GUEST_USERNAME
+    passwordEnv: V2O_GUEST_PASSWORD
+  # Source port group -> target network. keepMac keeps the NIC's MAC address (Windows keeps its
+  # network settings); fixedIp asks Neutron for that address.
+  networks:
+    - portGroup: VM Network
+      network: lab-net
+      keepMac: true
+  # After a successful migration: keep-off (default) or power-on the source VM again.
+  sourceAfter: keep-off
+
+vms:
+  - name: win2019-app01
+  # - name: win2022-db01
+  #   flavor: win.large
+  #   diskBus: scsi
+  #   bootFromVolume: true
+  #   networks:
+  #     - portGroup: VM Network
+  #       network: lab-db-net
+  #       keepMac: true
+  #       fixedIp: 10.20.0.15
+`;

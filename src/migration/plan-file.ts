@@ -1,0 +1,280 @@
+// The migration plan file (YAML): schema, parsing with line numbers in every error, and the
+// per-VM view that merges `defaults` with each VM's overrides. No secrets live in the file:
+// vSphere credentials come from GOVC_* variables, OpenStack ones from clouds.yaml, guest ones
+// from the environment variables the file names.
+import { readFileSync } from 'node:fs';
+import { isMap, LineCounter, type Node, parseDocument } from 'yaml';
+import { z } from 'zod';
+import { ConfigError } from '../errors.js';
+
+export const DISK_BUSES = ['virtio', 'scsi', 'sata'] as const;
+export const IMAGE_FORMATS = ['vmdk', 'qcow2', 'raw'] as const;
+export type DiskBus = (typeof DISK_BUSES)[number];
+export type ImageFormat = (typeof IMAGE_FORMATS)[number];
+
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name');
+const sha256 = z
+  .string()
+  .regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hexadecimal characters (a sha256)')
+  .transform((s) => s.toLowerCase());
+
+const VirtioWinSchema = z
+  .strictObject({
+    /** A local file, or an http(s) URL downloaded (resumably) into the state dir cache. */
+    path: z.string().min(1).optional(),
+    url: z.url({ protocol: /^https?$/ }).optional(),
+    sha256: sha256.optional(),
+  })
+  .refine((v) => (v.path === undefined) !== (v.url === undefined), {
+    message: 'give exactly one of `path` or `url`',
+  });
+
+const NetworkMappingSchema = z.strictObject({
+  /** The source port group (vSphere network name) of the NIC. */
+  portGroup: z.string().min(1),
+  /** Target Neutron network, by name or id. */
+  network: z.string().min(1),
+  keepMac: z.boolean().default(true),
+  fixedIp: z.union([z.ipv4(), z.ipv6()]).optional(),
+  subnet: z.string().min(1).optional(),
+});
+
+const GuestCredentialsSchema = z.strictObject({
+  usernameEnv: envName,
+  passwordEnv: envName,
+});
+
+/** Everything a VM entry may override; `defaults` has the same shape. */
+const VmSettingsShape = {
+  /** A flavor name or id, or `auto` for the smallest that fits CPUs, RAM and disk. */
+  flavor: z.string().min(1).optional(),
+  networks: z.array(NetworkMappingSchema).optional(),
+  diskBus: z.enum(DISK_BUSES).optional(),
+  imageFormat: z.enum(IMAGE_FORMATS).optional(),
+  /** `auto`: from a volume only when the boot disk is larger than the flavor's disk. */
+  bootFromVolume: z.union([z.boolean(), z.literal('auto')]).optional(),
+  volumeType: z.string().min(1).optional(),
+  /** NIC model on the target: virtio (NetKVM) unless the plan keeps e1000. */
+  vifModel: z.enum(['virtio', 'e1000']).optional(),
+  drivers: z
+    .strictObject({
+      mode: z.enum(['auto', 'manual']).optional(),
+      virtioWin: VirtioWinSchema.optional(),
+      balloon: z.boolean().optional(),
+    })
+    .optional(),
+  guestCredentials: GuestCredentialsSchema.optional(),
+  /** What happens to the source VM after a successful migration. */
+  sourceAfter: z.enum(['keep-off', 'power-on']).optional(),
+  /** Datastore for the virtio-win ISO; default: the datastore of the VM's first disk. */
+  isoDatastore: z.string().min(1).optional(),
+  /** Where qcow2/raw conversions are staged; default: <state dir>/staging. */
+  stagingDir: z.string().min(1).optional(),
+};
+
+const VmEntrySchema = z.strictObject({
+  name: z.string().min(1),
+  ...VmSettingsShape,
+});
+
+export const PlanFileSchema = z.strictObject({
+  version: z.literal(1),
+  // `source:` with only comments under it parses as null: treat it as empty (GOVC_* decide).
+  source: z.preprocess(
+    (v) => v ?? {},
+    z.strictObject({
+      /** vCenter or ESXi SDK URL; default: $GOVC_URL. Never put a password in it. */
+      url: z
+        .url({ protocol: /^https?$/ })
+        .refine((u) => !new URL(u).password, {
+          message: 'must not contain a password; set GOVC_PASSWORD in the environment',
+        })
+        .optional(),
+      datacenter: z.string().min(1).optional(),
+      insecure: z.boolean().optional(),
+      caFile: z.string().min(1).optional(),
+      thumbprint: z.string().min(1).optional(),
+    }),
+  ),
+  target: z.preprocess(
+    (v) => v ?? {},
+    z.strictObject({
+      /** A cloud in clouds.yaml; default: $OS_CLOUD. */
+      cloud: z.string().min(1).optional(),
+      region: z.string().min(1).optional(),
+    }),
+  ),
+  defaults: z.strictObject(VmSettingsShape).optional(),
+  concurrency: z
+    .strictObject({
+      vms: z.int().min(1).max(64).default(1),
+      disksPerVm: z.int().min(1).max(16).default(2),
+      perSourceHost: z.int().min(1).max(64).default(4),
+      perTarget: z.int().min(1).max(64).default(4),
+    })
+    .optional(),
+  vms: z.array(VmEntrySchema).min(1, 'list at least one VM to migrate'),
+});
+
+export type PlanFile = z.infer<typeof PlanFileSchema>;
+export type NetworkMapping = z.infer<typeof NetworkMappingSchema>;
+
+/** One VM's settings with defaults applied: what build-plan and the steps read. */
+export interface VmMigrationConfig {
+  name: string;
+  flavor: string; // 'auto' or a name/id
+  networks: NetworkMapping[];
+  diskBus: DiskBus;
+  imageFormat: ImageFormat;
+  bootFromVolume: boolean | 'auto';
+  volumeType?: string;
+  vifModel: 'virtio' | 'e1000';
+  drivers: {
+    mode: 'auto' | 'manual';
+    virtioWin?: { path?: string; url?: string; sha256?: string };
+    balloon: boolean;
+  };
+  guestCredentials: { usernameEnv: string; passwordEnv: string };
+  sourceAfter: 'keep-off' | 'power-on';
+  isoDatastore?: string;
+  stagingDir?: string;
+}
+
+export interface ResolvedPlan {
+  file?: string;
+  source: PlanFile['source'];
+  target: PlanFile['target'];
+  concurrency: { vms: number; disksPerVm: number; perSourceHost: number; perTarget: number };
+  vms: VmMigrationConfig[];
+}
+
+export const DEFAULT_GUEST_CREDENTIALS = {
+  usernameEnv: 'V2O_GUEST_USERNAME',
+  passwordEnv: 'V2O_GUEST_PASSWORD',
+};
+
+/** Merge defaults with each VM's overrides. Pure. */
+export function resolvePlan(plan: PlanFile, file?: string): ResolvedPlan {
+  const d = plan.defaults ?? {};
+  const vms = plan.vms.map((vm): VmMigrationConfig => {
+    const drivers = { ...d.drivers, ...vm.drivers };
+    return {
+      name: vm.name,
+      flavor: vm.flavor ?? d.flavor ?? 'auto',
+      networks: vm.networks ?? d.networks ?? [],
+      diskBus: vm.diskBus ?? d.diskBus ?? 'virtio',
+      imageFormat: vm.imageFormat ?? d.imageFormat ?? 'vmdk',
+      bootFromVolume: vm.bootFromVolume ?? d.bootFromVolume ?? 'auto',
+      volumeType: vm.volumeType ?? d.volumeType,
+      vifModel: vm.vifModel ?? d.vifModel ?? 'virtio',
+      drivers: {
+        mode: drivers.mode ?? 'auto',
+        virtioWin: drivers.virtioWin,
+        balloon: drivers.balloon ?? true,
+      },
+      guestCredentials: vm.guestCredentials ?? d.guestCredentials ?? DEFAULT_GUEST_CREDENTIALS,
+      sourceAfter: vm.sourceAfter ?? d.sourceAfter ?? 'keep-off',
+      isoDatastore: vm.isoDatastore ?? d.isoDatastore,
+      stagingDir: vm.stagingDir ?? d.stagingDir,
+    };
+  });
+  const c = plan.concurrency;
+  return {
+    file,
+    source: plan.source,
+    target: plan.target,
+    concurrency: {
+      vms: c?.vms ?? 1,
+      disksPerVm: c?.disksPerVm ?? 2,
+      perSourceHost: c?.perSourceHost ?? 4,
+      perTarget: c?.perTarget ?? 4,
+    },
+    vms,
+  };
+}
+
+/** A plan file that failed to parse or validate; every problem carries its line. */
+export class PlanFileError extends ConfigError {
+  readonly problems: { line?: number; path: string; message: string }[];
+  constructor(file: string, problems: { line?: number; path: string; message: string }[]) {
+    const lines = problems.map(
+      (p) => `  ${file}${p.line ? `:${p.line}` : ''}: ${p.path ? `${p.path}: ` : ''}${p.message}`,
+    );
+    super(`invalid plan file ${file}:\n${lines.join('\n')}`, {
+      hint: 'fix the lines above (`v2o init` writes a commented example plan)',
+    });
+    this.problems = problems;
+  }
+}
+
+/** Parse and validate plan text. `file` names the source in messages. */
+export function parsePlanText(text: string, file = 'plan.yaml'): ResolvedPlan {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new PlanFileError(
+      file,
+      doc.errors.map((e) => ({
+        line: e.linePos?.[0]?.line ?? lineCounter.linePos(e.pos[0]).line,
+        path: '',
+        message: e.message.split('\n')[0]!,
+      })),
+    );
+  }
+  const data = doc.toJS();
+  const res = PlanFileSchema.safeParse(data);
+  if (res.success) return resolvePlan(res.data, file);
+  const lineOf = (offset: number | undefined) =>
+    offset === undefined ? undefined : lineCounter.linePos(offset).line;
+  const problems = res.error.issues.map((issue) => {
+    const path = issue.path.map((p) => (typeof p === 'number' ? p : String(p)));
+    if (issue.code === 'unrecognized_keys') {
+      // Point at the unknown key itself, not at the map holding it.
+      const key = issue.keys[0]!;
+      const map = path.length ? doc.getIn(path, true) : doc.contents;
+      const pair = isMap(map)
+        ? map.items.find((it) => (it.key as { value?: unknown })?.value === key)
+        : undefined;
+      return {
+        line: lineOf((pair?.key as Node | undefined)?.range?.[0]),
+        path: formatPath([...path, key]),
+        message: `unknown field \`${key}\`${issue.keys.length > 1 ? ` (and ${issue.keys.slice(1).join(', ')})` : ''}`,
+      };
+    }
+    return { line: lineOf(nodeOffset(doc, path)), path: formatPath(path), message: describeIssue(issue) };
+  });
+  throw new PlanFileError(file, problems);
+}
+
+export function loadPlanFile(file: string): ResolvedPlan {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read plan file ${file}: ${(err as Error).message}`, {
+      cause: err,
+      hint: 'give the path of a plan file; `v2o init plan.yaml` writes an example',
+    });
+  }
+  return parsePlanText(text, file);
+}
+
+/** The start offset of the deepest node along `path` that exists (a missing field points at its parent). */
+function nodeOffset(doc: ReturnType<typeof parseDocument>, path: (string | number)[]): number | undefined {
+  for (let n = path.length; n >= 0; n--) {
+    const node = (n === 0 ? doc.contents : doc.getIn(path.slice(0, n), true)) as Node | null | undefined;
+    if (node?.range) return node.range[0];
+  }
+  return undefined;
+}
+
+function formatPath(path: (string | number)[]): string {
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_type' && issue.input === undefined) return `is required (${issue.expected})`;
+  if (issue.code === 'invalid_value')
+    return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+  return issue.message;
+}

@@ -16,8 +16,8 @@ source:
 
 target:
   # A cloud from clouds.yaml. Leave it out to use $OS_CLOUD.
-  cloud: v2o-lab
   # region: RegionOne
+  cloud: v2o-lab
 
 # At most this many VMs migrate at once; disks move in parallel within these limits.
 concurrency:

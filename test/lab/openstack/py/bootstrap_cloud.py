@@ -1,0 +1,91 @@
+"""Compute/volume/network part of the lab bootstrap (idempotent): flavors, waiting for the
+Nova and Cinder services, host discovery, volume type, unlimited quotas for the test
+projects, the shared networks.
+
+usage: bootstrap_cloud.py  (reads KS, ADMIN_PW, NOVA_MANAGE from the environment)
+"""
+import os
+import shlex
+import subprocess
+import sys
+import time
+
+from keystoneauth1 import session
+from keystoneauth1.identity import v3
+
+env = os.environ
+s = session.Session(auth=v3.Password(auth_url=env["KS"] + "/v3", username="admin", password=env["ADMIN_PW"],
+                                     project_name="admin", user_domain_id="default", project_domain_id="default"))
+C = dict(endpoint_filter={"service_type": "compute", "interface": "public"},
+         headers={"OpenStack-API-Version": "compute 2.79"})
+V = dict(endpoint_filter={"service_type": "volumev3", "interface": "public"},
+         headers={"OpenStack-API-Version": "volume 3.50"})
+Q = dict(endpoint_filter={"service_type": "network", "interface": "public"})
+K = dict(endpoint_filter={"service_type": "identity", "interface": "public"})
+
+# name, vCPUs, RAM MiB, disk GB. win.* are Windows-sized; win.bfv has disk 0, which Nova
+# is for boot-from-volume: Nova's default policy (servers:create:zero_disk_flavor) lets only
+# admins boot an image on a 0-disk flavor.
+FLAVORS = [("m1.tiny", 1, 512, 1), ("m1.small", 1, 2048, 20), ("m1.medium", 2, 4096, 40),
+           ("m1.large", 4, 8192, 80), ("win.small", 2, 4096, 40), ("win.medium", 4, 8192, 80),
+           ("win.large", 8, 16384, 120), ("win.bfv", 2, 4096, 0)]
+have = {f["name"] for f in s.get("/flavors", params={"is_public": "None"}, **C).json()["flavors"]}
+for name, vcpus, ram, disk in FLAVORS:
+    if name not in have:
+        s.post("/flavors", json={"flavor": {"name": name, "vcpus": vcpus, "ram": ram, "disk": disk}}, **C)
+
+deadline = time.time() + 240
+
+
+def up(svc_filter):
+    return {x["binary"] for x in s.get("/os-services", **svc_filter).json()["services"] if x["state"] == "up"}
+
+
+while not {"nova-compute", "nova-scheduler", "nova-conductor"} <= up(C):
+    if time.time() > deadline:
+        sys.exit("nova services did not come up in time")
+    time.sleep(0.5)
+# Map the compute host into cell1 now: the scheduler's periodic discovery is off by default
+# and would otherwise leave "No valid host" until someone runs discover_hosts.
+while not s.get("/os-hypervisors", **C).json()["hypervisors"]:
+    subprocess.run(shlex.split(env["NOVA_MANAGE"]) + ["cell_v2", "discover_hosts"], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if time.time() > deadline:
+        sys.exit("nova-compute was not discovered in time")
+    time.sleep(0.5)
+
+while not {"cinder-scheduler", "cinder-volume"} <= up(V):
+    if time.time() > deadline:
+        sys.exit("cinder services did not come up in time")
+    time.sleep(0.5)
+types = {t["name"] for t in s.get("/types", **V).json()["volume_types"]}
+if "lab" not in types:
+    s.post("/types", json={"volume_type": {"name": "lab", "description": "file-backed fake driver",
+                                           "extra_specs": {"volume_backend_name": "lab"}}}, **V).raise_for_status()
+
+# No quota limits in the test projects: tests create many servers, volumes and ports, and the
+# default Nova quota is 10 instances.
+for pname in ("admin", "demo"):
+    pid = s.get("/projects", params={"name": pname}, **K).json()["projects"][0]["id"]
+    s.put("/os-quota-sets/" + pid, json={"quota_set": {
+        "instances": -1, "cores": -1, "ram": -1, "key_pairs": -1, "server_groups": -1,
+        "server_group_members": -1, "metadata_items": -1}}, **C).raise_for_status()
+    s.put("/os-quota-sets/" + pid, json={"quota_set": {
+        "volumes": -1, "gigabytes": -1, "snapshots": -1, "backups": -1, "backup_gigabytes": -1,
+        "per_volume_gigabytes": -1}}, **V).raise_for_status()
+    s.put("/v2.0/quotas/" + pid, json={"quota": {
+        "network": -1, "subnet": -1, "port": -1, "security_group": -1, "security_group_rule": -1}},
+        **Q).raise_for_status()
+
+# Shared networks for everybody (pure IPAM: no agent, no traffic ever flows). 192.0.2.0/24 is
+# TEST-NET-1, 198.51.100.0/24 TEST-NET-2: a second network for multi-NIC mapping.
+for net_name, subnet_name, cidr in (("lab-net", "lab-subnet", "192.0.2.0/24"),
+                                    ("lab-db-net", "lab-db-subnet", "198.51.100.0/24")):
+    nets = s.get("/v2.0/networks", params={"name": net_name}, **Q).json()["networks"]
+    net = nets[0] if nets else s.post("/v2.0/networks", json={"network": {
+        "name": net_name, "shared": True, "provider:network_type": "local"}}, **Q).json()["network"]
+    if not s.get("/v2.0/subnets", params={"network_id": net["id"]}, **Q).json()["subnets"]:
+        s.post("/v2.0/subnets", json={"subnet": {
+            "network_id": net["id"], "name": subnet_name, "ip_version": 4, "cidr": cidr,
+            "gateway_ip": None, "enable_dhcp": False}}, **Q).raise_for_status()
+print("cloud bootstrap ok")

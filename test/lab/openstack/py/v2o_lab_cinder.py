@@ -12,6 +12,12 @@ from cinder.tests.fake_driver import FakeLoggingVolumeDriver
 
 
 class FileBackedFakeDriver(FakeLoggingVolumeDriver):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # the parent reports the hard-coded backend name "fake", so a volume type whose
+        # volume_backend_name is the configured one would find "No valid backend"
+        self.backend_name = self.configuration.safe_get("volume_backend_name") or "fake"
+
     def _path(self, volume):
         return os.path.join(cfg.CONF.state_path, "volumes", volume["name"])
 

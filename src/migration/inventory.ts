@@ -1,0 +1,103 @@
+// What build-plan reads: the source VM and the target cloud, as plain data. The adapters in
+// gather-inventory.ts fill it from the vSphere and OpenStack clients; tests write it by hand.
+
+export interface SourceDisk {
+  key: number;
+  label: string;
+  capacityBytes: number;
+  /** lsilogic, lsilogic-sas, pvscsi, buslogic, sata, nvme, ide. */
+  controllerType: string;
+  busNumber: number;
+  unitNumber: number;
+  /** `[datastore] folder/file.vmdk` */
+  fileName: string;
+  datastore: string;
+  thin?: boolean;
+  /** persistent, independent_persistent, independent_nonpersistent, ... */
+  diskMode: string;
+  /** sharingNone or sharingMultiWriter. */
+  sharing?: string;
+  /** True for a raw device mapping (physical or virtual). */
+  rdm?: boolean;
+}
+
+export interface SourceNic {
+  key: number;
+  label: string;
+  macAddress: string;
+  /** The port group (network name). */
+  network: string;
+  adapterType: string;
+}
+
+export interface SourceCdrom {
+  key: number;
+  label: string;
+  isoPath?: string;
+  connected: boolean;
+  startConnected: boolean;
+}
+
+export interface SourceVm {
+  name: string;
+  moref: string;
+  instanceUuid?: string;
+  guestId: string;
+  guestFullName?: string;
+  firmware: 'bios' | 'efi';
+  secureBoot: boolean;
+  vtpm: boolean;
+  cpus: number;
+  memoryMiB: number;
+  disks: SourceDisk[];
+  nics: SourceNic[];
+  cdroms: SourceCdrom[];
+  snapshotCount: number;
+  toolsRunning: boolean;
+  toolsStatus?: string;
+  powerState: 'poweredOn' | 'poweredOff' | 'suspended';
+  datacenter?: string;
+  host?: string;
+}
+
+export interface TargetFlavor {
+  id: string;
+  name: string;
+  vcpus: number;
+  ramMiB: number;
+  diskGiB: number;
+}
+
+export interface TargetNetwork {
+  id: string;
+  name: string;
+  subnets: { id: string; name: string; cidr: string }[];
+}
+
+export interface TargetQuota {
+  /** Remaining amounts; undefined = unlimited or unknown. */
+  cores?: number;
+  ramMiB?: number;
+  instances?: number;
+  volumes?: number;
+  volumeGiB?: number;
+}
+
+/** A problem or a risk, always with what to do about it. */
+export interface PlanIssue {
+  code: string;
+  message: string;
+  fix: string;
+}
+
+export interface Inventory {
+  /** Undefined when the VM was not found. */
+  vm?: SourceVm;
+  flavors: TargetFlavor[];
+  networks: TargetNetwork[];
+  quota?: TargetQuota;
+  /** Names of images already in Glance (to warn about clashes; steps find their own by tag). */
+  existingImageNames?: string[];
+  /** Blockers and warnings from the vSphere readiness checks, merged into the plan by code. */
+  readiness?: { blockers: PlanIssue[]; warnings: PlanIssue[] };
+}

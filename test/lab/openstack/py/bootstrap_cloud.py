@@ -77,15 +77,19 @@ for pname in ("admin", "demo"):
         "network": -1, "subnet": -1, "port": -1, "security_group": -1, "security_group_rule": -1}},
         **Q).raise_for_status()
 
-# Shared networks for everybody (pure IPAM: no agent, no traffic ever flows). 192.0.2.0/24 is
-# TEST-NET-1, 198.51.100.0/24 TEST-NET-2: a second network for multi-NIC mapping.
+# Shared networks (pure IPAM: no agent, no traffic ever flows). 192.0.2.0/24 is TEST-NET-1,
+# 198.51.100.0/24 TEST-NET-2: a second network for multi-NIC mapping. They belong to the demo
+# project: Neutron's default policy lets only the network's owner (or admin) create a port with
+# a chosen MAC address or fixed IP, which a migration needs to keep the VM's NIC identity.
+demo_pid = s.get("/projects", params={"name": "demo"}, **K).json()["projects"][0]["id"]
 for net_name, subnet_name, cidr in (("lab-net", "lab-subnet", "192.0.2.0/24"),
                                     ("lab-db-net", "lab-db-subnet", "198.51.100.0/24")):
     nets = s.get("/v2.0/networks", params={"name": net_name}, **Q).json()["networks"]
     net = nets[0] if nets else s.post("/v2.0/networks", json={"network": {
-        "name": net_name, "shared": True, "provider:network_type": "local"}}, **Q).json()["network"]
+        "name": net_name, "shared": True, "provider:network_type": "local", "project_id": demo_pid}},
+        **Q).json()["network"]
     if not s.get("/v2.0/subnets", params={"network_id": net["id"]}, **Q).json()["subnets"]:
         s.post("/v2.0/subnets", json={"subnet": {
             "network_id": net["id"], "name": subnet_name, "ip_version": 4, "cidr": cidr,
-            "gateway_ip": None, "enable_dhcp": False}}, **Q).raise_for_status()
+            "gateway_ip": None, "enable_dhcp": False, "project_id": demo_pid}}, **Q).raise_for_status()
 print("cloud bootstrap ok")

@@ -1,0 +1,234 @@
+// The OpenStack lab itself (test/lab/openstack): plain REST against every service, with the
+// credentials of .lab/lab.env, so a broken lab shows here before it shows in client tests.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type LabToken,
+  labCloud,
+  labEndpoint,
+  labToken,
+  resetOpenStackLab,
+} from '../../helpers/openstack-lab.js';
+
+let demo: LabToken;
+
+async function call<T>(
+  method: string,
+  url: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; json: T }> {
+  const res = await fetch(url, {
+    method,
+    headers: {
+      'X-Auth-Token': demo.token,
+      ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+      ...headers,
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, json: (text ? JSON.parse(text) : undefined) as T };
+}
+
+async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+const NOVA = { 'OpenStack-API-Version': 'compute 2.79' };
+
+describe('openstack lab', () => {
+  beforeAll(async () => {
+    demo = await labToken(labCloud());
+  });
+  afterAll(() => {
+    resetOpenStackLab();
+  });
+
+  it('issues a demo token scoped to the demo project with the member role only', async () => {
+    expect(labCloud().projectName).toBe('demo');
+    expect(labCloud().password).not.toBe('demo');
+    expect(demo.roles).toContain('member');
+    expect(demo.roles).not.toContain('admin');
+  });
+
+  it('issues an admin token with the admin cloud', async () => {
+    const admin = await labToken(labCloud(process.env.V2O_LAB_OS_ADMIN_CLOUD ?? 'v2o-lab-admin'));
+    expect(admin.roles).toContain('admin');
+  });
+
+  it('rejects a wrong password', async () => {
+    await expect(labToken({ ...labCloud(), password: 'wrong' })).rejects.toThrow(/HTTP 401/);
+  });
+
+  it('has every service in the catalog, on 127.0.0.1, answering', async () => {
+    for (const type of ['identity', 'image', 'compute', 'volumev3', 'network', 'placement']) {
+      const url = labEndpoint(demo, type);
+      expect(new URL(url).hostname).toBe('127.0.0.1');
+      const res = await fetch(url, { headers: { 'X-Auth-Token': demo.token } });
+      expect(res.status, `${type} ${url}`).toBeLessThan(500);
+      await res.body?.cancel();
+    }
+    expect(labEndpoint(demo, 'volumev3')).toContain(demo.projectId);
+  });
+
+  it('has the m1 and Windows-sized flavors, and a 0-disk one for boot-from-volume', async () => {
+    const nova = labEndpoint(demo, 'compute');
+    const { json } = await call<{ flavors: { name: string; vcpus: number; ram: number; disk: number }[] }>(
+      'GET',
+      `${nova}/flavors/detail`,
+      undefined,
+      NOVA,
+    );
+    const byName = new Map(json.flavors.map((f) => [f.name, f]));
+    for (const n of ['m1.tiny', 'm1.small', 'm1.medium', 'm1.large']) expect(byName.has(n), n).toBe(true);
+    expect(byName.get('win.small')).toMatchObject({ vcpus: 2, ram: 4096, disk: 40 });
+    expect(byName.get('win.medium')).toMatchObject({ vcpus: 4, ram: 8192, disk: 80 });
+    expect(byName.get('win.large')).toMatchObject({ vcpus: 8, ram: 16384, disk: 120 });
+    expect(byName.get('win.bfv')?.disk).toBe(0);
+  });
+
+  it('gives the demo project unlimited compute and volume quotas', async () => {
+    const q = await call<{ quota_set: { instances: number; cores: number; ram: number } }>(
+      'GET',
+      `${labEndpoint(demo, 'compute')}/os-quota-sets/${demo.projectId}`,
+    );
+    expect(q.json.quota_set).toMatchObject({ instances: -1, cores: -1, ram: -1 });
+    const v = await call<{ quota_set: { volumes: number; gigabytes: number } }>(
+      'GET',
+      `${labEndpoint(demo, 'volumev3')}/os-quota-sets/${demo.projectId}`,
+    );
+    expect(v.json.quota_set).toMatchObject({ volumes: -1, gigabytes: -1 });
+  });
+
+  it('has the shared networks lab-net and lab-db-net with their subnets', async () => {
+    const neutron = labEndpoint(demo, 'network');
+    const nets = await call<{ networks: { id: string; name: string; shared: boolean; subnets: string[] }[] }>(
+      'GET',
+      `${neutron}/v2.0/networks`,
+    );
+    const subnets = await call<{ subnets: { network_id: string; cidr: string }[] }>(
+      'GET',
+      `${neutron}/v2.0/subnets`,
+    );
+    for (const [name, cidr] of [
+      ['lab-net', '192.0.2.0/24'],
+      ['lab-db-net', '198.51.100.0/24'],
+    ]) {
+      const net = nets.json.networks.find((n) => n.name === name);
+      expect(net, name).toBeDefined();
+      expect(net!.shared).toBe(true);
+      expect(subnets.json.subnets.find((s) => s.network_id === net!.id)?.cidr).toBe(cidr);
+    }
+  });
+
+  it('offers glance-direct import and a volume type', async () => {
+    const info = await call<{ 'import-methods': { value: string[] } }>(
+      'GET',
+      `${labEndpoint(demo, 'image')}/v2/info/import`,
+    );
+    expect(info.json['import-methods'].value).toContain('glance-direct');
+    const types = await call<{ volume_types: { name: string }[] }>(
+      'GET',
+      `${labEndpoint(demo, 'volumev3')}/types`,
+    );
+    expect(types.json.volume_types.map((t) => t.name)).toContain('lab');
+  });
+
+  it('uploads a tiny image and boots a server on lab-net to ACTIVE', async () => {
+    const glance = labEndpoint(demo, 'image');
+    const nova = labEndpoint(demo, 'compute');
+    const img = await call<{ id: string }>('POST', `${glance}/v2/images`, {
+      name: 'lab-test-tiny',
+      disk_format: 'raw',
+      container_format: 'bare',
+    });
+    expect(img.status).toBe(201);
+    const data = Buffer.alloc(1 << 20, 0x5a);
+    const put = await fetch(`${glance}/v2/images/${img.json.id}/file`, {
+      method: 'PUT',
+      headers: { 'X-Auth-Token': demo.token, 'Content-Type': 'application/octet-stream' },
+      body: data,
+    });
+    expect(put.status).toBe(204);
+    const image = await call<{ status: string; size: number }>('GET', `${glance}/v2/images/${img.json.id}`);
+    expect(image.json).toMatchObject({ status: 'active', size: data.length });
+
+    const nets = await call<{ networks: { id: string }[] }>(
+      'GET',
+      `${labEndpoint(demo, 'network')}/v2.0/networks?name=lab-net`,
+    );
+    const flavors = await call<{ flavors: { id: string; name: string }[] }>('GET', `${nova}/flavors`);
+    const created = await call<{ server: { id: string } }>(
+      'POST',
+      `${nova}/servers`,
+      {
+        server: {
+          name: 'lab-test-server',
+          imageRef: img.json.id,
+          flavorRef: flavors.json.flavors.find((f) => f.name === 'm1.tiny')!.id,
+          networks: [{ uuid: nets.json.networks[0].id }],
+        },
+      },
+      NOVA,
+    );
+    expect(created.status).toBe(202);
+    const server = await waitFor('server ACTIVE', async () => {
+      const s = await call<{ server: { status: string; addresses: Record<string, { addr: string }[]> } }>(
+        'GET',
+        `${nova}/servers/${created.json.server.id}`,
+        undefined,
+        NOVA,
+      );
+      if (s.json.server.status === 'ERROR')
+        throw new Error(`server went to ERROR: ${JSON.stringify(s.json)}`);
+      return s.json.server.status === 'ACTIVE' ? s.json.server : undefined;
+    });
+    expect(server.addresses['lab-net'][0].addr).toMatch(/^192\.0\.2\./);
+  });
+
+  it('reset empties the demo project', async () => {
+    const neutron = labEndpoint(demo, 'network');
+    const nets = await call<{ networks: { id: string }[] }>(
+      'GET',
+      `${neutron}/v2.0/networks?name=lab-db-net`,
+    );
+    const port = await call<{ port: { id: string } }>('POST', `${neutron}/v2.0/ports`, {
+      port: {
+        network_id: nets.json.networks[0].id,
+        name: 'lab-test-port',
+        mac_address: 'fa:16:3e:00:00:01',
+        fixed_ips: [{ ip_address: '198.51.100.10' }],
+      },
+    });
+    // the demo user may choose MAC and IP: the lab networks belong to the demo project
+    expect(port.status).toBe(201);
+    const cinder = labEndpoint(demo, 'volumev3');
+    const vol = await call<{ volume: { id: string } }>('POST', `${cinder}/volumes`, {
+      volume: { size: 1, name: 'lab-test-volume' },
+    });
+    expect(vol.status).toBe(202);
+
+    expect(resetOpenStackLab()).toMatch(/deleted/);
+
+    const servers = await call<{ servers: unknown[] }>('GET', `${labEndpoint(demo, 'compute')}/servers`);
+    expect(servers.json.servers).toEqual([]);
+    const ports = await call<{ ports: unknown[] }>(
+      'GET',
+      `${neutron}/v2.0/ports?project_id=${demo.projectId}`,
+    );
+    expect(ports.json.ports).toEqual([]);
+    const vols = await call<{ volumes: unknown[] }>('GET', `${cinder}/volumes`);
+    expect(vols.json.volumes).toEqual([]);
+    const imgs = await call<{ images: unknown[] }>(
+      'GET',
+      `${labEndpoint(demo, 'image')}/v2/images?owner=${demo.projectId}`,
+    );
+    expect(imgs.json.images).toEqual([]);
+  });
+});

@@ -1,0 +1,209 @@
+// `v2o inventory`: the vSphere VMs with their migration-relevant model and readiness
+// (blockers / warnings). Connects with govc's variables or flags; the password only from
+// GOVC_PASSWORD (or the URL) or a prompt, never from a flag.
+import type { Command } from 'commander';
+import pino, { type Logger } from 'pino';
+import { ConfigError } from '../../errors.js';
+import { type VSphereFlags, vsphereConfigFromEnv } from '../../vsphere/config.js';
+import type { VmInfo } from '../../vsphere/model.js';
+import { connect } from '../../vsphere/objects/client.js';
+import { findVmByName, getVm, listVms } from '../../vsphere/objects/vm.js';
+import { assessReadiness, type Readiness } from '../../vsphere/readiness.js';
+import { vsphereRedactOptions } from '../../vsphere/redact.js';
+import type { CommandModule } from '../command.js';
+import { globalOptions } from '../context.js';
+import { exitCodesHelp } from './help.js';
+import { table } from './show.js';
+
+interface InventoryOptions extends VSphereFlags {
+  json?: boolean;
+  vm?: string;
+}
+
+const EXAMPLES = `
+Environment (as govc): GOVC_URL (https://[user[:pass]@]host/sdk), GOVC_USERNAME, GOVC_PASSWORD,
+GOVC_INSECURE=1, GOVC_TLS_CA_CERTS=ca.pem, GOVC_THUMBPRINT=<SHA-256 fingerprint>.
+
+Examples:
+  GOVC_URL=vc.example.com GOVC_USERNAME=admin@vsphere.local v2o inventory
+  v2o inventory --vm "web 01" --json
+  v2o inventory --url https://vc.example.com/sdk --thumbprint AB:CD:…`;
+
+/** Reads a password from the terminal without echo. */
+export async function promptPassword(username: string, url: URL): Promise<string> {
+  const stdin = process.stdin;
+  if (!stdin.isTTY) {
+    throw new ConfigError(`no password for ${username}`, {
+      hint: 'set GOVC_PASSWORD (passwords are never taken from flags)',
+    });
+  }
+  process.stderr.write(`Password for ${username} at ${url.host}: `);
+  stdin.setRawMode(true);
+  stdin.resume();
+  try {
+    return await new Promise<string>((resolve, reject) => {
+      let buf = '';
+      const onData = (d: Buffer) => {
+        for (const ch of d.toString('utf8')) {
+          if (ch === '\r' || ch === '\n') {
+            stdin.off('data', onData);
+            process.stderr.write('\n');
+            resolve(buf);
+            return;
+          }
+          if (ch === '\u0003') {
+            stdin.off('data', onData);
+            reject(new ConfigError('password prompt cancelled'));
+            return;
+          }
+          if (ch === '\u007f' || ch === '\b') buf = buf.slice(0, -1);
+          else buf += ch;
+        }
+      };
+      stdin.on('data', onData);
+    });
+  } finally {
+    stdin.setRawMode(false);
+    stdin.pause();
+  }
+}
+
+function gib(bytes: number): string {
+  return `${(bytes / 1024 ** 3).toFixed(bytes < 10 * 1024 ** 3 ? 1 : 0)} GiB`;
+}
+
+function status(r: Readiness): string {
+  return r.blockers.length ? 'BLOCKED' : r.warnings.length ? 'WARN' : 'ready';
+}
+
+function issuesText(r: Readiness, indent = '  '): string {
+  const lines: string[] = [];
+  for (const b of r.blockers) lines.push(`${indent}blocker  ${b.message}\n${indent}         fix: ${b.fix}`);
+  for (const w of r.warnings) lines.push(`${indent}warning  ${w.message}\n${indent}         fix: ${w.fix}`);
+  return lines.join('\n');
+}
+
+function detail(vm: VmInfo, r: Readiness): string {
+  const rows: string[] = [
+    `${vm.name} (${vm.ref.value})  ${status(r)}`,
+    `  instance UUID  ${vm.instanceUuid ?? '-'}`,
+    `  guest          ${vm.guestFullName ?? '-'} [${vm.guestId ?? '-'}]`,
+    `  firmware       ${vm.firmware}${vm.firmware === 'efi' ? (vm.secureBoot ? ', secure boot on' : ', secure boot off') : ''}${vm.vtpm ? ', vTPM' : ''}`,
+    `  CPUs / memory  ${vm.numCpu} / ${vm.memoryMiB} MiB`,
+    `  power          ${vm.powerState}   host ${vm.host?.name ?? '-'}   datacenter ${vm.datacenter ?? '-'}`,
+    `  tools          ${vm.tools.status ?? '-'} / ${vm.tools.runningStatus ?? '-'} (version ${vm.tools.version ?? '-'})`,
+    `  CBT            ${vm.cbtEnabled ? 'on' : 'off'}   snapshots ${vm.snapshots.length ? vm.snapshots.map((s) => s.name).join(', ') : 'none'}`,
+    '  disks:',
+    ...vm.disks.map(
+      (d) =>
+        `    ${d.label.padEnd(12)} ${gib(d.capacityBytes).padStart(9)}  ${d.controller?.kind ?? '?'}${d.controller?.busNumber ?? ''}:${d.unitNumber ?? '?'}  ${d.provisioning}  ${d.diskMode}${d.sharing !== 'sharingNone' ? `  ${d.sharing}` : ''}${d.rdm ? `  RDM ${d.rdm.compatibilityMode}` : ''}  ${d.fileName}`,
+    ),
+    '  NICs:',
+    ...vm.nics.map(
+      (n) => `    ${n.label.padEnd(12)} ${n.adapterType.padEnd(8)} ${n.macAddress}  ${n.network ?? '-'}`,
+    ),
+    '  CD-ROMs:',
+    ...vm.cdroms.map(
+      (c) =>
+        `    ${c.label.padEnd(12)} ${c.controller?.kind ?? '?'}${c.controller?.busNumber ?? ''}:${c.unitNumber ?? '?'}  ${c.backing.kind === 'iso' ? c.backing.fileName : c.backing.kind}${c.connected ? ' (connected)' : ''}`,
+    ),
+  ];
+  const issues = issuesText(r);
+  return `${rows.join('\n')}${issues ? `\n  readiness:\n${issuesText(r, '    ')}` : ''}`;
+}
+
+function stderrLogger(debug: boolean): Logger | undefined {
+  if (!debug) return undefined;
+  return pino({ level: 'debug', redact: vsphereRedactOptions }, pino.destination(2));
+}
+
+export const inventoryCommand: CommandModule = {
+  register(program: Command) {
+    program
+      .command('inventory')
+      .description('list vSphere VMs with what matters for a migration, and what would block or warn it')
+      .option('--json', 'print the VM model and readiness as JSON')
+      .option('--vm <name>', 'show one VM in detail')
+      .option('--url <url>', 'vCenter/ESXi SDK URL (default: $GOVC_URL)')
+      .option(
+        '--username <user>',
+        'user name (default: $GOVC_USERNAME); the password comes from $GOVC_PASSWORD or a prompt',
+      )
+      .option('--insecure', 'do not verify the server certificate (default: $GOVC_INSECURE)')
+      .option('--ca-file <pem>', 'trust this CA / certificate (default: $GOVC_TLS_CA_CERTS)')
+      .option(
+        '--thumbprint <sha256>',
+        'pin the server certificate by its SHA-256 fingerprint (default: $GOVC_THUMBPRINT)',
+      )
+      .addHelpText('after', `${EXAMPLES}\n${exitCodesHelp([0, 1, 2])}`)
+      .action(async (o: InventoryOptions, cmd: Command) => {
+        const g = globalOptions(cmd);
+        const config = await vsphereConfigFromEnv(
+          process.env,
+          {
+            url: o.url,
+            username: o.username,
+            insecure: o.insecure,
+            caFile: o.caFile,
+            thumbprint: o.thumbprint,
+          },
+          promptPassword,
+        );
+        const ac = new AbortController();
+        const onSig = () => ac.abort();
+        process.once('SIGINT', onSig);
+        const client = await connect(config, { log: stderrLogger(!!g.debug), signal: ac.signal });
+        try {
+          const vms = o.vm
+            ? [
+                await getVm(client, await findVmByName(client, o.vm, { signal: ac.signal }), {
+                  signal: ac.signal,
+                }),
+              ]
+            : await listVms(client, { signal: ac.signal });
+          const rows = vms.map((vm) => ({ vm, readiness: assessReadiness(vm) }));
+          if (o.json) {
+            const out = rows.map(({ vm, readiness }) => ({
+              ...vm,
+              readiness: { status: status(readiness), ...readiness },
+            }));
+            process.stdout.write(`${JSON.stringify(o.vm ? out[0] : out, null, 2)}\n`);
+            return;
+          }
+          if (o.vm) {
+            process.stdout.write(`${detail(rows[0]!.vm, rows[0]!.readiness)}\n`);
+            return;
+          }
+          if (!rows.length) {
+            process.stdout.write(`no virtual machines at ${config.url.host}\n`);
+            return;
+          }
+          const t = [['NAME', 'POWER', 'GUEST', 'FW', 'CPU', 'MEM', 'DISKS', 'NICS', 'TOOLS', 'READINESS']];
+          for (const { vm, readiness } of rows) {
+            t.push([
+              vm.name,
+              vm.powerState.replace(/^powered/, '').toLowerCase(),
+              vm.guestId ?? '-',
+              vm.firmware + (vm.secureBoot ? '+sb' : ''),
+              String(vm.numCpu),
+              `${vm.memoryMiB} MiB`,
+              `${vm.disks.length} (${gib(vm.disks.reduce((s, d) => s + d.capacityBytes, 0))})`,
+              String(vm.nics.length),
+              vm.tools.runningStatus === 'guestToolsRunning' ? 'running' : (vm.tools.status ?? '-'),
+              `${status(readiness)}${readiness.blockers.length ? ` (${readiness.blockers.length})` : ''}`,
+            ]);
+          }
+          process.stdout.write(`${table(t)}\n`);
+          const notes = rows.filter((r) => r.readiness.blockers.length || r.readiness.warnings.length);
+          if (notes.length) {
+            process.stdout.write(
+              `\n${notes.map((r) => `${r.vm.name}:\n${issuesText(r.readiness)}`).join('\n')}\n`,
+            );
+          }
+        } finally {
+          process.off('SIGINT', onSig);
+          await client.close();
+        }
+      });
+  },
+};

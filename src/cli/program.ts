@@ -40,6 +40,9 @@ export function formatError(err: unknown, debug: boolean): { message: string; ex
 
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
+  // Commands report their code through process.exitCode; start clean so main() can be called
+  // more than once (tests), and leave it to the caller (main.ts) to set the final one.
+  process.exitCode = undefined;
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.ok;
@@ -51,5 +54,7 @@ export async function main(argv: string[]): Promise<number> {
     const { message, exitCode } = formatError(err, argv.includes('--debug'));
     process.stderr.write(`${message}\n`);
     return exitCode;
+  } finally {
+    process.exitCode = undefined;
   }
 }

@@ -1,6 +1,23 @@
 // The CLI's commands, one module each. Order is the order in `v2o --help`.
 import type { CommandModule } from '../command.js';
+import { approveCommand } from './approve.js';
+import { cancelCommand } from './cancel.js';
 import { initCommand } from './init.js';
-import { inventoryCommand } from './inventory.js';
+import { listCommand } from './list.js';
+import { logsCommand } from './logs.js';
+import { migrateCommand } from './migrate.js';
+import { planCommand } from './plan.js';
+import { resumeCommand } from './resume.js';
+import { statusCommand } from './status.js';
 
-export const commands: CommandModule[] = [initCommand, inventoryCommand];
+export const commands: CommandModule[] = [
+  initCommand,
+  planCommand,
+  migrateCommand,
+  resumeCommand,
+  statusCommand,
+  listCommand,
+  approveCommand,
+  cancelCommand,
+  logsCommand,
+];

@@ -1,0 +1,28 @@
+// `v2o cancel <run> [--rollback]`: stop a run for good; --rollback undoes finished steps.
+import type { Command } from 'commander';
+import type { CommandModule } from '../command.js';
+import { globalOptions } from '../context.js';
+import { exitCodesHelp } from './help.js';
+
+export const cancelCommand: CommandModule = {
+  register(program: Command) {
+    program
+      .command('cancel')
+      .description('cancel a run; with --rollback, undo its finished steps in reverse order')
+      .argument('<run>', 'run id')
+      .option('--rollback', "run the compensations of the run's finished steps, newest first")
+      .option('--json', 'print the outcome as JSON')
+      .addHelpText(
+        'after',
+        `\nA run being driven by another process stops within seconds. --rollback needs the run to be idle;\nif a compensation fails, fix the cause and run the same command again.\n${exitCodesHelp([0, 1, 2, 130])}`,
+      )
+      .action(async (runId: string, o: { rollback?: boolean; json?: boolean }, cmd: Command) => {
+        const { cancelRun } = await import('../run-workflow.js');
+        const outcome = await cancelRun(runId, o.rollback ?? false, {
+          globals: globalOptions(cmd),
+          json: o.json,
+        });
+        process.exitCode = outcome.exitCode;
+      });
+  },
+};

@@ -1,0 +1,78 @@
+// `v2o status [run]`: one run's state, its steps, who holds it and what to do next.
+import type { Command } from 'commander';
+import { ConfigError } from '../../errors.js';
+import type { CommandModule } from '../command.js';
+import { globalOptions, withJournal } from '../context.js';
+import { exitCodesHelp } from './help.js';
+import { displayState, errorText, iso, table } from './show.js';
+
+export const statusCommand: CommandModule = {
+  register(program: Command) {
+    program
+      .command('status')
+      .description('show a run (default: the newest) with its steps')
+      .argument('[run]', 'run id')
+      .option('--json', 'print run, steps, lease and recent events as JSON')
+      .addHelpText('after', exitCodesHelp([0, 2]))
+      .action(async (runId: string | undefined, o: { json?: boolean }, cmd: Command) => {
+        const view = await withJournal(
+          globalOptions(cmd),
+          (j) => {
+            const id = runId ?? j.listRuns(1)[0]?.id;
+            if (!id) throw new ConfigError('there are no runs yet', { hint: 'start one with `v2o migrate`' });
+            const run = j.requireRun(id);
+            return { run, steps: j.getSteps(id), lease: j.getLease(id), events: j.events(id).slice(-20) };
+          },
+          { create: false },
+        );
+        const { run, steps, lease, events } = view;
+        if (o.json) {
+          process.stdout.write(`${JSON.stringify({ ...view, displayState: displayState(run) }, null, 2)}\n`);
+          return;
+        }
+        const out: string[] = [
+          `run       ${run.id}`,
+          `workflow  ${run.workflow} v${run.workflowVersion}`,
+          `subject   ${run.subject}`,
+          `state     ${displayState(run)}`,
+          `created   ${iso(run.createdAt)}`,
+          `updated   ${iso(run.updatedAt)}`,
+        ];
+        if (lease)
+          out.push(
+            `held by   pid ${lease.pid} on ${lease.host} since ${iso(lease.acquiredAt)} (expires ${iso(lease.expiresAt)})`,
+          );
+        if (run.error) out.push(`error     ${errorText(run.error)}`);
+        const rows = [['STEP', 'STATE', 'ATTEMPTS', 'STARTED', 'FINISHED', 'NOTE']];
+        for (const s of steps) {
+          const note =
+            s.state === 'waiting'
+              ? `gate: ${s.gateMessage}`
+              : s.approvedAt
+                ? `approved by ${s.approvedBy}`
+                : errorText(s.error);
+          rows.push([s.stepId, s.state, String(s.attempts), iso(s.startedAt), iso(s.finishedAt), note]);
+        }
+        out.push('', table(rows), '', 'recent events:');
+        for (const e of events) {
+          out.push(
+            `  ${iso(e.at)}  ${e.type}${e.stepId ? ` ${e.stepId}` : ''}${e.data ? ` ${JSON.stringify(e.data)}` : ''}`,
+          );
+        }
+        const next = nextCommand(
+          run.id,
+          displayState(run),
+          steps.some((s) => s.state === 'waiting'),
+        );
+        if (next) out.push('', `next: ${next}`);
+        process.stdout.write(`${out.join('\n')}\n`);
+      });
+  },
+};
+
+function nextCommand(id: string, state: string, gateWaiting: boolean): string | undefined {
+  if (gateWaiting) return `v2o approve ${id} && v2o resume ${id}`;
+  if (state === 'failed' || state === 'interrupted' || state === 'pending' || state === 'waiting')
+    return `v2o resume ${id}`;
+  return undefined;
+}

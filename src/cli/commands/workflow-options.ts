@@ -1,0 +1,26 @@
+// Options shared by plan and migrate while they drive the built-in workflows (the migration
+// workflow replaces them later): which workflow, its params, the subject.
+import type { Command } from 'commander';
+import type { AnyWorkflow } from '../../engine/registry.js';
+import { collectSet, parseSets } from '../params.js';
+
+export interface WorkflowChoice {
+  workflow: string;
+  set: string[];
+  subject?: string;
+}
+
+export function addWorkflowOptions(cmd: Command): Command {
+  return cmd
+    .option('-w, --workflow <name>', 'built-in workflow to run', 'example')
+    .option('--set <key=value>', 'a workflow parameter (JSON value or string); repeatable', collectSet, [])
+    .option('--subject <text>', 'what the run is about, shown by list and status');
+}
+
+export async function chooseWorkflow(
+  o: WorkflowChoice,
+): Promise<{ workflow: AnyWorkflow; params: Record<string, unknown>; subject: string }> {
+  const { builtinRegistry } = await import('../../../workflows/index.js');
+  const workflow = builtinRegistry().get(o.workflow);
+  return { workflow, params: parseSets(o.set), subject: o.subject ?? workflow.name };
+}

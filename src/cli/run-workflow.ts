@@ -1,0 +1,87 @@
+// Start or resume a run from the CLI: journal, progress display, Ctrl-C handling, and the
+// final message. `migrate` and `resume` are thin wrappers over these two functions.
+import type { Journal } from '../engine/journal.js';
+import type { AnyWorkflow, WorkflowRegistry } from '../engine/registry.js';
+import { Runner, type RunObserver, type RunOutcome } from '../engine/runner.js';
+import { runLogPath } from '../engine/state-dir.js';
+import type { GlobalOptions } from './command.js';
+import { openJournal, stateDirOf } from './context.js';
+import { PlainProgress } from './progress/plain-progress.js';
+import { installInterruptHandlers } from './signals.js';
+
+export interface DriveOptions {
+  /** Global options (--state-dir); default: the environment's state dir. */
+  globals?: GlobalOptions;
+  /** Print the outcome as one JSON object on stdout; progress goes to stderr as plain lines. */
+  json?: boolean;
+  /** Workflows resume can find; default: workflows/index.ts. */
+  registry?: WorkflowRegistry;
+}
+
+export interface RunWorkflowOptions<P = unknown> extends DriveOptions {
+  workflow: AnyWorkflow;
+  params: P;
+  /** What the run is about (a VM name); shown by `list` and `status`. */
+  subject: string;
+}
+
+/** Journals a new run and runs it to its end, a gate, a failure or Ctrl-C. Exit code: outcome.exitCode. */
+export function runWorkflow<P>(o: RunWorkflowOptions<P>): Promise<RunOutcome> {
+  return drive(o, (runner) => runner.start(o.workflow, o.params, o.subject), true);
+}
+
+/** Continues a stored run. Throws (exit 2) for an unknown run, a held lease or a version mismatch. */
+export function resumeRun(runId: string, o: DriveOptions = {}): Promise<RunOutcome> {
+  return drive(o, (runner) => runner.resume(runId));
+}
+
+/** Cancels a run; with rollback runs the compensations in reverse order. */
+export function cancelRun(runId: string, rollback: boolean, o: DriveOptions = {}): Promise<RunOutcome> {
+  return drive(o, (runner) => runner.cancel(runId, { rollback }));
+}
+
+async function progressFor(json: boolean): Promise<RunObserver & { done(): Promise<void> }> {
+  if (!json && process.stdout.isTTY) {
+    const { ListrProgress } = await import('./progress/listr-progress.js'); // only terminals pay for listr2
+    return new ListrProgress();
+  }
+  return new PlainProgress(json ? process.stderr : process.stdout);
+}
+
+async function drive(
+  o: DriveOptions,
+  act: (r: Runner) => Promise<RunOutcome>,
+  /** Only a new run creates the journal; the others find their run in an existing one. */
+  create = false,
+): Promise<RunOutcome> {
+  const globals = o.globals ?? {};
+  const stateDir = stateDirOf(globals);
+  const registry = o.registry ?? (await import('../../workflows/index.js')).builtinRegistry();
+  const journal: Journal = await openJournal(globals, { create });
+  const interrupt = installInterruptHandlers();
+  const progress = await progressFor(o.json ?? false);
+  try {
+    const runner = new Runner({ journal, registry, stateDir, observer: progress, signal: interrupt.signal });
+    const outcome = await act(runner);
+    await progress.done();
+    report(outcome, stateDir, o.json ?? false);
+    return outcome;
+  } finally {
+    interrupt.dispose();
+    journal.close();
+  }
+}
+
+function report(o: RunOutcome, stateDir: string, json: boolean) {
+  if (json) {
+    const { error, ...rest } = o;
+    const out = {
+      ...rest,
+      log: runLogPath(stateDir, o.runId),
+      error: error && { name: error.name, message: error.message },
+    };
+    process.stdout.write(`${JSON.stringify(out)}\n`);
+    return;
+  }
+  (o.exitCode === 0 ? process.stdout : process.stderr).write(`${o.message}\n`);
+}

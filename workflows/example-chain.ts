@@ -1,0 +1,25 @@
+// Ten trivial steps; the benchmark measures resume latency with it. Each step notes the wall
+// time at the first line of run() in params.markFile, so an outside process can time it.
+import fs from 'node:fs';
+import type { StepDefinition, WorkflowDefinition } from '../src/engine/types.js';
+
+export interface ChainParams {
+  markFile?: string;
+}
+
+const link = (n: number): StepDefinition<ChainParams, undefined, { n: number }> => ({
+  id: `step-${String(n).padStart(2, '0')}`,
+  title: `Chain step ${n}`,
+  retry: { attempts: 1 },
+  run: async (ctx) => {
+    if (ctx.params.markFile) fs.appendFileSync(ctx.params.markFile, `${ctx.stepId} ${Date.now()}\n`);
+    return { n };
+  },
+});
+
+export const exampleChainWorkflow: WorkflowDefinition<ChainParams, undefined> = {
+  name: 'example-chain',
+  version: 1,
+  description: 'Ten no-op steps (benchmarks).',
+  steps: Array.from({ length: 10 }, (_, i) => link(i + 1)),
+};

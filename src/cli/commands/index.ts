@@ -3,6 +3,7 @@ import type { CommandModule } from '../command.js';
 import { approveCommand } from './approve.js';
 import { cancelCommand } from './cancel.js';
 import { initCommand } from './init.js';
+import { inventoryCommand } from './inventory.js';
 import { listCommand } from './list.js';
 import { logsCommand } from './logs.js';
 import { migrateCommand } from './migrate.js';
@@ -12,6 +13,7 @@ import { statusCommand } from './status.js';
 
 export const commands: CommandModule[] = [
   initCommand,
+  inventoryCommand,
   planCommand,
   migrateCommand,
   resumeCommand,

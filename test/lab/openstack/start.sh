@@ -30,9 +30,11 @@ done
 unset PYTHONPATH PYTHONHOME OS_CLOUD OS_AUTH_URL OS_USERNAME OS_PASSWORD OS_PROJECT_NAME OS_TOKEN OS_CLIENT_CONFIG_FILE || true
 export PATH="/usr/sbin:/usr/bin:/sbin:/bin"
 
+STARTED=0
 start_proc() {  # name cmd... ; detached, own session/process group, logs to $LOG/name.log
   local name=$1; shift
   if is_running "$name"; then say "$name already running"; return 0; fi
+  STARTED=$((STARTED + 1))
   if [ -f "$PIDFILE" ]; then  # forget a dead earlier instance
     awk -v n="$name" '$1!=n' "$PIDFILE" >"$PIDFILE.tmp"; mv "$PIDFILE.tmp" "$PIDFILE"
   fi
@@ -577,9 +579,19 @@ wait_port rabbitmq "$RABBIT_PORT" 120 &
 wr=$!
 wait_http keystone "$KS/v3" 120
 say "keystone up"
-env KS="$KS" H="$H" ADMIN_PW="$ADMIN_PW" DEMO_PW="$DEMO_PW" SVC_PW="$SVC_PW" GLANCE_PORT=$GLANCE_PORT \
-  PLACEMENT_PORT=$PLACEMENT_PORT NOVA_PORT=$NOVA_PORT CINDER_PORT=$CINDER_PORT NEUTRON_PORT=$NEUTRON_PORT \
-  $PY "$HERE/py/bootstrap_identity.py"
+# The bootstrap is idempotent but takes ~10 s; skip it when nothing had to be started and it
+# already ran to the end with the same scripts and secrets (a second `up` is then ~1 s).
+BOOTSTRAP_SUM=$(cat "$HERE"/py/bootstrap_*.py "$SECRETS" | sha256sum | cut -d' ' -f1)
+BOOTSTRAPPED=0
+[ "$(cat "$DATA/.bootstrapped" 2>/dev/null)" = "$BOOTSTRAP_SUM" ] && BOOTSTRAPPED=1
+if [ $STARTED = 0 ] && [ $BOOTSTRAPPED = 1 ]; then
+  say "keystone bootstrap already done"
+else
+  rm -f "$DATA/.bootstrapped"
+  env KS="$KS" H="$H" ADMIN_PW="$ADMIN_PW" DEMO_PW="$DEMO_PW" SVC_PW="$SVC_PW" GLANCE_PORT=$GLANCE_PORT \
+    PLACEMENT_PORT=$PLACEMENT_PORT NOVA_PORT=$NOVA_PORT CINDER_PORT=$CINDER_PORT NEUTRON_PORT=$NEUTRON_PORT \
+    $PY "$HERE/py/bootstrap_identity.py"
+fi
 
 dbwait misc
 start_proc glance-api "$BIN/glance-api" --config-file "$ETC/glance/glance-api.conf"
@@ -615,8 +627,13 @@ say "neutron-server up"
 wait_http cinder-api "http://$H:$CINDER_PORT/" 180
 say "cinder-api up"
 
-env KS="$KS" ADMIN_PW="$ADMIN_PW" NOVA_MANAGE="$NM" $PY "$HERE/py/bootstrap_cloud.py"
-say "nova-compute registered and discovered; flavors, quotas, networks ready"
+if [ $STARTED = 0 ] && [ $BOOTSTRAPPED = 1 ]; then
+  say "cloud bootstrap already done"
+else
+  env KS="$KS" ADMIN_PW="$ADMIN_PW" NOVA_MANAGE="$NM" $PY "$HERE/py/bootstrap_cloud.py"
+  echo "$BOOTSTRAP_SUM" >"$DATA/.bootstrapped"
+  say "nova-compute registered and discovered; flavors, quotas, networks ready"
+fi
 
 # ---------------------------------------------------------------- credentials for clients
 cloud() {  # name user password project

@@ -47,7 +47,10 @@ export interface TransferDiskOptions {
   stallTimeoutMs?: number;
   /** Source reopens without progress before giving up. Default 5. */
   maxReconnects?: number;
-  /** Default sha256 + md5 (md5 is compared with Glance's `checksum`). Add sha512 to compare os_hash_value. */
+  /**
+   * Hashes computed here. Default sha256 + md5 (md5 is compared with the target's `checksum`), or none
+   * when the sink computes them itself (glanceSink); add sha512 to compare os_hash_value.
+   */
   hashes?: HashName[];
   /** Where converted images are staged (qcow2/raw). Required for conversion. */
   workDir?: string;
@@ -279,7 +282,8 @@ async function streamToSink(
       }),
   });
   const gate = inspectGate(check);
-  const hash = hashingStream(o.hashes ?? ['sha256', 'md5']);
+  // A sink that hashes itself (the Glance client does) spares a second pass over every byte.
+  const hash = hashingStream(o.hashes ?? (o.sink.computesHashes ? [] : ['sha256', 'md5']));
   // The sink is only to blame when the source is not the one keeping it waiting.
   const dog = new StallWatchdog(
     stallTimeoutMs,
@@ -311,7 +315,7 @@ async function streamToSink(
         hash.bytes,
       );
     }
-    const hashes = hash.digests();
+    const hashes = { ...sink.hashes, ...hash.digests() };
     verifyDigests(hashes, sink, what);
     report(o, rs.offset, src.size);
     return {

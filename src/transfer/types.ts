@@ -35,11 +35,15 @@ export interface SinkResult {
   /** Glance `os_hash_algo` / `os_hash_value`, when reported. */
   osHashAlgo?: string;
   osHashValue?: string;
+  /** Digests the sink computed itself (see DiskSink.computesHashes). */
+  hashes?: Hashes;
 }
 
 /** Where a disk goes: a Glance image upload or a local file. One call consumes one stream. */
 export interface DiskSink {
   readonly description: string;
+  /** The sink hashes what it sends (and returns SinkResult.hashes), so transferDisk need not. */
+  readonly computesHashes?: boolean;
   /** Consume `stream` fully. Must reject (and stop reading) when info.signal aborts. */
   write(stream: Readable, info: SinkWriteInfo): Promise<SinkResult>;
 }

@@ -73,7 +73,10 @@ export async function serveBytes(data: Buffer, mis: Misbehaviour = {}): Promise<
         'content-range': `bytes ${start}-${data.length - 1}/${data.length}`,
       });
     } else {
-      res.writeHead(200, { 'content-length': data.length });
+      res.writeHead(200, {
+        'content-length': data.length,
+        ...(useRange ? { 'accept-ranges': 'bytes' } : {}),
+      });
     }
     const body = data.subarray(start);
     const drop = mis.dropAfter?.[n];

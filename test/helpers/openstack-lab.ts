@@ -54,6 +54,13 @@ export function labCloud(name?: string): LabCloud {
   };
 }
 
+/** The admin cloud of the lab (V2O_LAB_OS_ADMIN_CLOUD: admin user, admin project, admin role). */
+export function labAdminCloud(): LabCloud {
+  const name = labEnv().V2O_LAB_OS_ADMIN_CLOUD;
+  if (!name) throw new Error('V2O_LAB_OS_ADMIN_CLOUD missing in .lab/lab.env');
+  return labCloud(name);
+}
+
 /** POST /v3/auth/tokens with the cloud's password, scoped to its project. */
 export async function labToken(cloud: LabCloud): Promise<LabToken> {
   const res = await fetch(`${cloud.authUrl}/auth/tokens`, {

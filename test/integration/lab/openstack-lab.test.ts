@@ -1,8 +1,13 @@
 // The OpenStack lab itself (test/lab/openstack): plain REST against every service, with the
 // credentials of .lab/lab.env, so a broken lab shows here before it shows in client tests.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type LabToken,
+  labAdminCloud,
   labCloud,
   labEndpoint,
   labToken,
@@ -58,7 +63,7 @@ describe('openstack lab', () => {
   });
 
   it('issues an admin token with the admin cloud', async () => {
-    const admin = await labToken(labCloud(process.env.V2O_LAB_OS_ADMIN_CLOUD ?? 'v2o-lab-admin'));
+    const admin = await labToken(labAdminCloud());
     expect(admin.roles).toContain('admin');
   });
 
@@ -190,6 +195,99 @@ describe('openstack lab', () => {
       return s.json.server.status === 'ACTIVE' ? s.json.server : undefined;
     });
     expect(server.addresses['lab-net'][0].addr).toMatch(/^192\.0\.2\./);
+  });
+
+  it('imports a qcow2 image with glance-direct and converts it to raw (image_conversion)', async () => {
+    const glance = labEndpoint(demo, 'image');
+    const dir = mkdtempSync(join(tmpdir(), 'v2o-lab-'));
+    try {
+      execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', join(dir, 'd.qcow2'), '16M']);
+      const img = await call<{ id: string }>('POST', `${glance}/v2/images`, {
+        name: 'lab-test-import',
+        disk_format: 'qcow2',
+        container_format: 'bare',
+      });
+      const stage = await fetch(`${glance}/v2/images/${img.json.id}/stage`, {
+        method: 'PUT',
+        headers: { 'X-Auth-Token': demo.token, 'Content-Type': 'application/octet-stream' },
+        body: readFileSync(join(dir, 'd.qcow2')),
+      });
+      expect(stage.status).toBe(204);
+      const imp = await call('POST', `${glance}/v2/images/${img.json.id}/import`, {
+        method: { name: 'glance-direct' },
+      });
+      expect(imp.status).toBe(202);
+      const done = await waitFor('image import', async () => {
+        const r = await call<{ status: string; disk_format: string; virtual_size: number }>(
+          'GET',
+          `${glance}/v2/images/${img.json.id}`,
+        );
+        return ['uploading', 'importing'].includes(r.json.status) ? undefined : r.json;
+      });
+      expect(done).toMatchObject({ status: 'active', disk_format: 'raw', virtual_size: 16 << 20 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('boots a win.bfv server from a volume made from an image', async () => {
+    const glance = labEndpoint(demo, 'image');
+    const cinder = labEndpoint(demo, 'volumev3');
+    const nova = labEndpoint(demo, 'compute');
+    const img = await call<{ id: string }>('POST', `${glance}/v2/images`, {
+      name: 'lab-test-bfv-image',
+      disk_format: 'raw',
+      container_format: 'bare',
+    });
+    await fetch(`${glance}/v2/images/${img.json.id}/file`, {
+      method: 'PUT',
+      headers: { 'X-Auth-Token': demo.token, 'Content-Type': 'application/octet-stream' },
+      body: Buffer.alloc(1 << 20, 1),
+    });
+    const vol = await call<{ volume: { id: string } }>('POST', `${cinder}/volumes`, {
+      volume: { size: 1, name: 'lab-test-bfv', imageRef: img.json.id },
+    });
+    expect(vol.status).toBe(202);
+    await waitFor('volume available', async () => {
+      const v = await call<{ volume: { status: string } }>('GET', `${cinder}/volumes/${vol.json.volume.id}`);
+      if (v.json.volume.status === 'error') throw new Error('volume from image went to error');
+      return v.json.volume.status === 'available' ? true : undefined;
+    });
+    const flavors = await call<{ flavors: { id: string; name: string }[] }>('GET', `${nova}/flavors`);
+    const created = await call<{ server: { id: string } }>(
+      'POST',
+      `${nova}/servers`,
+      {
+        server: {
+          name: 'lab-test-bfv',
+          flavorRef: flavors.json.flavors.find((f) => f.name === 'win.bfv')!.id,
+          networks: 'none',
+          block_device_mapping_v2: [
+            {
+              boot_index: 0,
+              uuid: vol.json.volume.id,
+              source_type: 'volume',
+              destination_type: 'volume',
+              delete_on_termination: false,
+            },
+          ],
+        },
+      },
+      NOVA,
+    );
+    expect(created.status).toBe(202);
+    await waitFor('bfv server ACTIVE', async () => {
+      const s = await call<{ server: { status: string; fault?: unknown } }>(
+        'GET',
+        `${nova}/servers/${created.json.server.id}`,
+        undefined,
+        NOVA,
+      );
+      if (s.json.server.status === 'ERROR') throw new Error(`ERROR: ${JSON.stringify(s.json.server.fault)}`);
+      return s.json.server.status === 'ACTIVE' ? true : undefined;
+    });
+    const v = await call<{ volume: { status: string } }>('GET', `${cinder}/volumes/${vol.json.volume.id}`);
+    expect(v.json.volume.status).toBe('in-use');
   });
 
   it('reset empties the demo project', async () => {

@@ -10,10 +10,7 @@ import { connect } from '../../vsphere/objects/client.js';
 import { findVmByName, getVm, listVms } from '../../vsphere/objects/vm.js';
 import { assessReadiness, type Readiness } from '../../vsphere/readiness.js';
 import { vsphereRedactOptions } from '../../vsphere/redact.js';
-import type { CommandModule } from '../command.js';
-import { globalOptions } from '../context.js';
-import { exitCodesHelp } from './help.js';
-import { table } from './show.js';
+import type { CommandModule, GlobalOptions } from '../command.js';
 
 interface InventoryOptions extends VSphereFlags {
   json?: boolean;
@@ -28,6 +25,17 @@ Examples:
   GOVC_URL=vc.example.com GOVC_USERNAME=admin@vsphere.local v2o inventory
   v2o inventory --vm "web 01" --json
   v2o inventory --url https://vc.example.com/sdk --thumbprint AB:CD:…`;
+
+const EXIT_CODES = `
+Exit codes:
+  0    ok (blocked VMs are listed, not an error)
+  1    failed (a vSphere error)
+  2    bad input: wrong password, unknown VM, unreachable host, untrusted certificate or thumbprint mismatch`;
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n');
+}
 
 /** Reads a password from the terminal without echo. */
 export async function promptPassword(username: string, url: URL): Promise<string> {
@@ -135,9 +143,9 @@ export const inventoryCommand: CommandModule = {
         '--thumbprint <sha256>',
         'pin the server certificate by its SHA-256 fingerprint (default: $GOVC_THUMBPRINT)',
       )
-      .addHelpText('after', `${EXAMPLES}\n${exitCodesHelp([0, 1, 2])}`)
+      .addHelpText('after', `${EXAMPLES}\n${EXIT_CODES}`)
       .action(async (o: InventoryOptions, cmd: Command) => {
-        const g = globalOptions(cmd);
+        const g = cmd.optsWithGlobals<GlobalOptions>();
         const config = await vsphereConfigFromEnv(
           process.env,
           {

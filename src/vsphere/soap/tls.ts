@@ -53,17 +53,21 @@ class ThumbprintAgent extends https.Agent {
     };
     const onError = (err: Error) => finish(err);
     socket.once('error', onError);
+    // Callers that want the socket at once (HTTP mocking layers) still get the check: a mismatch
+    // destroys the socket before any reply can be read.
+    const sync = !cb;
     socket.once('secureConnect', () => {
       const seen = fingerprintHex(socket.getPeerCertificate(), this.#thumbprint.length);
       if (seen !== this.#thumbprint) {
         const sha256 = fingerprintHex(socket.getPeerCertificate(), 64);
-        socket.destroy();
-        finish(new ThumbprintMismatchError(String(options.host ?? options.servername), sha256));
+        const err = new ThumbprintMismatchError(String(options.host ?? options.servername), sha256);
+        socket.destroy(sync ? err : undefined);
+        if (!sync) finish(err);
         return;
       }
       finish(null, socket);
     });
-    return undefined;
+    return sync ? socket : undefined;
   }
 }
 

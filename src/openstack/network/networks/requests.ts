@@ -1,0 +1,81 @@
+// Neutron networks, found by name or id.
+import { ConfigError } from '../../../errors.js';
+import type { ServiceClient } from '../../client/service-client.js';
+import { isStatus } from '../../errors.js';
+
+type Sig = { signal?: AbortSignal };
+
+export interface Network {
+  id: string;
+  name: string;
+  status?: string;
+  shared: boolean;
+  external: boolean;
+  projectId?: string;
+  subnetIds: string[];
+  mtu?: number;
+  tags: string[];
+}
+
+export function toNetwork(r: Record<string, unknown>): Network {
+  return {
+    id: String(r.id),
+    name: String(r.name ?? ''),
+    status: r.status as string | undefined,
+    shared: r.shared === true,
+    external: r['router:external'] === true,
+    projectId: (r.project_id ?? r.tenant_id) as string | undefined,
+    subnetIds: (r.subnets as string[]) ?? [],
+    mtu: r.mtu as number | undefined,
+    tags: (r.tags as string[]) ?? [],
+  };
+}
+
+export async function listNetworks(
+  network: ServiceClient,
+  opts: { name?: string; id?: string; tags?: string[]; shared?: boolean } = {},
+  o: Sig = {},
+): Promise<Network[]> {
+  const r = await network.get<{ networks: Record<string, unknown>[] }>(network.url('networks'), {
+    signal: o.signal,
+    query: { name: opts.name, id: opts.id, tags: opts.tags?.join(','), shared: opts.shared },
+  });
+  return r.networks.map(toNetwork);
+}
+
+export async function getNetwork(network: ServiceClient, id: string, o: Sig = {}): Promise<Network> {
+  const r = await network.get<{ network: Record<string, unknown> }>(network.url('networks', id), {
+    signal: o.signal,
+  });
+  return toNetwork(r.network);
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A network by id or unique name; ConfigError (with what exists) when absent or ambiguous. */
+export async function findNetwork(network: ServiceClient, nameOrId: string, o: Sig = {}): Promise<Network> {
+  if (UUID.test(nameOrId)) {
+    try {
+      return await getNetwork(network, nameOrId, o);
+    } catch (err) {
+      if (!isStatus(err, 404)) throw err;
+    }
+  }
+  const found = await listNetworks(network, { name: nameOrId }, o);
+  if (found.length === 1) return found[0]!;
+  if (found.length > 1) {
+    throw new ConfigError(
+      `${found.length} networks are named '${nameOrId}': ${found.map((n) => n.id).join(', ')}`,
+      {
+        hint: 'give the network by id instead of name',
+      },
+    );
+  }
+  const all = await listNetworks(network, {}, o);
+  throw new ConfigError(
+    `network '${nameOrId}' does not exist or is not visible to this project (visible: ${all.map((n) => n.name || n.id).join(', ') || 'none'})`,
+    {
+      hint: 'fix the network name in the plan, or ask the cloud admin to share the network with the project',
+    },
+  );
+}

@@ -1,0 +1,172 @@
+// Neutron ports: create with a fixed MAC and IP (so the migrated NIC keeps its identity), found again
+// by tag, name or description; list; delete. Setting mac_address or a fixed ip_address is allowed by
+// Neutron's default policy only to the network's owner or an admin.
+import { ConfigError } from '../../../errors.js';
+import type { ServiceClient } from '../../client/service-client.js';
+
+type Sig = { signal?: AbortSignal };
+
+export interface Port {
+  id: string;
+  name: string;
+  description: string;
+  networkId: string;
+  macAddress: string;
+  fixedIps: { subnetId: string; ipAddress: string }[];
+  status: string;
+  deviceId: string;
+  deviceOwner: string;
+  projectId?: string;
+  tags: string[];
+  securityGroups: string[];
+}
+
+export function toPort(r: Record<string, unknown>): Port {
+  return {
+    id: String(r.id),
+    name: String(r.name ?? ''),
+    description: String(r.description ?? ''),
+    networkId: String(r.network_id),
+    macAddress: String(r.mac_address ?? ''),
+    fixedIps: ((r.fixed_ips as { subnet_id: string; ip_address: string }[]) ?? []).map((f) => ({
+      subnetId: f.subnet_id,
+      ipAddress: f.ip_address,
+    })),
+    status: String(r.status ?? ''),
+    deviceId: String(r.device_id ?? ''),
+    deviceOwner: String(r.device_owner ?? ''),
+    projectId: (r.project_id ?? r.tenant_id) as string | undefined,
+    tags: (r.tags as string[]) ?? [],
+    securityGroups: (r.security_groups as string[]) ?? [],
+  };
+}
+
+export interface CreatePortOptions {
+  networkId: string;
+  name?: string;
+  /** Free text; handy to find the port again (e.g. the run id and NIC key). */
+  description?: string;
+  /** e.g. '00:50:56:ab:cd:ef' (VMware's prefix is kept so Windows sees the same NIC). */
+  macAddress?: string;
+  fixedIps?: { subnetId?: string; ipAddress?: string }[];
+  securityGroups?: string[];
+  portSecurityEnabled?: boolean;
+  /** Admin only: create the port in another project. */
+  projectId?: string;
+  /** Set after creation through the tags API. */
+  tags?: string[];
+}
+
+const MAC = /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i;
+
+/** POST /ports body (pure). */
+export function toPortCreateBody(o: CreatePortOptions): Record<string, unknown> {
+  const p: Record<string, unknown> = { network_id: o.networkId, admin_state_up: true };
+  if (o.name !== undefined) p.name = o.name;
+  if (o.description !== undefined) p.description = o.description;
+  if (o.macAddress !== undefined) {
+    const mac = o.macAddress.toLowerCase().replace(/-/g, ':');
+    if (!MAC.test(mac) || (Number.parseInt(mac.slice(0, 2), 16) & 1) === 1) {
+      throw new ConfigError(`'${o.macAddress}' is not a unicast MAC address`, {
+        hint: 'give six hex pairs, e.g. 00:50:56:ab:cd:ef',
+      });
+    }
+    p.mac_address = mac;
+  }
+  if (o.fixedIps?.length) {
+    p.fixed_ips = o.fixedIps.map((f) => {
+      const x: Record<string, string> = {};
+      if (f.subnetId) x.subnet_id = f.subnetId;
+      if (f.ipAddress) x.ip_address = f.ipAddress;
+      return x;
+    });
+  }
+  if (o.securityGroups) p.security_groups = o.securityGroups;
+  if (o.portSecurityEnabled !== undefined) p.port_security_enabled = o.portSecurityEnabled;
+  if (o.projectId) p.project_id = o.projectId;
+  return { port: p };
+}
+
+/** Create (201), then add tags. POST is not retried: find the port by tag/description before creating again. */
+export async function createPort(
+  network: ServiceClient,
+  opts: CreatePortOptions,
+  o: Sig = {},
+): Promise<Port> {
+  const r = await network.post<{ port: Record<string, unknown> }>(
+    network.url('ports'),
+    toPortCreateBody(opts),
+    {
+      okCodes: [201],
+      signal: o.signal,
+    },
+  );
+  let port = toPort(r.port);
+  if (opts.tags?.length) port = { ...port, tags: await setPortTags(network, port.id, opts.tags, o) };
+  return port;
+}
+
+/** Replace the port's tags (PUT /ports/{id}/tags). */
+export async function setPortTags(
+  network: ServiceClient,
+  id: string,
+  tags: string[],
+  o: Sig = {},
+): Promise<string[]> {
+  const r = await network.put<{ tags: string[] }>(
+    network.url('ports', id, 'tags'),
+    { tags },
+    {
+      okCodes: [200],
+      signal: o.signal,
+    },
+  );
+  return r.tags;
+}
+
+export async function getPort(network: ServiceClient, id: string, o: Sig = {}): Promise<Port> {
+  const r = await network.get<{ port: Record<string, unknown> }>(network.url('ports', id), {
+    signal: o.signal,
+  });
+  return toPort(r.port);
+}
+
+export interface ListPortsOptions {
+  networkId?: string;
+  name?: string;
+  description?: string;
+  macAddress?: string;
+  deviceId?: string;
+  /** Ports carrying all of these tags. */
+  tags?: string[];
+}
+
+export async function listPorts(
+  network: ServiceClient,
+  opts: ListPortsOptions = {},
+  o: Sig = {},
+): Promise<Port[]> {
+  const r = await network.get<{ ports: Record<string, unknown>[] }>(network.url('ports'), {
+    signal: o.signal,
+    query: {
+      network_id: opts.networkId,
+      name: opts.name,
+      description: opts.description,
+      mac_address: opts.macAddress?.toLowerCase(),
+      device_id: opts.deviceId,
+      tags: opts.tags?.length ? opts.tags.join(',') : undefined,
+    },
+  });
+  return r.ports.map(toPort);
+}
+
+export async function deletePort(
+  network: ServiceClient,
+  id: string,
+  o: Sig & { ignoreMissing?: boolean } = {},
+): Promise<void> {
+  await network.request('DELETE', network.url('ports', id), {
+    okCodes: o.ignoreMissing ? [204, 404] : [204],
+    signal: o.signal,
+  });
+}

@@ -2,6 +2,7 @@
 // (md5, sha256, sha512) and compares with Glance's checksum/os_hash_value itself, so transferDisk does
 // not hash a second time (computesHashes).
 import type { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { V2oError } from '../../errors.js';
 import type { ServiceClient } from '../../openstack/client/service-client.js';
 import { getImage, uploadImageData } from '../../openstack/image/images/requests.js';
@@ -54,16 +55,22 @@ export function glanceSink(image: ServiceClient, imageId: string, o: GlanceSinkO
 
 /**
  * What a retried upload must do with an image a previous attempt wrote into. Glance cannot resume an
- * upload: `queued` takes a new PUT; `saving`/`uploading` (an upload still running or orphaned) and
- * `killed` cannot, so the caller deletes the image and creates it again; `active` is done.
+ * upload, but (measured on the Zed lab) an interrupted PUT leaves the image `saving` for a moment and
+ * then puts it back to `queued`, which takes a new PUT. So: `queued` → upload again; `saving` /
+ * `uploading` → wait up to `timeoutMs` for `queued` (an orphaned upload that never returns, or
+ * `killed`, means delete and create the image again); `active` → already done.
  */
 export async function imageUploadState(
   image: ServiceClient,
   imageId: string,
-  o: { signal?: AbortSignal } = {},
+  o: { signal?: AbortSignal; timeoutMs?: number; pollMs?: number } = {},
 ): Promise<'upload' | 'recreate' | 'done'> {
-  const img = await getImage(image, imageId, o);
-  if (img.status === 'queued') return 'upload';
-  if (img.status === 'active') return 'done';
-  return 'recreate';
+  const deadline = Date.now() + (o.timeoutMs ?? 30_000);
+  for (;;) {
+    const img = await getImage(image, imageId, o);
+    if (img.status === 'queued') return 'upload';
+    if (img.status === 'active') return 'done';
+    if ((img.status !== 'saving' && img.status !== 'uploading') || Date.now() >= deadline) return 'recreate';
+    await sleep(o.pollMs ?? 500, undefined, { signal: o.signal });
+  }
 }

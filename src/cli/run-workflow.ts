@@ -1,7 +1,7 @@
 // Start or resume a run from the CLI: journal, progress display, Ctrl-C handling, and the
 // final message. `migrate` and `resume` are thin wrappers over these two functions.
 import type { Journal } from '../engine/journal.js';
-import type { AnyWorkflow, WorkflowRegistry } from '../engine/registry.js';
+import { type AnyWorkflow, WorkflowRegistry } from '../engine/registry.js';
 import { Runner, type RunObserver, type RunOutcome } from '../engine/runner.js';
 import { runLogPath } from '../engine/state-dir.js';
 import type { GlobalOptions } from './command.js';
@@ -14,7 +14,7 @@ export interface DriveOptions {
   globals?: GlobalOptions;
   /** Print the outcome as one JSON object on stdout; progress goes to stderr as plain lines. */
   json?: boolean;
-  /** Workflows resume can find; default: workflows/index.ts. */
+  /** Workflows the runner may use; default: the run's own, loaded from workflows/index.ts. */
   registry?: WorkflowRegistry;
 }
 
@@ -27,17 +27,18 @@ export interface RunWorkflowOptions<P = unknown> extends DriveOptions {
 
 /** Journals a new run and runs it to its end, a gate, a failure or Ctrl-C. Exit code: outcome.exitCode. */
 export function runWorkflow<P>(o: RunWorkflowOptions<P>): Promise<RunOutcome> {
-  return drive(o, (runner) => runner.start(o.workflow, o.params, o.subject), true);
+  const registry = o.registry ?? new WorkflowRegistry([o.workflow]);
+  return drive({ ...o, registry }, (runner) => runner.start(o.workflow, o.params, o.subject), true);
 }
 
 /** Continues a stored run. Throws (exit 2) for an unknown run, a held lease or a version mismatch. */
 export function resumeRun(runId: string, o: DriveOptions = {}): Promise<RunOutcome> {
-  return drive(o, (runner) => runner.resume(runId));
+  return drive(o, (runner) => runner.resume(runId), false, runId);
 }
 
 /** Cancels a run; with rollback runs the compensations in reverse order. */
 export function cancelRun(runId: string, rollback: boolean, o: DriveOptions = {}): Promise<RunOutcome> {
-  return drive(o, (runner) => runner.cancel(runId, { rollback }));
+  return drive(o, (runner) => runner.cancel(runId, { rollback }), false, runId);
 }
 
 async function progressFor(json: boolean): Promise<RunObserver & { done(): Promise<void> }> {
@@ -53,11 +54,18 @@ async function drive(
   act: (r: Runner) => Promise<RunOutcome>,
   /** Only a new run creates the journal; the others find their run in an existing one. */
   create = false,
+  runId?: string,
 ): Promise<RunOutcome> {
   const globals = o.globals ?? {};
   const stateDir = stateDirOf(globals);
-  const registry = o.registry ?? (await import('../../workflows/index.js')).builtinRegistry();
   const journal: Journal = await openJournal(globals, { create });
+  let registry: WorkflowRegistry;
+  try {
+    registry = o.registry ?? (await registryFor(journal, runId));
+  } catch (err) {
+    journal.close();
+    throw err;
+  }
   const interrupt = installInterruptHandlers();
   const progress = await progressFor(o.json ?? false);
   try {
@@ -70,6 +78,12 @@ async function drive(
     interrupt.dispose();
     journal.close();
   }
+}
+
+/** Loads only the workflow of the stored run (an unknown run fails here, before any write). */
+async function registryFor(journal: Journal, runId: string | undefined): Promise<WorkflowRegistry> {
+  const { loadRegistry } = await import('../../workflows/index.js');
+  return loadRegistry(runId === undefined ? undefined : [journal.requireRun(runId).workflow]);
 }
 
 function report(o: RunOutcome, stateDir: string, json: boolean) {

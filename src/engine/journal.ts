@@ -209,6 +209,9 @@ export class Journal {
       // resume needs); a power cut may lose the last commit, which re-runs an idempotent step.
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = NORMAL');
+      // No automatic checkpoint inside a step transition (its fsync is the p99 of a commit);
+      // the runner calls maintain() from its heartbeat, and closing checkpoints too.
+      this.db.pragma('wal_autocheckpoint = 0');
     }
     this.db.pragma('foreign_keys = ON');
     for (let v = version; v < SCHEMA_VERSION; v++) {
@@ -223,6 +226,16 @@ export class Journal {
 
   close(): void {
     if (this.db.open) this.db.close();
+  }
+
+  /** Moves WAL pages into the database without waiting for readers (PASSIVE); best effort. */
+  maintain(): void {
+    if (this.file === ':memory:') return;
+    try {
+      this.db.pragma('wal_checkpoint(PASSIVE)');
+    } catch {
+      // busy or locked: the next heartbeat tries again
+    }
   }
 
   private stmt(sql: string): Database.Statement {

@@ -223,6 +223,7 @@ export class Runner {
     this.o.signal?.addEventListener('abort', onInterrupt, { once: true });
     const heartbeat = setInterval(() => {
       try {
+        journal.maintain();
         if (!journal.heartbeat(run.id, this.owner, this.now(), ttl)) ctl.abort(new LeaseLostError(run.id));
         else if (watchCancel && journal.getRun(run.id)?.state === 'cancelled')
           ctl.abort(new RunCancelledError(run.id));

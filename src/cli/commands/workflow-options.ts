@@ -20,7 +20,7 @@ export function addWorkflowOptions(cmd: Command): Command {
 export async function chooseWorkflow(
   o: WorkflowChoice,
 ): Promise<{ workflow: AnyWorkflow; params: Record<string, unknown>; subject: string }> {
-  const { builtinRegistry } = await import('../../../workflows/index.js');
-  const workflow = builtinRegistry().get(o.workflow);
+  const { loadRegistry } = await import('../../../workflows/index.js');
+  const workflow = (await loadRegistry([o.workflow])).get(o.workflow);
   return { workflow, params: parseSets(o.set), subject: o.subject ?? workflow.name };
 }

@@ -1,0 +1,125 @@
+// Benchmark (not a test): journal cost per step transition, and the time from `v2o resume`
+// process start to the first line of the next step's run() with 9 of 10 steps done.
+// Run: npm run build && npx tsx bench/engine-journal.ts   (or: npm run bench:engine)
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Journal } from '../src/engine/journal.js';
+import { exampleChainWorkflow } from '../workflows/example-chain.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const cliJs = path.join(root, 'dist/src/cli/main.js');
+
+function stats(xs: number[]) {
+  const s = [...xs].sort((a, b) => a - b);
+  const at = (q: number) => s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)];
+  return { n: s.length, median: at(0.5), p99: at(0.99), max: s[s.length - 1] };
+}
+const ms = (x: number) => `${x.toFixed(3)} ms`;
+
+/** One transition = the journal write that moves a step between states (with its event). */
+function transitions(): ReturnType<typeof stats> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'v2o-bench-'));
+  const j = Journal.open(path.join(dir, 'journal.db'));
+  const ids = Array.from({ length: 20 }, (_, i) => `s${i}`);
+  const samples: number[] = [];
+  for (let run = 0; run < 100; run++) {
+    const r = j.createRun({
+      workflow: 'bench',
+      workflowVersion: 1,
+      subject: 'b',
+      params: {},
+      stepIds: ids,
+      at: Date.now(),
+    });
+    for (const id of ids) {
+      let t = performance.now();
+      j.stepAttemptStarted(r.id, id, Date.now(), 1);
+      samples.push(performance.now() - t);
+      t = performance.now();
+      j.stepSucceeded(r.id, id, Date.now(), { id, disks: [{ key: 2000, bytes: 42 * 2 ** 30 }] });
+      samples.push(performance.now() - t);
+    }
+    j.maintain(); // what the runner's heartbeat does every 2 s, outside any transition
+  }
+  j.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+  return stats(samples.slice(200)); // drop warm-up
+}
+
+/** Node's own start on this machine, for scale: spawn to the first line of a script. */
+function nodeBaseline(rounds: number): ReturnType<typeof stats> {
+  const samples: number[] = [];
+  const mark = path.join(os.tmpdir(), `v2o-bench-node-${process.pid}`);
+  for (let i = 0; i < rounds; i++) {
+    const t0 = Date.now();
+    spawnSync(process.execPath, [
+      '-e',
+      `require('fs').writeFileSync(${JSON.stringify(mark)}, String(Date.now()))`,
+    ]);
+    samples.push(Number(fs.readFileSync(mark, 'utf8')) - t0);
+  }
+  fs.rmSync(mark, { force: true });
+  return stats(samples.slice(1));
+}
+
+/**
+ * Spawns the built CLI to resume a 10-step run whose first 9 steps succeeded. `entry` 'cli' is
+ * `node dist/src/cli/main.js resume` (every command module loads); 'engine' calls resumeRun()
+ * from a two-line script, to show the engine's own share.
+ */
+function resumeLatency(rounds: number, entry: 'cli' | 'engine'): ReturnType<typeof stats> {
+  if (!fs.existsSync(cliJs)) throw new Error(`${cliJs} missing: run \`npm run build\` first`);
+  const samples: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const state = fs.mkdtempSync(path.join(os.tmpdir(), 'v2o-bench-resume-'));
+    const markFile = path.join(state, 'marks');
+    const j = Journal.open(path.join(state, 'journal.db'));
+    const w = exampleChainWorkflow;
+    const run = j.createRun({
+      workflow: w.name,
+      workflowVersion: w.version,
+      subject: 'bench',
+      params: { markFile },
+      stepIds: w.steps.map((s) => s.id),
+      at: Date.now(),
+    });
+    for (const s of w.steps.slice(0, 9)) {
+      j.stepAttemptStarted(run.id, s.id, Date.now(), 1);
+      j.stepSucceeded(run.id, s.id, Date.now(), { n: 0 });
+    }
+    j.close();
+    const script = path.join(state, 'resume.mjs');
+    fs.writeFileSync(
+      script,
+      `import { resumeRun } from ${JSON.stringify(pathToFileURL(path.join(root, 'dist/src/cli/run-workflow.js')).href)};\n` +
+        `process.exitCode = (await resumeRun(${JSON.stringify(run.id)}, { globals: { stateDir: ${JSON.stringify(state)} } })).exitCode;\n`,
+    );
+    const args = entry === 'cli' ? [cliJs, '--state-dir', state, 'resume', run.id] : [script];
+    const t0 = Date.now();
+    const p = spawnSync(process.execPath, args, { encoding: 'utf8' });
+    if (p.status !== 0) throw new Error(`resume failed (${p.status}): ${p.stderr}`);
+    const [step, at] = fs.readFileSync(markFile, 'utf8').trim().split(' ');
+    if (step !== 'step-10') throw new Error(`expected step-10 to run first, got ${step}`);
+    samples.push(Number(at) - t0);
+    fs.rmSync(state, { recursive: true, force: true });
+  }
+  return stats(samples.slice(1)); // the first spawn warms the OS file cache
+}
+
+const t = transitions();
+console.log(
+  `journal step transition: median ${ms(t.median)}, p99 ${ms(t.p99)}, max ${ms(t.max)} (n=${t.n}; target p99 <= 2 ms)`,
+);
+const b = nodeBaseline(11);
+for (const entry of ['cli', 'engine'] as const) {
+  const r = resumeLatency(11, entry);
+  console.log(
+    `resume (${entry === 'cli' ? 'v2o resume' : 'resumeRun() only'}) start → next step's run(): median ${r.median} ms, p99 ${r.p99} ms, max ${r.max} ms (n=${r.n}; target <= 200 ms)`,
+  );
+}
+console.log(
+  `for scale, bare node start → first line: median ${b.median} ms, max ${b.max} ms; load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} CPUs`,
+);

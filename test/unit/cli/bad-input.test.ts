@@ -1,0 +1,112 @@
+// Each bad input gets one clear message (problem and fix), a non-zero exit, and an untouched journal.
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Journal } from '../../../src/engine/journal.js';
+import { SCHEMA_VERSION } from '../../../src/engine/journal-schema.js';
+import { cli, tmpState } from './helpers.js';
+
+const hash = (f: string) => createHash('sha256').update(fs.readFileSync(f)).digest('hex');
+
+afterEach(() => {
+  delete process.env.V2O_JOURNAL_BUSY_TIMEOUT_MS;
+});
+
+/** A state dir holding one example run stopped at its gate. */
+function stateWithRun(version = 1): { state: string; file: string; runId: string } {
+  const state = tmpState();
+  const file = path.join(state, 'journal.db');
+  const j = Journal.open(file);
+  const run = j.createRun({
+    workflow: 'example',
+    workflowVersion: version,
+    subject: 's',
+    params: { dir: path.join(state, 'w') },
+    stepIds: ['prepare', 'write-file', 'flaky', 'hold', 'cutover'],
+    at: Date.now(),
+  });
+  j.close();
+  return { state, file, runId: run.id };
+}
+
+describe('bad input', () => {
+  it('unknown run id: exit 2, names the run and how to list runs', async () => {
+    const { state, file } = stateWithRun();
+    const before = hash(file);
+    for (const cmd of [['resume'], ['status'], ['approve'], ['cancel'], ['logs']]) {
+      const r = await cli(state, ...cmd, 'r-nope0000');
+      expect(r.code, cmd[0]).toBe(2);
+      expect(r.stderr).toContain("no run 'r-nope0000'");
+      expect(r.stderr).toContain('fix: `v2o list`');
+    }
+    expect(hash(file)).toBe(before);
+  });
+
+  it('corrupt journal: exit 2, says to move it aside, file untouched', async () => {
+    const state = tmpState();
+    const file = path.join(state, 'journal.db');
+    fs.writeFileSync(file, 'not sqlite\n'.repeat(500));
+    const before = hash(file);
+    const r = await cli(state, 'list');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/journal .* is corrupt/);
+    expect(r.stderr).toContain('fix: move it aside');
+    expect(hash(file)).toBe(before);
+  });
+
+  it('journal newer than the program: exit 2, untouched', async () => {
+    const { state, file, runId } = stateWithRun();
+    const db = new Database(file);
+    db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    db.close();
+    const before = hash(file);
+    const r = await cli(state, 'resume', runId);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`has schema version ${SCHEMA_VERSION + 1}`);
+    expect(r.stderr).toContain('fix: use the newer v2o');
+    expect(hash(file)).toBe(before);
+  });
+
+  it('journal locked by another process: exit 2 after the busy timeout, nothing written', async () => {
+    const { state, file, runId } = stateWithRun();
+    process.env.V2O_JOURNAL_BUSY_TIMEOUT_MS = '50';
+    const other = new Database(file);
+    other.exec('BEGIN IMMEDIATE');
+    let r: Awaited<ReturnType<typeof cli>>;
+    try {
+      r = await cli(state, 'cancel', runId);
+    } finally {
+      other.exec('ROLLBACK');
+      other.close();
+    }
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('is locked by another process');
+    const j = Journal.open(file);
+    expect(j.requireRun(runId).state).toBe('pending');
+    expect(j.events(runId).map((e) => e.type)).toEqual(['run.created']);
+    j.close();
+  });
+
+  it('workflow version mismatch: exit 2, says which versions, journal untouched', async () => {
+    const { state, file, runId } = stateWithRun(0);
+    const j = Journal.open(file);
+    const before = JSON.stringify([
+      j.requireRun(runId),
+      j.getSteps(runId),
+      j.events(runId),
+      j.getLease(runId),
+    ]);
+    j.close();
+    const r = await cli(state, 'resume', runId);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`run ${runId} was started with workflow example v0; this v2o has v1`);
+    expect(r.stderr).toContain(`v2o cancel ${runId}`);
+    const j2 = Journal.open(file);
+    expect(
+      JSON.stringify([j2.requireRun(runId), j2.getSteps(runId), j2.events(runId), j2.getLease(runId)]),
+    ).toBe(before);
+    j2.close();
+  });
+});

@@ -338,10 +338,8 @@ export class Journal {
         error === undefined ? null : JSON.stringify(toErrorRecord(error)),
         runId,
       );
-      this.addEvent(runId, at, `run.${state}`, undefined, {
-        ...eventData,
-        ...(error === undefined ? {} : { error: toErrorRecord(error) }),
-      });
+      const data = { ...eventData, ...(error === undefined ? {} : { error: toErrorRecord(error) }) };
+      this.addEvent(runId, at, `run.${state}`, undefined, Object.keys(data).length > 0 ? data : undefined);
     });
   }
 

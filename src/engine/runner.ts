@@ -214,9 +214,14 @@ export class Runner {
   ): Promise<RunOutcome> {
     const { journal } = this.o;
     const ttl = this.o.leaseTtlMs ?? 20_000;
-    journal.acquireLease(run.id, this.owner, this.now(), ttl, (pid) => this.isAlive(pid));
     const runLog = (this.o.logger ?? ((id) => createRunLogger(runLogPath(this.o.stateDir, id), id)))(run.id);
     const log = runLog.log;
+    try {
+      journal.acquireLease(run.id, this.owner, this.now(), ttl, (pid) => this.isAlive(pid));
+    } catch (err) {
+      runLog.close();
+      throw err;
+    }
     const ctl = new AbortController();
     const onInterrupt = () => ctl.abort(new InterruptedError(`run ${run.id} interrupted`));
     if (this.o.signal?.aborted) onInterrupt();

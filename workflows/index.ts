@@ -6,6 +6,8 @@ import { type AnyWorkflow, WorkflowRegistry } from '../src/engine/registry.js';
 export const workflowLoaders: Record<string, () => Promise<AnyWorkflow>> = {
   example: async () => (await import('./example.js')).exampleWorkflow,
   'example-chain': async () => (await import('./example-chain.js')).exampleChainWorkflow,
+  'vmware-windows-to-openstack': async () =>
+    (await import('./vmware-windows-to-openstack.js')).vmwareWindowsToOpenstack,
 };
 
 /** A registry holding the named workflows (default: all of them). */

@@ -87,6 +87,8 @@ export interface VmPlan {
     toolsRunning: boolean;
     /** Power the source back on after a rollback, and after success when sourceAfter says so. */
     wasPoweredOn: boolean;
+    /** Datacenter inventory path (datastore URLs need it). */
+    datacenter?: string;
   };
   windows?: WindowsVersion;
   drivers?: DriverPlan & {
@@ -101,6 +103,25 @@ export interface VmPlan {
   localSpaceBytes: number;
   sourceAfter: 'keep-off' | 'power-on';
 }
+
+/** Readiness codes (src/vsphere/readiness.ts, without `vsphere.`) that buildPlan judges itself, knowing the plan's driver mode. */
+const COVERED_READINESS = new Set([
+  'snapshots',
+  'rdm-disk',
+  'shared-disk',
+  'independent-disk',
+  'independent-nonpersistent',
+  'no-disks',
+  'no-nics',
+  'not-windows',
+  'suspended',
+  'secure-boot',
+  'tools-not-running',
+  'tools-not-installed',
+  'vtpm',
+  'bitlocker-risk',
+  'vtpm-bitlocker',
+]);
 
 /** Deterministic names: a resumed or re-planned run computes the same ones. */
 export function resourceName(vm: string, kind: 'disk' | 'vol' | 'nic', index: number): string {
@@ -430,10 +451,15 @@ export function buildPlan(inv: Inventory, cfg: VmMigrationConfig): VmPlan {
     }
   }
 
-  for (const r of inv.readiness?.blockers ?? [])
-    if (!blockers.some((b) => b.code === r.code)) blockers.push(r);
-  for (const r of inv.readiness?.warnings ?? [])
-    if (!warnings.some((w) => w.code === r.code)) warnings.push(r);
+  // The vSphere readiness rules overlap with the checks above; take only what they add.
+  const covered = (code: string) => COVERED_READINESS.has(code.replace(/^vsphere\./, ''));
+  const readiness = inv.readiness ?? vm.readiness;
+  for (const r of readiness?.blockers ?? []) {
+    if (!covered(r.code) && !blockers.some((b) => b.code === r.code)) blockers.push(r);
+  }
+  for (const r of readiness?.warnings ?? []) {
+    if (!covered(r.code) && !warnings.some((w) => w.code === r.code)) warnings.push(r);
+  }
 
   const wasPoweredOn = vm.powerState === 'poweredOn';
   return {
@@ -454,6 +480,7 @@ export function buildPlan(inv: Inventory, cfg: VmMigrationConfig): VmPlan {
       powerState: vm.powerState,
       toolsRunning: vm.toolsRunning,
       wasPoweredOn,
+      datacenter: vm.datacenter,
     },
     windows,
     drivers: driverPlan

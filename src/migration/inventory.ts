@@ -58,6 +58,8 @@ export interface SourceVm {
   powerState: 'poweredOn' | 'poweredOff' | 'suspended';
   datacenter?: string;
   host?: string;
+  /** Findings of the vSphere readiness rules (src/vsphere/readiness.ts), when the client ran them. */
+  readiness?: { blockers: PlanIssue[]; warnings: PlanIssue[] };
 }
 
 export interface TargetFlavor {

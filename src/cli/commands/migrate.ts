@@ -1,22 +1,115 @@
-// `v2o migrate`: start a run and drive it until done, a gate, a failure or Ctrl-C.
+// `v2o migrate plan.yaml [--vm NAME] [--force-poweroff]`: one journaled run per VM, at most
+// `concurrency.vms` at once. A blocked plan starts nothing (exit 2). The exit code is the worst
+// outcome: 130 interrupted, 1 failed, 3 waiting for approval, 0 all done.
+// Without a plan file it starts a built-in workflow (`--workflow example`), for trying the engine.
 import type { Command } from 'commander';
-import { ConfigError } from '../../errors.js';
+import { ConfigError, ExitCode } from '../../errors.js';
 import type { CommandModule } from '../command.js';
-import { globalOptions } from '../context.js';
+import { globalOptions, stateDirOf } from '../context.js';
 import { exitCodesHelp } from './help.js';
 import { addWorkflowOptions, chooseWorkflow, type WorkflowChoice } from './workflow-options.js';
+
+interface MigrateOptions extends WorkflowChoice {
+  json?: boolean;
+  vm?: string;
+  forcePoweroff?: boolean;
+  shutdownTimeout?: string;
+}
+
+/** Worst first. */
+const SEVERITY: number[] = [ExitCode.interrupted, ExitCode.failed, ExitCode.waiting, ExitCode.ok];
+export function worstExitCode(codes: number[]): number {
+  for (const c of SEVERITY) if (codes.includes(c)) return c;
+  return codes.length ? Math.max(...codes) : ExitCode.ok;
+}
+
+async function migrateFromFile(file: string, o: MigrateOptions, cmd: Command): Promise<number> {
+  const { loadPlanFile } = await import('../../migration/plan-file.js');
+  const { connectServices, closeServices } = await import('../../migration/connect.js');
+  const { prepareVms } = await import('../../migration/prepare.js');
+  const { silentLogger } = await import('../../engine/logger.js');
+  const { vmwareWindowsToOpenstack } = await import('../../../workflows/vmware-windows-to-openstack.js');
+  const globals = globalOptions(cmd);
+  const plan = loadPlanFile(file);
+  const timeoutS = o.shutdownTimeout === undefined ? undefined : Number(o.shutdownTimeout);
+  if (timeoutS !== undefined && !(timeoutS > 0))
+    throw new ConfigError('--shutdown-timeout must be a number of seconds > 0');
+
+  // Plan every VM first (read-only): a blocked plan starts no run at all.
+  const services = await connectServices({
+    source: plan.source,
+    target: plan.target,
+    env: process.env,
+    log: silentLogger(),
+    stateDir: stateDirOf(globals),
+  });
+  let vms: Awaited<ReturnType<typeof prepareVms>>;
+  try {
+    vms = await prepareVms(plan, services, {
+      vm: o.vm,
+      forcePoweroff: o.forcePoweroff,
+      shutdownTimeoutMs: timeoutS === undefined ? undefined : timeoutS * 1000,
+    });
+  } finally {
+    await closeServices(services);
+  }
+  const blocked = vms.filter((v) => !v.plan.ready);
+  if (blocked.length) {
+    const lines = blocked.flatMap((v) =>
+      v.plan.blockers.map((b) => `  ${v.config.name}: ${b.message}\n    fix: ${b.fix}`),
+    );
+    throw new ConfigError(`the plan is blocked; nothing was started:\n${lines.join('\n')}`, {
+      hint: `see \`v2o plan ${file}\``,
+    });
+  }
+
+  const limit = Math.max(1, Math.min(plan.concurrency.vms, vms.length));
+  if (limit === 1) {
+    // One at a time: each run gets the full progress display.
+    const { runWorkflow } = await import('../run-workflow.js');
+    const codes: number[] = [];
+    for (const v of vms) {
+      const outcome = await runWorkflow({
+        workflow: vmwareWindowsToOpenstack,
+        params: v.params,
+        subject: v.config.name,
+        globals,
+        json: o.json,
+      });
+      codes.push(outcome.exitCode);
+      if (outcome.exitCode === ExitCode.interrupted) break; // Ctrl-C stops the whole plan
+    }
+    return worstExitCode(codes);
+  }
+  const { runParallel } = await import('../run-parallel.js');
+  const outcomes = await runParallel(
+    vms.map((v) => ({ workflow: vmwareWindowsToOpenstack, params: v.params, subject: v.config.name })),
+    { globals, json: o.json, concurrency: limit },
+  );
+  return worstExitCode(outcomes.map((x) => x.exitCode));
+}
 
 export const migrateCommand: CommandModule = {
   register(program: Command) {
     addWorkflowOptions(
-      program.command('migrate').description('start a run and drive it (journaled; resumable)'),
+      program
+        .command('migrate')
+        .description('migrate the VMs of a plan, one journaled, resumable run per VM')
+        .argument('[plan-file]', 'the migration plan (YAML; check it first with `v2o plan`)'),
     )
+      .option('--vm <name>', 'only this VM of the plan')
+      .option('--force-poweroff', 'power the VM off hard when the guest does not shut down in time')
+      .option('--shutdown-timeout <seconds>', 'how long to wait for the guest to shut down (default 600)')
       .option('--json', 'print the outcome as JSON on stdout (progress goes to stderr)')
       .addHelpText(
         'after',
-        `\nExamples:\n  v2o migrate --set gate=true         # stops at the cut-over gate (exit 3)\n  v2o migrate --set failTimes=2       # retried with backoff, then succeeds\n${exitCodesHelp([0, 1, 2, 3, 130])}`,
+        `\nExamples:\n  v2o migrate plan.yaml\n  v2o migrate plan.yaml --vm win2019-app01 --force-poweroff\n  v2o migrate --workflow example --set gate=true    # built-in demo workflow\n${exitCodesHelp([0, 1, 2, 3, 130])}`,
       )
-      .action(async (o: WorkflowChoice & { json?: boolean }, cmd: Command) => {
+      .action(async (file: string | undefined, o: MigrateOptions, cmd: Command) => {
+        if (file) {
+          process.exitCode = await migrateFromFile(file, o, cmd);
+          return;
+        }
         const { planWorkflow } = await import('../../engine/plan.js');
         const { silentLogger } = await import('../../engine/logger.js');
         const { runWorkflow } = await import('../run-workflow.js');

@@ -264,11 +264,14 @@ describe('buildPlan', () => {
     const inv = inventory({ ...bios2019(), vtpm: true });
     inv.existingImageNames = ['v2o-win2019-app01-disk0'];
     inv.readiness = {
-      blockers: [{ code: 'cbt-broken', message: 'x', fix: 'y' }],
+      blockers: [
+        { code: 'vsphere.encrypted', message: 'x', fix: 'y' },
+        { code: 'vsphere.snapshots', message: 'dup', fix: 'dup' },
+      ],
       warnings: [{ code: 'vtpm-bitlocker', message: 'dup', fix: 'dup' }],
     };
     const p = buildPlan(inv, config());
-    expect(codes(p.blockers)).toEqual(['cbt-broken']);
+    expect(codes(p.blockers)).toEqual(['vsphere.encrypted']);
     expect(codes(p.warnings)).toEqual(['image-name-exists', 'vtpm-bitlocker']);
     expect(p.disks[0]!.image.properties).toMatchObject({ hw_tpm_version: '2.0', hw_tpm_model: 'tpm-crb' });
   });

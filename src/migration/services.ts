@@ -1,0 +1,211 @@
+// The operations the migration needs from each side, as two small interfaces. Steps talk only to
+// these; source-vsphere.ts and target-openstack.ts implement them with the project's clients.
+// Keeping the surface this narrow shows at a glance what a migration does to each system, and
+// lets unit tests drive the steps with fakes.
+import type { Readable } from 'node:stream';
+import type { Logger } from 'pino';
+import type { ByteSource } from '../transfer/types.js';
+import type { Inventory, SourceVm, TargetFlavor, TargetNetwork, TargetQuota } from './inventory.js';
+import type { ImageFormat } from './plan-file.js';
+
+export interface Sig {
+  signal?: AbortSignal;
+}
+
+export interface GuestCommandResult {
+  exitCode: number;
+  /** Captured stdout+stderr (redirected to a file in the guest and downloaded). */
+  output: string;
+}
+
+/** A disk offered by the export lease: src/transfer's ByteSource plus the VM's disk device key. */
+export type ExportedDisk = ByteSource & { key: number };
+
+export interface ExportSession {
+  disks: ExportedDisk[];
+  /** HttpNfcLeaseProgress; the lease expires without it. */
+  progress(percent: number): Promise<void>;
+  complete(): Promise<void>;
+  abort(reason?: string): Promise<void>;
+}
+
+export interface SourceOps {
+  /** The VM as build-plan reads it; undefined when no VM has that name. */
+  findVm(name: string, o?: Sig): Promise<SourceVm | undefined>;
+  powerState(moref: string, o?: Sig): Promise<string>;
+  powerOn(moref: string, o?: Sig): Promise<void>;
+  powerOff(moref: string, o?: Sig): Promise<void>;
+  /** ShutdownGuest, then wait until powered off or timeoutMs passes (then throws). */
+  shutdownGuest(moref: string, timeoutMs: number, o?: Sig): Promise<void>;
+  datastoreStat(datastore: string, path: string, o?: Sig): Promise<{ size: number } | undefined>;
+  datastoreUpload(
+    datastore: string,
+    path: string,
+    body: { open: () => Readable; size: number },
+    o?: Sig & { onProgress?: (bytes: number) => void },
+  ): Promise<void>;
+  /** Small files only (the ISO's hash sidecar). */
+  datastoreReadText(datastore: string, path: string, o?: Sig): Promise<string | undefined>;
+  /** Mount an ISO (adding a drive when there is none); returns the previous state for restoreCdrom. */
+  attachIso(moref: string, isoDatastorePath: string, o?: Sig): Promise<unknown>;
+  restoreCdrom(moref: string, previous: unknown, o?: Sig): Promise<void>;
+  /** Runs `cmd.exe /c <command>` in the guest and returns its exit code and output. */
+  runInGuest(
+    moref: string,
+    creds: { username: string; password: string },
+    command: string,
+    o?: Sig & { timeoutMs?: number },
+  ): Promise<GuestCommandResult>;
+  exportVm(moref: string, o?: Sig): Promise<ExportSession>;
+  close(): Promise<void>;
+}
+
+export interface ImageInfo {
+  id: string;
+  name: string;
+  status: string;
+  tags: string[];
+  properties: Record<string, unknown>;
+  size?: number;
+  checksum?: string;
+  osHashValue?: string;
+}
+
+export interface VolumeInfo {
+  id: string;
+  name: string;
+  status: string;
+  sizeGiB: number;
+  metadata: Record<string, string>;
+}
+
+export interface PortInfo {
+  id: string;
+  name: string;
+  macAddress: string;
+  networkId: string;
+  fixedIps: { ipAddress: string; subnetId: string }[];
+  deviceId?: string;
+  tags: string[];
+}
+
+export interface ServerInfo {
+  id: string;
+  name: string;
+  status: string;
+  tags: string[];
+  fault?: string;
+}
+
+export interface DiskUploadResult {
+  bytes: number;
+  sha256?: string;
+  checksum?: string;
+  osHashValue?: string;
+}
+
+export interface TargetOps {
+  listFlavors(o?: Sig): Promise<TargetFlavor[]>;
+  listNetworks(o?: Sig): Promise<TargetNetwork[]>;
+  quota(o?: Sig): Promise<TargetQuota | undefined>;
+  listImageNames(o?: Sig): Promise<string[]>;
+
+  findImagesByTag(tags: string[], o?: Sig): Promise<ImageInfo[]>;
+  createImage(
+    spec: {
+      name: string;
+      diskFormat: ImageFormat;
+      properties: Record<string, string>;
+      minDiskGiB: number;
+      minRamMiB: number;
+      tags: string[];
+    },
+    o?: Sig,
+  ): Promise<ImageInfo>;
+  getImage(id: string, o?: Sig): Promise<ImageInfo | undefined>;
+  deleteImage(id: string, o?: Sig): Promise<void>;
+
+  findVolumesByMetadata(meta: Record<string, string>, o?: Sig): Promise<VolumeInfo[]>;
+  createVolumeFromImage(
+    spec: {
+      name: string;
+      sizeGiB: number;
+      imageId: string;
+      volumeType?: string;
+      metadata: Record<string, string>;
+    },
+    o?: Sig,
+  ): Promise<VolumeInfo>;
+  waitVolume(id: string, status: string, timeoutMs: number, o?: Sig): Promise<VolumeInfo>;
+  deleteVolume(id: string, o?: Sig): Promise<void>;
+
+  findPortsByTag(tags: string[], o?: Sig): Promise<PortInfo[]>;
+  createPort(
+    spec: {
+      name: string;
+      networkId: string;
+      macAddress?: string;
+      fixedIp?: string;
+      subnetId?: string;
+      tags: string[];
+    },
+    o?: Sig,
+  ): Promise<PortInfo>;
+  deletePort(id: string, o?: Sig): Promise<void>;
+
+  findServersByTag(tags: string[], o?: Sig): Promise<ServerInfo[]>;
+  createServer(
+    spec: {
+      name: string;
+      flavorId: string;
+      imageId?: string;
+      bootVolumeId?: string;
+      dataVolumeIds: string[];
+      portIds: string[];
+      metadata: Record<string, string>;
+      tags: string[];
+    },
+    o?: Sig,
+  ): Promise<ServerInfo>;
+  waitServer(id: string, status: string, timeoutMs: number, o?: Sig): Promise<ServerInfo>;
+  consoleLogTail(id: string, lines: number, o?: Sig): Promise<string | undefined>;
+  deleteServer(id: string, o?: Sig): Promise<void>;
+}
+
+/** What the workflow's services() builds. */
+export interface MigrationServices {
+  source: SourceOps;
+  target: TargetOps;
+  /** Moves one disk from the export into a Glance image (checkpointed, hashed). */
+  transferDisk: DiskTransfer;
+  stateDir: string;
+  env: NodeJS.ProcessEnv;
+  log: Logger;
+}
+
+export type DiskTransfer = (o: {
+  source: ExportedDisk;
+  imageId: string;
+  format: ImageFormat;
+  stagingDir: string;
+  checkpoint: (data: unknown) => void;
+  lastCheckpoint: unknown;
+  onProgress: (bytes: number, total?: number) => void;
+  signal: AbortSignal;
+}) => Promise<DiskUploadResult>;
+
+/** Read-only inventory for `v2o plan` and preflight. */
+export async function gatherInventory(
+  s: { source: SourceOps; target: TargetOps },
+  vmName: string,
+  o: Sig = {},
+): Promise<Inventory> {
+  const [vm, flavors, networks, quota, existingImageNames] = await Promise.all([
+    s.source.findVm(vmName, o),
+    s.target.listFlavors(o),
+    s.target.listNetworks(o),
+    s.target.quota(o),
+    s.target.listImageNames(o),
+  ]);
+  return { vm, flavors, networks, quota, existingImageNames };
+}

@@ -1,0 +1,235 @@
+// SourceOps on the project's vSphere client (src/vsphere). Translates the client's VM model into
+// the plain SourceVm that build-plan reads, and wraps guest commands so their output comes back.
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import { leaseSource } from '../transfer/sources/lease-source.js';
+import { vsphereConfigFromEnv } from '../vsphere/config.js';
+import { isHttpStatus } from '../vsphere/errors.js';
+import type { VmInfo } from '../vsphere/model.js';
+import { attachIso, type CdromState, restoreCdrom } from '../vsphere/objects/cdrom.js';
+import { connect, type VSphereClient } from '../vsphere/objects/client.js';
+import { datastoreDownload, datastoreStat, datastoreUpload } from '../vsphere/objects/datastore.js';
+import { downloadFromGuest, runInGuest } from '../vsphere/objects/guest.js';
+import { exportVm } from '../vsphere/objects/nfc-lease.js';
+import {
+  findVmByName,
+  getPowerState,
+  getVm,
+  powerOff,
+  powerOn,
+  shutdownGuest,
+  VmNotFoundError,
+} from '../vsphere/objects/vm.js';
+import { assessReadiness } from '../vsphere/readiness.js';
+import type { MoRef } from '../vsphere/types.js';
+import type { SourceVm } from './inventory.js';
+import type { PlanFile } from './plan-file.js';
+import type { ExportedDisk, ExportSession, SourceOps } from './services.js';
+
+const vmRef = (value: string): MoRef => ({ type: 'VirtualMachine', value });
+
+/** VmInfo (the client's model) → SourceVm (what build-plan reads). Pure. */
+export function toSourceVm(vm: VmInfo): SourceVm {
+  const power = vm.powerState === 'poweredOn' || vm.powerState === 'suspended' ? vm.powerState : 'poweredOff';
+  return {
+    name: vm.name,
+    moref: vm.ref.value,
+    instanceUuid: vm.instanceUuid,
+    // What VMware Tools reports beats the configured values (often stale after an in-place upgrade).
+    guestId: vm.guestId ?? vm.guestRunning?.guestId ?? '',
+    guestFullName: vm.guestRunning?.fullName ?? vm.guestFullName,
+    firmware: vm.firmware,
+    secureBoot: vm.secureBoot,
+    vtpm: vm.vtpm,
+    cpus: vm.numCpu,
+    memoryMiB: vm.memoryMiB,
+    disks: vm.disks.map((d) => ({
+      key: d.key,
+      label: d.label,
+      capacityBytes: d.capacityBytes,
+      controllerType: d.controller?.type ?? 'unknown',
+      busNumber: d.controller?.busNumber ?? 0,
+      unitNumber: d.unitNumber ?? 0,
+      fileName: d.fileName,
+      datastore: d.datastore,
+      thin: d.thin,
+      diskMode: d.diskMode,
+      sharing: d.sharing,
+      rdm: !!d.rdm,
+    })),
+    nics: vm.nics.map((n) => ({
+      key: n.key,
+      label: n.label,
+      macAddress: n.macAddress,
+      network: n.network ?? '',
+      adapterType: n.adapterType,
+    })),
+    cdroms: vm.cdroms.map((c) => ({
+      key: c.key,
+      label: c.label,
+      isoPath: c.backing.kind === 'iso' ? c.backing.fileName : undefined,
+      connected: c.connected,
+      startConnected: c.startConnected,
+    })),
+    snapshotCount: vm.snapshots.length,
+    toolsRunning: vm.tools.runningStatus === 'guestToolsRunning',
+    toolsStatus: vm.tools.status,
+    powerState: power,
+    datacenter: vm.datacenterPath ?? vm.datacenter,
+    host: vm.host?.name,
+    readiness: assessReadiness(vm),
+  };
+}
+
+export async function connectSource(
+  source: PlanFile['source'],
+  env: NodeJS.ProcessEnv,
+  log: Logger,
+  o: { signal?: AbortSignal; datacenter?: string } = {},
+): Promise<SourceOps> {
+  const config = await vsphereConfigFromEnv(env, {
+    url: source.url,
+    insecure: source.insecure,
+    caFile: source.caFile,
+    thumbprint: source.thumbprint,
+  });
+  const client = await connect(config, { log, signal: o.signal });
+  return new VSphereSource(client, o.datacenter ?? source.datacenter);
+}
+
+export class VSphereSource implements SourceOps {
+  /** Datacenter inventory path per VM, for datastore URLs (dcPath). */
+  #datacenter?: string;
+
+  constructor(
+    readonly client: VSphereClient,
+    datacenter?: string,
+  ) {
+    this.#datacenter = datacenter;
+  }
+
+  async findVm(name: string, o: { signal?: AbortSignal } = {}) {
+    let ref: MoRef;
+    try {
+      ref = await findVmByName(this.client, name, o);
+    } catch (err) {
+      if (err instanceof VmNotFoundError) return undefined;
+      throw err;
+    }
+    const info = await getVm(this.client, ref, o);
+    this.#datacenter ??= info.datacenterPath ?? info.datacenter;
+    return toSourceVm(info);
+  }
+
+  powerState(moref: string, o: { signal?: AbortSignal } = {}) {
+    return getPowerState(this.client, vmRef(moref), o);
+  }
+  powerOn(moref: string, o: { signal?: AbortSignal } = {}) {
+    return powerOn(this.client, vmRef(moref), o);
+  }
+  powerOff(moref: string, o: { signal?: AbortSignal } = {}) {
+    return powerOff(this.client, vmRef(moref), o);
+  }
+  shutdownGuest(moref: string, timeoutMs: number, o: { signal?: AbortSignal } = {}) {
+    return shutdownGuest(this.client, vmRef(moref), { ...o, timeoutMs });
+  }
+
+  #file(datastore: string, path: string) {
+    return { datacenter: this.#datacenter ?? 'ha-datacenter', datastore, path };
+  }
+
+  async datastoreStat(datastore: string, path: string, o: { signal?: AbortSignal } = {}) {
+    const s = await datastoreStat(this.client, this.#file(datastore, path), o);
+    return s.exists ? { size: s.size ?? 0 } : undefined;
+  }
+
+  async datastoreUpload(
+    datastore: string,
+    path: string,
+    body: { open: () => import('node:stream').Readable; size: number },
+    o: { signal?: AbortSignal; onProgress?: (bytes: number) => void } = {},
+  ) {
+    await datastoreUpload(this.client, this.#file(datastore, path), body.open(), body.size, o);
+  }
+
+  async datastoreReadText(datastore: string, path: string, o: { signal?: AbortSignal } = {}) {
+    try {
+      const s = await datastoreDownload(this.client, this.#file(datastore, path), o);
+      const chunks: Buffer[] = [];
+      for await (const c of s) chunks.push(c as Buffer);
+      return Buffer.concat(chunks).toString('utf8');
+    } catch (err) {
+      if (isHttpStatus(err, 404)) return undefined;
+      throw err;
+    }
+  }
+
+  attachIso(moref: string, isoDatastorePath: string, o: { signal?: AbortSignal } = {}) {
+    return attachIso(this.client, vmRef(moref), isoDatastorePath, o);
+  }
+
+  restoreCdrom(moref: string, previous: unknown, o: { signal?: AbortSignal } = {}) {
+    return restoreCdrom(this.client, vmRef(moref), previous as CdromState, o);
+  }
+
+  /**
+   * Guest operations return only an exit code, so the command's output is redirected to a file
+   * in the guest's temp folder and downloaded afterwards.
+   */
+  async runInGuest(
+    moref: string,
+    creds: { username: string; password: string },
+    command: string,
+    o: { signal?: AbortSignal; timeoutMs?: number } = {},
+  ) {
+    const vm = vmRef(moref);
+    const out = `C:\\Windows\\Temp\\v2o-${randomBytes(6).toString('hex')}.txt`;
+    const r = await runInGuest(this.client, vm, creds, {
+      program: 'C:\\Windows\\System32\\cmd.exe',
+      args: `/c ${command} > ${out} 2>&1`,
+      timeoutMs: o.timeoutMs,
+      signal: o.signal,
+      pollIntervalMs: 500,
+    });
+    let output = '';
+    try {
+      output = decodeGuestText(
+        await downloadFromGuest(this.client, vm, creds, out, { signal: o.signal, maxBytes: 4 << 20 }),
+      );
+    } catch (err) {
+      output = `(output unavailable: ${(err as Error).message})`;
+    }
+    return { exitCode: r.exitCode, output };
+  }
+
+  async exportVm(moref: string, o: { signal?: AbortSignal } = {}): Promise<ExportSession> {
+    const info = await getVm(this.client, vmRef(moref), o);
+    const lease = await exportVm(this.client, vmRef(moref), o);
+    const urls = lease.deviceUrls.filter((d) => d.disk);
+    // Lease keys look like /vm-42/VirtualLsiLogicSASController0:1 — match them to disk device keys.
+    const disks: ExportedDisk[] = urls.map((u, i) => {
+      const d =
+        info.disks.find(
+          (x) =>
+            x.controller && u.key.endsWith(`/${x.controller.type}${x.controller.busNumber}:${x.unitNumber}`),
+        ) ?? info.disks[i];
+      return Object.assign(leaseSource(lease, u), { key: d?.key ?? -1 });
+    });
+    return {
+      disks,
+      progress: (p) => lease.progress(p, o),
+      complete: () => lease.complete(),
+      abort: (reason) => lease.abort(reason),
+    };
+  }
+
+  close() {
+    return this.client.close();
+  }
+}
+
+/** pnputil and reg write the console code page; PowerShell may write UTF-16LE with a BOM. */
+export function decodeGuestText(b: Buffer): string {
+  if (b.length >= 2 && b[0] === 0xff && b[1] === 0xfe) return b.subarray(2).toString('utf16le');
+  return b.toString('utf8');
+}

@@ -1,0 +1,41 @@
+// Step 4: mount the ISO on the VM's CD-ROM (adding a drive when there is none), keeping the
+// previous state so restore-cdrom (and a rollback) can put it back.
+import { type Ctx, crashPoint, type MigrationStep, sourceMoref } from './common.js';
+import type { UploadIsoOutput } from './upload-iso.js';
+
+export interface AttachIsoOutput {
+  datastorePath: string;
+  /** Opaque state from the vSphere client, given back to restoreCdrom. */
+  previous: unknown;
+}
+
+export const attachIso: MigrationStep<AttachIsoOutput> = {
+  id: 'attach-iso',
+  title: 'Attach the ISO to a CD-ROM',
+  retry: { attempts: 3, initialDelayMs: 2_000, backoff: 2, maxDelayMs: 20_000 },
+  timeoutMs: 5 * 60_000,
+  plan: ({ params }) =>
+    params.plan.drivers?.iso
+      ? {
+          summary:
+            'mount the ISO on the first CD-ROM (add one if none); the previous state is kept and restored after shutdown',
+        }
+      : { summary: 'no ISO: skipped', skip: true },
+  skipIf: (ctx) => !ctx.params.plan.drivers?.iso,
+  async run(ctx: Ctx) {
+    crashPoint(ctx, 'before');
+    const up = ctx.outputOf<UploadIsoOutput>('upload-iso')!;
+    // A re-run after a crash would see our own ISO as "previous": keep the first answer.
+    const saved = ctx.lastCheckpoint as { previous?: unknown } | undefined;
+    const previous = await ctx.services.source.attachIso(sourceMoref(ctx), up.datastorePath, {
+      signal: ctx.signal,
+    });
+    if (saved?.previous === undefined) ctx.checkpoint({ previous });
+    crashPoint(ctx, 'after');
+    return { datastorePath: up.datastorePath, previous: saved?.previous ?? previous };
+  },
+  async compensate(ctx, output) {
+    if (!output) return;
+    await ctx.services.source.restoreCdrom(sourceMoref(ctx), output.previous, { signal: ctx.signal });
+  },
+};

@@ -1,0 +1,58 @@
+// Shared by the migration steps: their context type, guest credentials, and the test-only crash
+// hook that lets integration tests kill the process at a chosen point (V2O_TEST_CRASH_AT).
+import type { StepContext, StepDefinition } from '../../engine/types.js';
+import { ConfigError } from '../../errors.js';
+import type { MigrationParams } from '../params.js';
+import type { MigrationServices } from '../services.js';
+
+export type Ctx = StepContext<MigrationParams, MigrationServices>;
+export type MigrationStep<O = unknown> = StepDefinition<MigrationParams, MigrationServices, O>;
+
+/**
+ * V2O_TEST_CRASH_AT=<step>:<before|mid|after> kills this process with SIGKILL at that point, like a
+ * power cut: `before` = the step started, nothing done; `mid` = inside a long operation (the disk
+ * upload); `after` = the side effects happened but the journal has not recorded the step yet.
+ * Only integration tests set it.
+ */
+export function crashPoint(
+  ctx: { stepId: string; env?: NodeJS.ProcessEnv },
+  when: 'before' | 'mid' | 'after',
+): void {
+  const spec = (ctx.env ?? process.env).V2O_TEST_CRASH_AT;
+  if (!spec || spec !== `${ctx.stepId}:${when}`) return;
+  process.stderr.write(`V2O_TEST_CRASH_AT: killing pid ${process.pid} at ${spec}\n`);
+  process.kill(process.pid, 'SIGKILL');
+}
+
+export function guestCredentials(ctx: Ctx): { username: string; password: string } {
+  const { usernameEnv, passwordEnv } = ctx.params.config.guestCredentials;
+  const env = ctx.services.env;
+  const username = env[usernameEnv];
+  const password = env[passwordEnv];
+  if (!username || !password) {
+    throw new ConfigError(
+      `guest credentials are not set: ${!username ? usernameEnv : passwordEnv} is empty`,
+      {
+        hint: `export ${usernameEnv} and ${passwordEnv} (a local administrator of the guest), then \`v2o resume ${ctx.runId}\``,
+      },
+    );
+  }
+  return { username, password };
+}
+
+export function sourceMoref(ctx: Ctx): string {
+  const m = ctx.params.plan.source?.moref;
+  if (!m) throw new ConfigError(`the stored plan of run ${ctx.runId} has no source VM`);
+  return m;
+}
+
+export function fmtBytes(n: number): string {
+  const u = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  let v = n;
+  while (v >= 1024 && i < u.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(i === 0 ? 0 : 1)} ${u[i]}`;
+}

@@ -1,0 +1,143 @@
+// Step 11: a port per NIC on the mapped network (MAC kept when asked), then the server — booting
+// from the image or the boot volume, with the data volumes attached — and wait for ACTIVE.
+// Ports and the server carry the run's tags, so a resumed step finds them instead of duplicating.
+import { V2oError } from '../../errors.js';
+import { runTag, runTags } from '../params.js';
+import type { PortInfo, ServerInfo } from '../services.js';
+import { type Ctx, crashPoint, type MigrationStep } from './common.js';
+import type { CreateVolumesOutput } from './create-volumes.js';
+import type { UploadImagesOutput } from './upload-images.js';
+
+export interface LaunchOutput {
+  serverId: string;
+  name: string;
+  status: string;
+  ports: { id: string; name: string; macAddress: string; networkId: string; ips: string[] }[];
+  bootFrom: { image?: string; volume?: string };
+  dataVolumes: string[];
+  consoleTail?: string;
+}
+
+export const launch: MigrationStep<LaunchOutput> = {
+  id: 'launch',
+  title: 'Launch the server',
+  retry: { attempts: 3, initialDelayMs: 5_000, backoff: 2, maxDelayMs: 60_000 },
+  timeoutMs: 30 * 60_000,
+  plan: ({ params }) => {
+    const p = params.plan;
+    return {
+      summary: `server ${p.server.name} on flavor ${p.flavor?.name ?? '?'}, boot from ${p.bootFromVolume ? 'volume' : 'image'}, ${p.ports.length} port(s)`,
+      details: {
+        flavor: p.flavor,
+        bootFromVolume: p.bootFromVolume,
+        ports: p.ports,
+        metadata: p.server.metadata,
+      },
+    };
+  },
+  async run(ctx: Ctx) {
+    crashPoint(ctx, 'before');
+    const { target } = ctx.services;
+    const plan = ctx.params.plan;
+    const tag = runTag(ctx.runId);
+    const sig = { signal: ctx.signal };
+
+    const existingPorts = await target.findPortsByTag([tag], sig);
+    const ports: PortInfo[] = [];
+    for (const p of plan.ports) {
+      let port = existingPorts.find((x) => x.name === p.name);
+      if (!port) {
+        port = await target.createPort(
+          {
+            name: p.name,
+            networkId: p.networkId,
+            macAddress: p.macAddress,
+            fixedIp: p.fixedIp,
+            subnetId: p.subnetId,
+            tags: runTags(ctx.runId),
+          },
+          sig,
+        );
+        ctx.event('port.created', { portId: port.id, mac: port.macAddress });
+      }
+      if (p.macAddress && port.macAddress.toLowerCase() !== p.macAddress) {
+        throw new V2oError(`port ${port.id} has MAC ${port.macAddress}, expected ${p.macAddress}`, {
+          hint: 'the network refused the source MAC (port security or a MAC already in use); check `openstack port list --mac-address`',
+        });
+      }
+      ports.push(port);
+    }
+
+    const images = ctx.outputOf<UploadImagesOutput>('upload-images')?.images ?? [];
+    const volumes = ctx.outputOf<CreateVolumesOutput>('create-volumes')?.volumes ?? [];
+    const bootVolume = plan.bootFromVolume ? volumes.find((v) => v.index === 0) : undefined;
+    const bootImage = plan.bootFromVolume ? undefined : images.find((i) => i.index === 0);
+    if (!bootVolume && !bootImage) {
+      throw new V2oError('nothing to boot from: no boot image or volume in the earlier steps', {
+        hint: `cancel with \`v2o cancel ${ctx.runId} --rollback\` and migrate again`,
+      });
+    }
+    const dataVolumeIds = volumes
+      .filter((v) => v.index !== 0)
+      .sort((a, b) => a.index - b.index)
+      .map((v) => v.id);
+
+    let server: ServerInfo | undefined = (await target.findServersByTag([tag], sig))[0];
+    if (server && server.status === 'ERROR') {
+      ctx.log.warn(
+        { serverId: server.id, fault: server.fault },
+        'deleting a server a previous attempt left in ERROR',
+      );
+      await target.deleteServer(server.id, sig);
+      server = undefined;
+    }
+    if (!server) {
+      server = await target.createServer(
+        {
+          name: plan.server.name,
+          flavorId: plan.flavor!.id,
+          imageId: bootImage?.id,
+          bootVolumeId: bootVolume?.id,
+          dataVolumeIds,
+          portIds: ports.map((p) => p.id),
+          metadata: { ...plan.server.metadata, v2o_run: ctx.runId },
+          tags: runTags(ctx.runId),
+        },
+        sig,
+      );
+      ctx.checkpoint({ serverId: server.id });
+      ctx.event('server.created', { serverId: server.id });
+    }
+    crashPoint(ctx, 'mid');
+    ctx.progress.update({ message: `waiting for ${server.id} to be ACTIVE` });
+    server = await target.waitServer(server.id, 'ACTIVE', 20 * 60_000, sig);
+    const consoleTail = await target.consoleLogTail(server.id, 50, sig).catch((err) => {
+      ctx.log.warn({ err }, 'console log unavailable');
+      return undefined;
+    });
+    crashPoint(ctx, 'after');
+    return {
+      serverId: server.id,
+      name: server.name,
+      status: server.status,
+      ports: ports.map((p) => ({
+        id: p.id,
+        name: p.name,
+        macAddress: p.macAddress,
+        networkId: p.networkId,
+        ips: p.fixedIps.map((i) => i.ipAddress),
+      })),
+      bootFrom: { image: bootImage?.id, volume: bootVolume?.id },
+      dataVolumes: dataVolumeIds,
+      consoleTail,
+    };
+  },
+  async compensate(ctx) {
+    const { target } = ctx.services;
+    const tag = runTag(ctx.runId);
+    for (const s of await target.findServersByTag([tag], { signal: ctx.signal }))
+      await target.deleteServer(s.id, { signal: ctx.signal });
+    for (const p of await target.findPortsByTag([tag], { signal: ctx.signal }))
+      await target.deletePort(p.id, { signal: ctx.signal });
+  },
+};

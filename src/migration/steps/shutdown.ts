@@ -1,0 +1,62 @@
+// Step 7: shut the guest down cleanly (ShutdownGuest, wait for poweredOff). A hard power-off can
+// lose data the guest had not flushed, so it happens only with --force-poweroff.
+import { NonRetryableError } from '../../errors.js';
+import { type Ctx, crashPoint, type MigrationStep, sourceMoref } from './common.js';
+
+export interface ShutdownOutput {
+  method: 'guest' | 'hard' | 'already-off';
+  wasPoweredOn: boolean;
+}
+
+export class ShutdownTimeoutError extends NonRetryableError {}
+
+export const shutdown: MigrationStep<ShutdownOutput> = {
+  id: 'shutdown',
+  title: 'Shut down the source VM',
+  retry: {
+    attempts: 2,
+    initialDelayMs: 5_000,
+    backoff: 2,
+    maxDelayMs: 30_000,
+    nonRetryable: ['ShutdownTimeoutError'],
+  },
+  plan: ({ params }) => ({
+    summary: `ShutdownGuest and wait up to ${Math.round(params.options.shutdownTimeoutMs / 1000)} s${
+      params.options.forcePoweroff ? ', then power off hard (--force-poweroff)' : ''
+    }`,
+  }),
+  async run(ctx: Ctx) {
+    crashPoint(ctx, 'before');
+    const { source } = ctx.services;
+    const vm = sourceMoref(ctx);
+    const wasPoweredOn = ctx.params.plan.source?.wasPoweredOn ?? true;
+    if ((await source.powerState(vm, { signal: ctx.signal })) === 'poweredOff') {
+      return { method: 'already-off', wasPoweredOn };
+    }
+    const timeoutMs = ctx.params.options.shutdownTimeoutMs;
+    ctx.progress.update({ message: 'waiting for the guest to shut down' });
+    try {
+      await source.shutdownGuest(vm, timeoutMs, { signal: ctx.signal });
+    } catch (err) {
+      if (ctx.signal.aborted) throw err;
+      // The flag can also come at resume time, when the operator decides a hard stop is fine.
+      const force = ctx.params.options.forcePoweroff || ctx.services.env.V2O_FORCE_POWEROFF === '1';
+      if (!force) {
+        throw new ShutdownTimeoutError(
+          `the guest did not shut down within ${Math.round(timeoutMs / 1000)} s: ${(err as Error).message}`,
+          {
+            cause: err,
+            hint: `shut it down from inside Windows and resume, or allow a hard power-off: V2O_FORCE_POWEROFF=1 v2o resume ${ctx.runId}`,
+          },
+        );
+      }
+      ctx.log.warn({ err }, 'guest shutdown failed; powering off hard (--force-poweroff)');
+      if ((await source.powerState(vm, { signal: ctx.signal })) !== 'poweredOff')
+        await source.powerOff(vm, { signal: ctx.signal });
+      crashPoint(ctx, 'after');
+      return { method: 'hard', wasPoweredOn };
+    }
+    crashPoint(ctx, 'after');
+    return { method: 'guest', wasPoweredOn };
+  },
+};

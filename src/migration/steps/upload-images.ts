@@ -1,0 +1,208 @@
+// Step 9: export every disk through the HttpNfcLease and stream it into a Glance image
+// (src/transfer does the bytes: format check, hashing, stall detection, checkpoints).
+// Look before create: images of this run are found by its tag, so a resumed step reuses an
+// active image, fills a queued one, and replaces one a crash left half-written in `saving`.
+import pLimit from 'p-limit';
+import { V2oError } from '../../errors.js';
+import type { PlannedDisk } from '../build-plan.js';
+import { runTag, runTags } from '../params.js';
+import type { ExportSession, ImageInfo } from '../services.js';
+import { type Ctx, crashPoint, fmtBytes, type MigrationStep, sourceMoref } from './common.js';
+
+export interface UploadedImage {
+  index: number;
+  name: string;
+  id: string;
+  bytes: number;
+  sha256?: string;
+  checksum?: string;
+  osHashValue?: string;
+  reused: boolean;
+}
+
+export interface UploadImagesOutput {
+  images: UploadedImage[];
+  bytes: number;
+  seconds: number;
+}
+
+interface Saved {
+  /** Image id per disk index, recorded right after creation. */
+  imageIds: Record<number, string>;
+  /** src/transfer's checkpoint per disk index. */
+  transfer: Record<number, unknown>;
+}
+
+const LEASE_KEEPALIVE_MS = 30_000;
+
+export const uploadImages: MigrationStep<UploadImagesOutput> = {
+  id: 'upload-images',
+  title: 'Export disks and upload to Glance',
+  retry: {
+    attempts: 4,
+    initialDelayMs: 5_000,
+    backoff: 2,
+    maxDelayMs: 60_000,
+    nonRetryable: ['UnsafeDiskError', 'ChecksumMismatchError'],
+  },
+  timeoutMs: 24 * 60 * 60_000,
+  plan: ({ params }) => ({
+    summary: `export ${params.plan.disks.length} disk(s) through the export lease and stream them to Glance as ${params.config.imageFormat}`,
+    details: {
+      images: params.plan.disks.map((d) => ({ disk: d.label, sizeBytes: d.sizeBytes, ...d.image })),
+      localSpaceBytes: params.plan.localSpaceBytes,
+    },
+  }),
+  async run(ctx: Ctx) {
+    crashPoint(ctx, 'before');
+    const { target, source } = ctx.services;
+    const started = ctx.clock.now();
+    const disks = ctx.params.plan.disks;
+    const saved: Saved = structuredClone(
+      (ctx.lastCheckpoint as Saved | undefined) ?? { imageIds: {}, transfer: {} },
+    );
+    const save = () => ctx.checkpoint(saved);
+
+    const mine = await target.findImagesByTag([runTag(ctx.runId)], { signal: ctx.signal });
+    const results = new Map<number, UploadedImage>();
+    const todo: { disk: PlannedDisk; image: ImageInfo }[] = [];
+    for (const disk of disks) {
+      let image =
+        mine.find((i) => i.id === saved.imageIds[disk.index]) ?? mine.find((i) => i.name === disk.image.name);
+      if (image && image.status === 'active') {
+        results.set(disk.index, {
+          index: disk.index,
+          name: image.name,
+          id: image.id,
+          bytes: image.size ?? 0,
+          checksum: image.checksum,
+          osHashValue: image.osHashValue,
+          reused: true,
+        });
+        continue;
+      }
+      if (image && image.status !== 'queued') {
+        // `saving` after a crash mid-upload cannot take data again; killed/deleted are dead.
+        ctx.log.warn(
+          { imageId: image.id, status: image.status },
+          'replacing an image a previous attempt left unfinished',
+        );
+        await target.deleteImage(image.id, { signal: ctx.signal });
+        delete saved.transfer[disk.index];
+        image = undefined;
+      }
+      if (!image) {
+        image = await target.createImage(
+          { ...disk.image, tags: [...runTags(ctx.runId), `v2o-disk-${disk.index}`] },
+          { signal: ctx.signal },
+        );
+        saved.imageIds[disk.index] = image.id;
+        delete saved.transfer[disk.index];
+        save(); // the id is in the journal before a byte moves
+        ctx.event('image.created', { imageId: image.id, name: image.name });
+      }
+      todo.push({ disk, image });
+    }
+
+    if (todo.length > 0) {
+      const lease = await source.exportVm(sourceMoref(ctx), { signal: ctx.signal });
+      const total = todo.reduce((n, t) => n + t.disk.sizeBytes, 0);
+      const done = new Map<number, number>();
+      let lastPct = -1;
+      const report = () => {
+        const sum = [...done.values()].reduce((a, b) => a + b, 0);
+        ctx.progress.update({ done: sum, total, unit: 'bytes' });
+        const pct = Math.min(99, Math.floor((sum / Math.max(1, total)) * 100));
+        if (pct !== lastPct) {
+          lastPct = pct;
+          lease.progress(pct).catch((err) => ctx.log.warn({ err }, 'lease progress failed'));
+        }
+      };
+      // The lease expires without progress calls, even while bytes flow.
+      const keepalive = setInterval(() => {
+        lease.progress(Math.max(0, lastPct)).catch((err) => ctx.log.warn({ err }, 'lease keep-alive failed'));
+      }, LEASE_KEEPALIVE_MS);
+      keepalive.unref();
+      let crashedMid = false;
+      try {
+        const limit = pLimit(Math.max(1, ctx.params.options.disksInParallel));
+        await Promise.all(
+          todo.map(({ disk, image }) =>
+            limit(async () => {
+              const exported = findExported(lease, disk);
+              const r = await ctx.services.transferDisk({
+                source: exported,
+                imageId: image.id,
+                format: disk.image.diskFormat,
+                stagingDir: ctx.params.config.stagingDir ?? `${ctx.services.stateDir}/staging/${ctx.runId}`,
+                lastCheckpoint: saved.transfer[disk.index],
+                checkpoint: (data) => {
+                  saved.transfer[disk.index] = data;
+                  save();
+                },
+                onProgress: (bytes) => {
+                  done.set(disk.index, bytes);
+                  report();
+                  if (!crashedMid && bytes >= disk.sizeBytes / 4 && bytes > 0) {
+                    crashedMid = true;
+                    crashPoint(ctx, 'mid');
+                  }
+                },
+                signal: ctx.signal,
+              });
+              const after = await target.getImage(image.id, { signal: ctx.signal });
+              if (after?.status !== 'active') {
+                throw new V2oError(
+                  `image ${image.id} for ${disk.label} is ${after?.status ?? 'gone'} after its upload`,
+                  {
+                    hint: `check it with \`openstack image show ${image.id}\`; v2o resume ${ctx.runId} replaces it`,
+                  },
+                );
+              }
+              results.set(disk.index, {
+                index: disk.index,
+                name: image.name,
+                id: image.id,
+                bytes: r.bytes,
+                sha256: r.sha256,
+                checksum: r.checksum ?? after.checksum,
+                osHashValue: r.osHashValue ?? after.osHashValue,
+                reused: false,
+              });
+              ctx.event('image.uploaded', { imageId: image.id, bytes: r.bytes, sha256: r.sha256 });
+            }),
+          ),
+        );
+        await lease.complete();
+      } catch (err) {
+        await lease.abort((err as Error).message).catch(() => {});
+        throw err;
+      } finally {
+        clearInterval(keepalive);
+      }
+    }
+    crashPoint(ctx, 'after');
+    const images = disks.map((d) => results.get(d.index)!);
+    const bytes = images.reduce((n, i) => n + i.bytes, 0);
+    const seconds = (ctx.clock.now() - started) / 1000;
+    ctx.progress.update({ message: `${fmtBytes(bytes)} in ${seconds.toFixed(1)} s` });
+    return { images, bytes, seconds };
+  },
+  async compensate(ctx) {
+    for (const img of await ctx.services.target.findImagesByTag([runTag(ctx.runId)], {
+      signal: ctx.signal,
+    })) {
+      await ctx.services.target.deleteImage(img.id, { signal: ctx.signal });
+    }
+  },
+};
+
+function findExported(lease: ExportSession, disk: PlannedDisk) {
+  const d = lease.disks.find((x) => x.key === disk.key) ?? lease.disks[disk.index];
+  if (!d) {
+    throw new V2oError(`the export lease offers no file for ${disk.label} (device key ${disk.key})`, {
+      hint: 'the VM changed since the plan was made; cancel this run and migrate again',
+    });
+  }
+  return d;
+}

@@ -1,0 +1,388 @@
+// TargetOps on the project's OpenStack clients (src/openstack), and the disk transfer glue
+// (src/transfer's transferDisk into a Glance image). Deletes wait until the resource is gone,
+// so a rollback can delete servers, then volumes they held, then images, in one pass.
+import type { Logger } from 'pino';
+import { getVolumeLimits } from '../openstack/block-storage/limits/requests.js';
+import {
+  createVolume,
+  deleteVolume,
+  getVolume,
+  listVolumes,
+  waitForVolumeDeleted,
+  waitForVolumeStatus,
+} from '../openstack/block-storage/volumes/requests.js';
+import type { Volume } from '../openstack/block-storage/volumes/results.js';
+import { type Cloud, openCloud } from '../openstack/cloud.js';
+import { listFlavors } from '../openstack/compute/flavors/requests.js';
+import { getComputeLimits } from '../openstack/compute/limits/requests.js';
+import {
+  createServer,
+  deleteServer,
+  getConsoleOutput,
+  getServer,
+  listServers,
+  waitForServerDeleted,
+  waitForServerStatus,
+} from '../openstack/compute/servers/requests.js';
+import type { Server } from '../openstack/compute/servers/results.js';
+import { loadCloudConfig } from '../openstack/config.js';
+import { isStatus } from '../openstack/errors.js';
+import { createImage, deleteImage, getImage, listImages } from '../openstack/image/images/requests.js';
+import type { Image } from '../openstack/image/images/results.js';
+import { listNetworks } from '../openstack/network/networks/requests.js';
+import { createPort, deletePort, listPorts, type Port } from '../openstack/network/ports/requests.js';
+import { listSubnets } from '../openstack/network/subnets/requests.js';
+import { glanceSink } from '../transfer/sinks/glance-sink.js';
+import { transferDisk } from '../transfer/transfer-disk.js';
+import type { TransferCheckpoint } from '../transfer/types.js';
+import type { PlanFile } from './plan-file.js';
+import type {
+  DiskTransfer,
+  ImageInfo,
+  PortInfo,
+  ServerInfo,
+  Sig,
+  TargetOps,
+  VolumeInfo,
+} from './services.js';
+
+const toImageInfo = (i: Image): ImageInfo => ({
+  id: i.id,
+  name: i.name ?? '',
+  status: i.status,
+  tags: i.tags,
+  properties: i.properties,
+  size: i.size,
+  checksum: i.checksum,
+  osHashValue: i.osHashValue,
+});
+const toVolumeInfo = (v: Volume): VolumeInfo => ({
+  id: v.id,
+  name: v.name ?? '',
+  status: v.status,
+  sizeGiB: v.size,
+  metadata: v.metadata,
+});
+const toPortInfo = (p: Port): PortInfo => ({
+  id: p.id,
+  name: p.name,
+  macAddress: p.macAddress,
+  networkId: p.networkId,
+  fixedIps: p.fixedIps,
+  deviceId: p.deviceId || undefined,
+  tags: p.tags,
+});
+const toServerInfo = (s: Server): ServerInfo => ({
+  id: s.id,
+  name: s.name,
+  status: s.status,
+  tags: s.tags,
+  fault: s.fault?.message,
+});
+const remaining = (max: number, used: number) => (max < 0 ? undefined : Math.max(0, max - used));
+
+export async function connectTarget(
+  target: PlanFile['target'],
+  env: NodeJS.ProcessEnv,
+  log: Logger,
+  signal?: AbortSignal,
+): Promise<OpenStackTarget> {
+  const config = loadCloudConfig({ cloud: target.cloud, env });
+  if (target.region) (config as { regionName?: string }).regionName = target.region;
+  return new OpenStackTarget(await openCloud(config, { log, signal }));
+}
+
+export class OpenStackTarget implements TargetOps {
+  constructor(readonly cloud: Cloud) {}
+
+  async listFlavors(o: Sig = {}) {
+    return (await listFlavors(this.cloud.compute, { isPublic: 'all', signal: o.signal }))
+      .filter((f) => !f.disabled)
+      .map((f) => ({ id: f.id, name: f.name, vcpus: f.vcpus, ramMiB: f.ram, diskGiB: f.disk }));
+  }
+
+  async listNetworks(o: Sig = {}) {
+    const [nets, subnets] = await Promise.all([
+      listNetworks(this.cloud.network, {}, o),
+      listSubnets(this.cloud.network, {}, o),
+    ]);
+    return nets.map((n) => ({
+      id: n.id,
+      name: n.name,
+      subnets: subnets
+        .filter((s) => s.networkId === n.id)
+        .map((s) => ({ id: s.id, name: s.name, cidr: s.cidr })),
+    }));
+  }
+
+  async quota(o: Sig = {}) {
+    const [c, v] = await Promise.all([
+      getComputeLimits(this.cloud.compute, o),
+      getVolumeLimits(this.cloud.volume, o).catch(() => undefined),
+    ]);
+    return {
+      cores: remaining(c.cores.max, c.cores.used),
+      ramMiB: remaining(c.ramMiB.max, c.ramMiB.used),
+      instances: remaining(c.instances.max, c.instances.used),
+      volumes: v ? remaining(v.volumes.max, v.volumes.used) : undefined,
+      volumeGiB: v ? remaining(v.gigabytes.max, v.gigabytes.used) : undefined,
+    };
+  }
+
+  async listImageNames(o: Sig = {}) {
+    return (await listImages(this.cloud.image, {}, o)).map((i) => i.name ?? '').filter(Boolean);
+  }
+
+  async findImagesByTag(tags: string[], o: Sig = {}) {
+    return (await listImages(this.cloud.image, { tags }, o)).map(toImageInfo);
+  }
+
+  async createImage(
+    spec: {
+      name: string;
+      diskFormat: 'vmdk' | 'qcow2' | 'raw';
+      properties: Record<string, string>;
+      minDiskGiB: number;
+      minRamMiB: number;
+      tags: string[];
+    },
+    o: Sig = {},
+  ) {
+    const img = await createImage(
+      this.cloud.image,
+      {
+        name: spec.name,
+        diskFormat: spec.diskFormat,
+        containerFormat: 'bare',
+        visibility: 'private',
+        minDisk: spec.minDiskGiB,
+        minRam: spec.minRamMiB,
+        tags: spec.tags,
+        properties: spec.properties,
+      },
+      o,
+    );
+    return toImageInfo(img);
+  }
+
+  async getImage(id: string, o: Sig = {}) {
+    try {
+      return toImageInfo(await getImage(this.cloud.image, id, o));
+    } catch (err) {
+      if (isStatus(err, 404)) return undefined;
+      throw err;
+    }
+  }
+
+  async deleteImage(id: string, o: Sig = {}) {
+    await deleteImage(this.cloud.image, id, { ...o, ignoreMissing: true });
+  }
+
+  async findVolumesByMetadata(meta: Record<string, string>, o: Sig = {}) {
+    return (await listVolumes(this.cloud.volume, { metadata: meta }, o))
+      .filter((v) => v.status !== 'deleting')
+      .map(toVolumeInfo);
+  }
+
+  async createVolumeFromImage(
+    spec: {
+      name: string;
+      sizeGiB: number;
+      imageId: string;
+      volumeType?: string;
+      metadata: Record<string, string>;
+    },
+    o: Sig = {},
+  ) {
+    const v = await createVolume(
+      this.cloud.volume,
+      {
+        name: spec.name,
+        size: spec.sizeGiB,
+        imageRef: spec.imageId,
+        volumeType: spec.volumeType,
+        metadata: spec.metadata,
+      },
+      o,
+    );
+    return toVolumeInfo(v);
+  }
+
+  async waitVolume(id: string, status: string, timeoutMs: number, o: Sig = {}) {
+    return toVolumeInfo(
+      await waitForVolumeStatus(this.cloud.volume, id, status, { timeoutMs, signal: o.signal }),
+    );
+  }
+
+  /** Waits for a detach (after its server was deleted) before deleting, then for the delete. */
+  async deleteVolume(id: string, o: Sig = {}) {
+    let v: Volume;
+    try {
+      v = await getVolume(this.cloud.volume, id, o);
+    } catch (err) {
+      if (isStatus(err, 404)) return;
+      throw err;
+    }
+    if (['in-use', 'detaching', 'attaching', 'creating', 'downloading', 'reserved'].includes(v.status)) {
+      await waitForVolumeStatus(this.cloud.volume, id, 'available', {
+        timeoutMs: 10 * 60_000,
+        signal: o.signal,
+      }).catch(() => {});
+    }
+    await deleteVolume(this.cloud.volume, id, { ...o, ignoreMissing: true });
+    await waitForVolumeDeleted(this.cloud.volume, id, { timeoutMs: 10 * 60_000, signal: o.signal });
+  }
+
+  /**
+   * Neutron sets tags only after the port exists, so a crash in between would leave an untagged
+   * port: the run tag is also written into the description at creation, and both are searched.
+   */
+  async findPortsByTag(tags: string[], o: Sig = {}) {
+    const runTag = tags.find((t) => t.startsWith('v2o-run-'));
+    const [byTag, byDesc] = await Promise.all([
+      listPorts(this.cloud.network, { tags }, o),
+      runTag ? listPorts(this.cloud.network, { description: runTag }, o) : Promise.resolve([]),
+    ]);
+    const seen = new Map<string, Port>();
+    for (const p of [...byTag, ...byDesc]) seen.set(p.id, p);
+    return [...seen.values()].map(toPortInfo);
+  }
+
+  async createPort(
+    spec: {
+      name: string;
+      networkId: string;
+      macAddress?: string;
+      fixedIp?: string;
+      subnetId?: string;
+      tags: string[];
+    },
+    o: Sig = {},
+  ) {
+    const p = await createPort(
+      this.cloud.network,
+      {
+        networkId: spec.networkId,
+        name: spec.name,
+        description: spec.tags.find((t) => t.startsWith('v2o-run-')),
+        macAddress: spec.macAddress,
+        fixedIps:
+          spec.fixedIp || spec.subnetId ? [{ subnetId: spec.subnetId, ipAddress: spec.fixedIp }] : undefined,
+        tags: spec.tags,
+      },
+      o,
+    );
+    return toPortInfo(p);
+  }
+
+  async deletePort(id: string, o: Sig = {}) {
+    await deletePort(this.cloud.network, id, { ...o, ignoreMissing: true });
+  }
+
+  async findServersByTag(tags: string[], o: Sig = {}) {
+    return (await listServers(this.cloud.compute, { tags }, o))
+      .filter((s) => s.status !== 'DELETED')
+      .map(toServerInfo);
+  }
+
+  async createServer(
+    spec: {
+      name: string;
+      flavorId: string;
+      imageId?: string;
+      bootVolumeId?: string;
+      dataVolumeIds: string[];
+      portIds: string[];
+      metadata: Record<string, string>;
+      tags: string[];
+    },
+    o: Sig = {},
+  ) {
+    const blockDevices = [
+      ...(spec.imageId
+        ? [
+            {
+              sourceType: 'image' as const,
+              destinationType: 'local' as const,
+              uuid: spec.imageId,
+              bootIndex: 0,
+            },
+          ]
+        : [
+            {
+              sourceType: 'volume' as const,
+              destinationType: 'volume' as const,
+              uuid: spec.bootVolumeId,
+              bootIndex: 0,
+              deleteOnTermination: false,
+            },
+          ]),
+      ...spec.dataVolumeIds.map((id, i) => ({
+        sourceType: 'volume' as const,
+        destinationType: 'volume' as const,
+        uuid: id,
+        bootIndex: i + 1,
+        deleteOnTermination: false,
+      })),
+    ];
+    const { id } = await createServer(
+      this.cloud.compute,
+      {
+        name: spec.name,
+        flavorRef: spec.flavorId,
+        imageRef: spec.imageId,
+        blockDevices,
+        networks: spec.portIds.length ? spec.portIds.map((port) => ({ port })) : 'none',
+        metadata: spec.metadata,
+        tags: spec.tags,
+      },
+      o,
+    );
+    return toServerInfo(await getServer(this.cloud.compute, id, o));
+  }
+
+  async waitServer(id: string, status: string, timeoutMs: number, o: Sig = {}) {
+    return toServerInfo(
+      await waitForServerStatus(this.cloud.compute, id, status, { timeoutMs, signal: o.signal }),
+    );
+  }
+
+  async consoleLogTail(id: string, lines: number, o: Sig = {}) {
+    return getConsoleOutput(this.cloud.compute, id, { lines, signal: o.signal });
+  }
+
+  async deleteServer(id: string, o: Sig = {}) {
+    await deleteServer(this.cloud.compute, id, { ...o, ignoreMissing: true });
+    await waitForServerDeleted(this.cloud.compute, id, { timeoutMs: 10 * 60_000, signal: o.signal });
+  }
+
+  close() {
+    return this.cloud.close();
+  }
+}
+
+/** The DiskTransfer the upload step calls: src/transfer's transferDisk into a Glance image. */
+export function glanceDiskTransfer(target: OpenStackTarget, log: Logger): DiskTransfer {
+  return async (o) => {
+    const r = await transferDisk({
+      source: o.source,
+      sink: glanceSink(target.cloud.image, o.imageId),
+      format: o.format,
+      what: o.source.description,
+      sourceId: o.source.description,
+      workDir: o.stagingDir,
+      checkpoint: (c: TransferCheckpoint) => o.checkpoint(c),
+      lastCheckpoint: o.lastCheckpoint,
+      onBytes: (done, total) => o.onProgress(done, total),
+      onEvent: (type, data) => log.info({ type, ...data }, 'transfer event'),
+      signal: o.signal,
+    });
+    const sink = r.sink as { hashes?: { sha256?: string } };
+    return {
+      bytes: r.bytes,
+      sha256: r.hashes.sha256 ?? sink.hashes?.sha256,
+      checksum: r.sink.checksum,
+      osHashValue: r.sink.osHashValue,
+    };
+  };
+}

@@ -7,6 +7,7 @@ import { ExitCode, InterruptedError } from '../errors.js';
 import { type Sleep, systemClock, systemSleep } from './clock.js';
 import { LeaseLostError, RunCancelledError, RunStateError, StepTimeoutError } from './errors.js';
 import type { Journal, LeaseOwner, RunRecord, StepRecord } from './journal.js';
+import { processIsAlive } from './liveness.js';
 import { createRunLogger, type RunLogger } from './logger.js';
 import type { AnyWorkflow, WorkflowRegistry } from './registry.js';
 import { resolveRetryPolicy, withRetry } from './retry.js';
@@ -59,14 +60,7 @@ export interface EngineOptions {
   logger?: (runId: string) => RunLogger;
 }
 
-export function processIsAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'; // exists, owned by someone else
-  }
-}
+export { processIsAlive } from './liveness.js';
 
 /** Settles with the promise, or rejects with the signal's reason as soon as it aborts (a step
  * that ignores its signal must not hold the journal hostage). */

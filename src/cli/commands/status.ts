@@ -1,5 +1,7 @@
 // `v2o status [run]`: one run's state, its steps, who holds it and what to do next.
+import os from 'node:os';
 import type { Command } from 'commander';
+import { processIsAlive } from '../../engine/liveness.js';
 import { ConfigError } from '../../errors.js';
 import type { CommandModule } from '../command.js';
 import { globalOptions, withJournal } from '../context.js';
@@ -38,10 +40,12 @@ export const statusCommand: CommandModule = {
           `created   ${iso(run.createdAt)}`,
           `updated   ${iso(run.updatedAt)}`,
         ];
-        if (lease)
+        if (lease) {
+          const gone = lease.host === os.hostname() && !processIsAlive(lease.pid);
           out.push(
-            `held by   pid ${lease.pid} on ${lease.host} since ${iso(lease.acquiredAt)} (expires ${iso(lease.expiresAt)})`,
+            `held by   pid ${lease.pid} on ${lease.host} since ${iso(lease.acquiredAt)}${gone ? ' (that process is gone; resume takes over)' : ` (expires ${iso(lease.expiresAt)})`}`,
           );
+        }
         if (run.error) out.push(`error     ${errorText(run.error)}`);
         const rows = [['STEP', 'STATE', 'ATTEMPTS', 'STARTED', 'FINISHED', 'NOTE']];
         for (const s of steps) {

@@ -39,6 +39,7 @@ describe('crash and concurrency (child processes)', () => {
     expect((await child.exit).signal).toBe('SIGKILL');
     const runId = onlyRunId(state);
     expect(journalView(state, runId).steps.find((s) => s.stepId === 'hold')?.state).toBe('running');
+    expect((await cli(state, 'status', runId)).stdout).toContain('that process is gone; resume takes over');
 
     const r = await cli(state, 'resume', runId);
     expect(r.code, r.stderr).toBe(0);

@@ -197,6 +197,63 @@ describe('openstack lab', () => {
     expect(server.addresses['lab-net'][0].addr).toMatch(/^192\.0\.2\./);
   });
 
+  it('boots a UEFI/secure-boot/vTPM Windows image on win.small with a NIC on each lab network', async () => {
+    const glance = labEndpoint(demo, 'image');
+    const nova = labEndpoint(demo, 'compute');
+    const img = await call<{ id: string }>('POST', `${glance}/v2/images`, {
+      name: 'lab-test-windows',
+      disk_format: 'raw',
+      container_format: 'bare',
+      os_type: 'windows',
+      os_distro: 'windows',
+      os_version: '11',
+      hw_disk_bus: 'scsi',
+      hw_scsi_model: 'virtio-scsi',
+      hw_vif_model: 'virtio',
+      hw_firmware_type: 'uefi',
+      hw_machine_type: 'q35',
+      os_secure_boot: 'required',
+      hw_qemu_guest_agent: 'yes',
+      hw_video_model: 'qxl',
+      hw_tpm_version: '2.0',
+      hw_tpm_model: 'tpm-crb',
+    });
+    expect(img.status).toBe(201);
+    await fetch(`${glance}/v2/images/${img.json.id}/file`, {
+      method: 'PUT',
+      headers: { 'X-Auth-Token': demo.token, 'Content-Type': 'application/octet-stream' },
+      body: Buffer.alloc(1 << 20, 2),
+    });
+    const neutron = labEndpoint(demo, 'network');
+    const nets = await call<{ networks: { id: string; name: string }[] }>('GET', `${neutron}/v2.0/networks`);
+    const netId = (name: string) => nets.json.networks.find((n) => n.name === name)!.id;
+    const flavors = await call<{ flavors: { id: string; name: string }[] }>('GET', `${nova}/flavors`);
+    // secure boot and vTPM become required placement traits: the lab's Nova driver reports them
+    const created = await call<{ server: { id: string } }>(
+      'POST',
+      `${nova}/servers`,
+      {
+        server: {
+          name: 'lab-test-windows',
+          imageRef: img.json.id,
+          flavorRef: flavors.json.flavors.find((f) => f.name === 'win.small')!.id,
+          networks: [{ uuid: netId('lab-net') }, { uuid: netId('lab-db-net') }],
+        },
+      },
+      NOVA,
+    );
+    expect(created.status).toBe(202);
+    const server = await waitFor('windows server ACTIVE', async () => {
+      const s = await call<{
+        server: { status: string; fault?: unknown; addresses: Record<string, { addr: string }[]> };
+      }>('GET', `${nova}/servers/${created.json.server.id}`, undefined, NOVA);
+      if (s.json.server.status === 'ERROR') throw new Error(`ERROR: ${JSON.stringify(s.json.server.fault)}`);
+      return s.json.server.status === 'ACTIVE' ? s.json.server : undefined;
+    });
+    expect(server.addresses['lab-net'][0].addr).toMatch(/^192\.0\.2\./);
+    expect(server.addresses['lab-db-net'][0].addr).toMatch(/^198\.51\.100\./);
+  });
+
   it('imports a qcow2 image with glance-direct and converts it to raw (image_conversion)', async () => {
     const glance = labEndpoint(demo, 'image');
     const dir = mkdtempSync(join(tmpdir(), 'v2o-lab-'));

@@ -225,7 +225,8 @@ my_ip = $H
 state_path = $DATA/nova
 instances_path = $DATA/nova/instances
 transport_url = rabbit://guest:guest@$H:$RABBIT_PORT/
-compute_driver = fake.FakeDriver
+# Nova's FakeDriver plus the traits Windows images ask for (py/v2o_lab_nova.py)
+compute_driver = v2o_lab_nova.LabFakeDriver
 enabled_apis = osapi_compute
 osapi_compute_listen = $H
 osapi_compute_listen_port = $NOVA_PORT
@@ -396,6 +397,16 @@ for c in glance-api:glance.cmd.api glance-manage:glance.cmd.manage nova-manage:n
   neutron-server:neutron.cmd.eventlet.server neutron-db-manage:neutron.db.migration.cli; do
   console "${c%%:*}" "${c#*:}"
 done
+# Nova loads compute_driver only from the nova.virt package: register the lab driver there,
+# after nova.cmd has done its eventlet monkey-patching (which must come before other imports)
+cat >"$BIN/nova-compute" <<'PYEOF'
+#!/usr/bin/python3
+import sys
+from nova.cmd.compute import main
+import v2o_lab_nova
+sys.modules["nova.virt.v2o_lab_nova"] = v2o_lab_nova
+sys.exit(main())
+PYEOF
 
 cat >"$ETC/neutron/neutron.conf" <<EOF
 [DEFAULT]
@@ -466,9 +477,9 @@ paste.app_factory = neutron.api.v2.router:APIRouter.factory
 paste.filter_factory = osprofiler.web:WsgiMiddleware.factory
 EOF
 
-# the lab's own Python plugins (py/), importable by neutron-server and cinder-volume via
+# the lab's own Python plugins (py/), importable by neutron-server, cinder-volume and nova-compute via
 # PYTHONPATH; ML2 finds mechanism drivers only through entry points, hence the dist-info
-cp "$HERE/py/v2o_lab_ml2.py" "$HERE/py/v2o_lab_cinder.py" "$PYLIB/"
+cp "$HERE/py/v2o_lab_ml2.py" "$HERE/py/v2o_lab_cinder.py" "$HERE/py/v2o_lab_nova.py" "$PYLIB/"
 mkdir -p "$PYLIB/v2o_lab_ml2-1.0.dist-info"
 printf 'Metadata-Version: 2.1\nName: v2o-lab-ml2\nVersion: 1.0\n' >"$PYLIB/v2o_lab_ml2-1.0.dist-info/METADATA"
 printf '[neutron.ml2.mechanism_drivers]\nv2o_lab_bind = v2o_lab_ml2:BindAnythingMechanismDriver\n' \
@@ -504,11 +515,15 @@ start_proc rabbitmq env HOME="$DATA/rabbitmq/home" ERL_EPMD_ADDRESS=$H ERL_EPMD_
 # Keystone under uwsgi. A private cluster on a unix socket only (no TCP port to collide with).
 AS_PG="setpriv --reuid=postgres --regid=postgres --init-groups"
 mkdir -p "$RUN/pg"; chown postgres:postgres "$RUN/pg"
+# a unix socket path is limited to 107 bytes
+[ ${#RUN} -le 80 ] || die "lab directory path too long for PostgreSQL's socket ($RUN); set V2O_LAB_DIR to a shorter path"
+$AS_PG test -x "$RUN/pg" ||
+  die "user postgres cannot reach $RUN (every parent directory needs o+x); set V2O_LAB_DIR to e.g. /var/tmp/v2o-lab"
 if [ ! -f "$DATA/pg/PG_VERSION" ]; then
   say "initdb"
   mkdir -p "$DATA/pg"; chown postgres:postgres "$DATA/pg"; chmod 700 "$DATA/pg"
   $AS_PG "$PGBIN/initdb" -D "$DATA/pg" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$LOG/initdb.log" 2>&1 ||
-    { cat "$LOG/initdb.log"; die "initdb failed (the postgres user must be able to reach $DATA: every parent directory needs o+x)"; }
+    { cat "$LOG/initdb.log"; die "initdb failed (see above)"; }
 fi
 # durability off: this is a throw-away test cloud
 start_proc postgres $AS_PG "$PGBIN/postgres" -D "$DATA/pg" -c listen_addresses= \
@@ -617,7 +632,7 @@ start_proc cinder-scheduler "$BIN/cinder-scheduler" $CC
 start_proc cinder-volume env PYTHONPATH="$PYLIB" "$BIN/cinder-volume" $CC
 wait_http placement "http://$H:$PLACEMENT_PORT/" 180
 say "placement up"
-start_proc nova-compute "$BIN/nova-compute" --config-file "$ETC/nova/nova.conf"
+start_proc nova-compute env PYTHONPATH="$PYLIB" "$BIN/nova-compute" --config-file "$ETC/nova/nova.conf"
 wait_http glance-api "http://$H:$GLANCE_PORT/healthcheck" 180
 say "glance up"
 wait_http nova-api "http://$H:$NOVA_PORT/" 180

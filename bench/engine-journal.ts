@@ -50,19 +50,22 @@ function transitions(): ReturnType<typeof stats> {
 }
 
 /** Node's own start on this machine, for scale: spawn to the first line of a script. */
-function nodeBaseline(rounds: number): ReturnType<typeof stats> {
+function nodeBaseline(rounds: number): { wall: ReturnType<typeof stats>; cpu: ReturnType<typeof stats> } {
   const samples: number[] = [];
+  const cpus: number[] = [];
   const mark = path.join(os.tmpdir(), `v2o-bench-node-${process.pid}`);
   for (let i = 0; i < rounds; i++) {
     const t0 = Date.now();
     spawnSync(process.execPath, [
       '-e',
-      `require('fs').writeFileSync(${JSON.stringify(mark)}, String(Date.now()))`,
+      `const c = process.cpuUsage(); require('fs').writeFileSync(${JSON.stringify(mark)}, Date.now() + ' ' + (c.user + c.system) / 1000)`,
     ]);
-    samples.push(Number(fs.readFileSync(mark, 'utf8')) - t0);
+    const [at, cpu] = fs.readFileSync(mark, 'utf8').split(' ').map(Number);
+    samples.push(at - t0);
+    cpus.push(cpu);
   }
   fs.rmSync(mark, { force: true });
-  return stats(samples.slice(1));
+  return { wall: stats(samples.slice(1)), cpu: stats(cpus.slice(1)) };
 }
 
 /**
@@ -70,9 +73,13 @@ function nodeBaseline(rounds: number): ReturnType<typeof stats> {
  * `node dist/src/cli/main.js resume` (every command module loads); 'engine' calls resumeRun()
  * from a two-line script, to show the engine's own share.
  */
-function resumeLatency(rounds: number, entry: 'cli' | 'engine'): ReturnType<typeof stats> {
+function resumeLatency(
+  rounds: number,
+  entry: 'cli' | 'engine',
+): { wall: ReturnType<typeof stats>; cpu: ReturnType<typeof stats> } {
   if (!fs.existsSync(cliJs)) throw new Error(`${cliJs} missing: run \`npm run build\` first`);
   const samples: number[] = [];
+  const cpus: number[] = [];
   for (let i = 0; i < rounds; i++) {
     const state = fs.mkdtempSync(path.join(os.tmpdir(), 'v2o-bench-resume-'));
     const markFile = path.join(state, 'marks');
@@ -101,12 +108,13 @@ function resumeLatency(rounds: number, entry: 'cli' | 'engine'): ReturnType<type
     const t0 = Date.now();
     const p = spawnSync(process.execPath, args, { encoding: 'utf8' });
     if (p.status !== 0) throw new Error(`resume failed (${p.status}): ${p.stderr}`);
-    const [step, at] = fs.readFileSync(markFile, 'utf8').trim().split(' ');
+    const [step, at, cpu] = fs.readFileSync(markFile, 'utf8').trim().split(' ');
     if (step !== 'step-10') throw new Error(`expected step-10 to run first, got ${step}`);
     samples.push(Number(at) - t0);
+    cpus.push(Number(cpu));
     fs.rmSync(state, { recursive: true, force: true });
   }
-  return stats(samples.slice(1)); // the first spawn warms the OS file cache
+  return { wall: stats(samples.slice(1)), cpu: stats(cpus.slice(1)) }; // the first spawn warms the file cache
 }
 
 const t = transitions();
@@ -117,9 +125,9 @@ const b = nodeBaseline(11);
 for (const entry of ['cli', 'engine'] as const) {
   const r = resumeLatency(11, entry);
   console.log(
-    `resume (${entry === 'cli' ? 'v2o resume' : 'resumeRun() only'}) start → next step's run(): median ${r.median} ms, p99 ${r.p99} ms, max ${r.max} ms (n=${r.n}; target <= 200 ms)`,
+    `resume (${entry === 'cli' ? 'v2o resume' : 'resumeRun() only'}) start → next step's run(): median ${r.wall.median} ms, p99 ${r.wall.p99} ms, max ${r.wall.max} ms; CPU used by then: median ${r.cpu.median.toFixed(0)} ms (n=${r.wall.n}; target <= 200 ms)`,
   );
 }
 console.log(
-  `for scale, bare node start → first line: median ${b.median} ms, max ${b.max} ms; load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} CPUs`,
+  `for scale, bare node start → first line: median ${b.wall.median} ms, max ${b.wall.max} ms; CPU median ${b.cpu.median.toFixed(0)} ms; load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} CPUs`,
 );

@@ -55,6 +55,10 @@ describe('v2o commands on the example workflow', () => {
 
     const ls = await cli(state, 'list', '--json');
     expect(JSON.parse(ls.stdout)).toMatchObject([{ id, state: 'succeeded', subject: 'vm-7' }]);
+    // --follow returns by itself once nobody drives the run.
+    const followed = await cli(state, 'logs', id, '--follow');
+    expect(followed.code).toBe(0);
+    expect(followed.stdout).toContain('waiting for approval');
     const logs = await cli(state, 'logs', id);
     expect(logs.code).toBe(0);
     expect(logs.stdout).toContain('waiting for approval');

@@ -183,22 +183,27 @@ export class VSphereSource implements SourceOps {
     o: { signal?: AbortSignal; timeoutMs?: number } = {},
   ) {
     const vm = vmRef(moref);
-    const out = `C:\\Windows\\Temp\\v2o-${randomBytes(6).toString('hex')}.txt`;
+    const base = `C:\\Windows\\Temp\\v2o-${randomBytes(6).toString('hex')}`;
+    // stdout and stderr go to two files rather than `2>&1`: simpler for every cmd.exe look-alike.
     const r = await runInGuest(this.client, vm, creds, {
       program: 'C:\\Windows\\System32\\cmd.exe',
-      args: `/c ${command} > ${out} 2>&1`,
+      args: `/c ${command} > ${base}.out 2> ${base}.err`,
       timeoutMs: o.timeoutMs,
       signal: o.signal,
       pollIntervalMs: 500,
     });
-    let output = '';
-    try {
-      output = decodeGuestText(
-        await downloadFromGuest(this.client, vm, creds, out, { signal: o.signal, maxBytes: 4 << 20 }),
-      );
-    } catch (err) {
-      output = `(output unavailable: ${(err as Error).message})`;
-    }
+    const read = async (path: string) => {
+      try {
+        return decodeGuestText(
+          await downloadFromGuest(this.client, vm, creds, path, { signal: o.signal, maxBytes: 4 << 20 }),
+        );
+      } catch (err) {
+        if (o.signal?.aborted) throw err;
+        return '';
+      }
+    };
+    const [stdout, stderr] = await Promise.all([read(`${base}.out`), read(`${base}.err`)]);
+    const output = stderr ? `${stdout}${stdout.endsWith('\n') || !stdout ? '' : '\n'}${stderr}` : stdout;
     return { exitCode: r.exitCode, output };
   }
 

@@ -178,9 +178,12 @@ export class OpenStackTarget implements TargetOps {
     await deleteImage(this.cloud.image, id, { ...o, ignoreMissing: true });
   }
 
+  /** Filtered here: Cinder's default resource_filters refuse `metadata` for non-admin users (400). */
   async findVolumesByMetadata(meta: Record<string, string>, o: Sig = {}) {
-    return (await listVolumes(this.cloud.volume, { metadata: meta }, o))
-      .filter((v) => v.status !== 'deleting')
+    return (await listVolumes(this.cloud.volume, {}, o))
+      .filter(
+        (v) => v.status !== 'deleting' && Object.entries(meta).every(([k, val]) => v.metadata[k] === val),
+      )
       .map(toVolumeInfo);
   }
 

@@ -31,6 +31,8 @@ interface Saved {
   imageIds: Record<number, string>;
   /** src/transfer's checkpoint per disk index. */
   transfer: Record<number, unknown>;
+  /** When the first attempt began (the rate covers retries too). */
+  startedAt?: number;
 }
 
 const LEASE_KEEPALIVE_MS = 30_000;
@@ -56,11 +58,12 @@ export const uploadImages: MigrationStep<UploadImagesOutput> = {
   async run(ctx: Ctx) {
     crashPoint(ctx, 'before');
     const { target, source } = ctx.services;
-    const started = ctx.clock.now();
     const disks = ctx.params.plan.disks;
     const saved: Saved = structuredClone(
       (ctx.lastCheckpoint as Saved | undefined) ?? { imageIds: {}, transfer: {} },
     );
+    saved.startedAt ??= ctx.clock.now();
+    const started = saved.startedAt;
     const save = () => ctx.checkpoint(saved);
 
     const mine = await target.findImagesByTag([runTag(ctx.runId)], { signal: ctx.signal });
@@ -173,7 +176,11 @@ export const uploadImages: MigrationStep<UploadImagesOutput> = {
             }),
           ),
         );
-        await lease.complete();
+        // The data is in Glance and its hashes matched: a lease that cannot be completed only
+        // times out on the vCenter side, so this is worth a warning, not a failed step.
+        await lease
+          .complete()
+          .catch((err) => ctx.log.warn({ err }, 'completing the export lease failed; it will time out'));
       } catch (err) {
         await lease.abort((err as Error).message).catch(() => {});
         throw err;

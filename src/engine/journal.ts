@@ -176,7 +176,7 @@ export class Journal {
    */
   static open(file: string, opts: OpenJournalOptions = {}): Journal {
     const exists = fs.existsSync(file);
-    if (!exists && opts.create === false) return Journal.memory();
+    if (!exists && opts.create === false) return Journal.memory(`${file} (which does not exist yet)`);
     if (!exists) {
       fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
       fs.closeSync(fs.openSync(file, 'wx', 0o600));
@@ -194,8 +194,8 @@ export class Journal {
   }
 
   /** A throwaway journal (tests, and read-only commands when no journal exists yet). */
-  static memory(): Journal {
-    const j = new Journal(new Database(':memory:'), ':memory:');
+  static memory(label = ':memory:'): Journal {
+    const j = new Journal(new Database(':memory:'), label);
     j.setup();
     return j;
   }
@@ -204,7 +204,7 @@ export class Journal {
     // Read the version before any write so a newer or corrupt file stays untouched.
     const version = this.db.pragma('user_version', { simple: true }) as number;
     if (version > SCHEMA_VERSION) throw new JournalTooNewError(this.file, version, SCHEMA_VERSION);
-    if (this.file !== ':memory:') {
+    if (this.db.name !== ':memory:') {
       // WAL: readers never block the runner. NORMAL sync is durable across process crashes (what
       // resume needs); a power cut may lose the last commit, which re-runs an idempotent step.
       this.db.pragma('journal_mode = WAL');
@@ -230,7 +230,7 @@ export class Journal {
 
   /** Moves WAL pages into the database without waiting for readers (PASSIVE); best effort. */
   maintain(): void {
-    if (this.file === ':memory:') return;
+    if (this.db.name === ':memory:') return;
     try {
       this.db.pragma('wal_checkpoint(PASSIVE)');
     } catch {

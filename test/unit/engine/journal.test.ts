@@ -133,7 +133,9 @@ describe('journal', () => {
   it('create: false does not create a missing journal', () => {
     const file = path.join(tmpDir(), 'none', 'journal.db');
     expect(openJ(file, { create: false }).listRuns()).toEqual([]);
-    expect(() => openJ(file, { create: false }).requireRun('r-x')).toThrow(`${file} (which does not exist yet)`);
+    expect(() => openJ(file, { create: false }).requireRun('r-x')).toThrow(
+      `${file} (which does not exist yet)`,
+    );
     expect(fs.existsSync(file)).toBe(false);
   });
 

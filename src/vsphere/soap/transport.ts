@@ -103,8 +103,32 @@ export class SoapTransport {
     return response;
   }
 
-  /** One HTTP request on the vCenter agent; resolves with the response (any status). */
-  request(opts: HttpRequestOptions): Promise<http.IncomingMessage> {
+  /**
+   * One HTTP request on the vCenter agent; resolves with the response (any status). A request that
+   * failed with ECONNRESET on a reused keep-alive socket (the server closed it while idle) is sent
+   * once more on a new socket, unless its body was a stream that cannot be replayed.
+   */
+  async request(opts: HttpRequestOptions): Promise<http.IncomingMessage> {
+    try {
+      return await this.#request(opts);
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException & { reusedSocket?: boolean };
+      const replayable =
+        opts.body === undefined || typeof opts.body === 'string' || Buffer.isBuffer(opts.body);
+      if (
+        e.reusedSocket &&
+        (e.code === 'ECONNRESET' || e.code === 'EPIPE') &&
+        replayable &&
+        !opts.signal?.aborted
+      ) {
+        this.log?.debug({ host: opts.url.host }, 'stale keep-alive socket; retrying on a new one');
+        return this.#request(opts);
+      }
+      throw err;
+    }
+  }
+
+  #request(opts: HttpRequestOptions): Promise<http.IncomingMessage> {
     const { url } = opts;
     const headers: Record<string, string | number> = { ...opts.headers };
     if (opts.session !== false && this.#cookie) headers.Cookie = this.#cookie;
@@ -150,7 +174,10 @@ export class SoapTransport {
       });
       req.once('error', (err) => {
         opts.signal?.removeEventListener('abort', onAbort);
-        reject(err);
+        // Name the request in the message: "socket hang up" alone does not say which call failed.
+        if (!(err instanceof InterruptedError))
+          err.message = `${opts.method} ${url.origin}${url.pathname}: ${err.message}`;
+        reject(Object.assign(err, { reusedSocket: req.reusedSocket }));
       });
       const body = opts.body;
       if (body === undefined) req.end();

@@ -19,7 +19,7 @@ describe('vSphere config from govc variables', () => {
         GOVC_PASSWORD: 'envpass',
         GOVC_INSECURE: '1',
         GOVC_TLS_CA_CERTS: '/a.pem:/b.pem',
-        GOVC_THUMBPRINT: 'AB:'.repeat(31) + 'AB',
+        GOVC_THUMBPRINT: `${'AB:'.repeat(31)}AB`,
       },
       { username: 'flaguser' },
     );

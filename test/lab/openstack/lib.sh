@@ -8,9 +8,13 @@ ETC="$STATE/etc"; DATA="$STATE/data"; LOG="$STATE/log"; RUN="$STATE/run"; BIN="$
 PIDFILE="$RUN/pids"
 SECRETS="$STATE/secrets.env"
 H=127.0.0.1
-# Fixed ports (OpenStack defaults): the lab is a single shared instance per machine.
-KEYSTONE_PORT=5000 GLANCE_PORT=9292 PLACEMENT_PORT=8778 NOVA_PORT=8774 CINDER_PORT=8776
-NEUTRON_PORT=9696 RABBIT_PORT=5672 EPMD_PORT=4369 RABBIT_DIST_PORT=25672
+# OpenStack's default ports: normally the lab is a single shared instance per machine. A second
+# lab (another checkout) needs V2O_LAB_OS_PORT_OFFSET (e.g. 10000) on its first `up`; it is
+# remembered in the state directory, as the catalog holds the ports.
+OFFSET=${V2O_LAB_OS_PORT_OFFSET:-$(cat "$STATE/port-offset" 2>/dev/null || echo 0)}
+KEYSTONE_PORT=$((5000 + OFFSET)) GLANCE_PORT=$((9292 + OFFSET)) PLACEMENT_PORT=$((8778 + OFFSET))
+NOVA_PORT=$((8774 + OFFSET)) CINDER_PORT=$((8776 + OFFSET)) NEUTRON_PORT=$((9696 + OFFSET))
+RABBIT_PORT=$((5672 + OFFSET)) EPMD_PORT=$((4369 + OFFSET)) RABBIT_DIST_PORT=$((25672 + OFFSET))
 KS="http://$H:$KEYSTONE_PORT"
 # Debian's interpreter: a pyenv python3 earlier on PATH does not see Debian's python3-* packages.
 PY=/usr/bin/python3

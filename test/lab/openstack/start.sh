@@ -9,6 +9,7 @@
 # State (configs, databases, images, volumes, logs, pidfile, secrets) is in $LAB_DIR/openstack.
 # Processes are started with setsid; "name pid starttime" lines go to run/pids, which stop.sh uses.
 # env: V2O_LAB_OS_DEBUG=1  debug logging in the services
+#      V2O_LAB_OS_PORT_OFFSET  added to every port (first start only; see lib.sh)
 set -euo pipefail
 umask 022
 # shellcheck source=lib.sh
@@ -70,6 +71,10 @@ console() {  # console-script wrapper (the service packages that ship them are n
 }
 
 mkdir -p "$STATE" "$DATA" "$LOG" "$RUN" "$BIN" "$PYLIB"
+if [ -f "$STATE/port-offset" ] && [ "$(cat "$STATE/port-offset")" != "$OFFSET" ]; then
+  die "this lab was set up with V2O_LAB_OS_PORT_OFFSET=$(cat "$STATE/port-offset"); remove $STATE to change it"
+fi
+echo "$OFFSET" >"$STATE/port-offset"
 mkdir -p "$DATA"/{rabbitmq/home,glance/images,glance/staging,glance/tasks,glance/lock,nova/instances,nova/lock,cinder/lock,cinder/volumes,cinder/conversion,neutron/lock}
 # configs and secrets hold passwords: root only (postgres needs only DATA/pg and RUN/pg)
 (umask 077; mkdir -p "$ETC"/{keystone,glance,placement,nova,cinder,neutron,rabbitmq})

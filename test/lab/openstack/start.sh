@@ -2,8 +2,8 @@
 # Configure, start and bootstrap the lab OpenStack (Zed, Debian 12 packages) on 127.0.0.1,
 # without systemd: PostgreSQL (private cluster), RabbitMQ, Keystone, Glance (file store,
 # interoperable import), Placement, Nova (fake virt driver that reports the secure-boot and vTPM
-# traits), Neutron (ML2, bind-anything
-# mechanism driver, no agents) and Cinder (file-backed fake driver). Run setup.sh first.
+# traits), Neutron (ML2, bind-anything mechanism driver, no agents) and Cinder (file-backed fake
+# driver). Run setup.sh first.
 # Waits until every API answers and nova-compute is mapped, then bootstraps (see py/).
 # Idempotent: a second run starts only what is not running and re-checks the bootstrap.
 #

@@ -22,6 +22,8 @@ export interface OpenCloudOptions {
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** Socket inactivity limit for ordinary calls. */
   timeoutMs?: number;
+  /** TCP connect + TLS handshake limit (default 15 s). */
+  connectTimeoutMs?: number;
 }
 
 /** Microversions v2o asks for: compute 2.79 (needs ≥ 2.52 for server tags), volume 3.60 (≥ 3.3 messages). */
@@ -55,6 +57,7 @@ export async function openCloud(config: CloudConfig, opts: OpenCloudOptions = {}
     log: opts.log,
     userAgent: 'v2o/0.1 (OpenStack client)',
     timeoutMs: opts.timeoutMs,
+    connectTimeoutMs: opts.connectTimeoutMs,
   });
   const env = { transport, log: opts.log, sleep: opts.sleep ?? defaultSleep };
   const identity = new Identity(config, env, { log: opts.log });

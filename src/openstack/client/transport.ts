@@ -26,6 +26,8 @@ export interface TransportOptions {
   timeoutMs?: number;
   /** Keep-alive sockets per host. */
   maxSockets?: number;
+  /** TCP connect plus TLS handshake limit (a TLS client talking to a plain-HTTP port waits forever). */
+  connectTimeoutMs?: number;
 }
 
 export type RequestBody =
@@ -89,6 +91,7 @@ export class Transport {
   private readonly log?: Logger;
   private readonly userAgent: string;
   private readonly timeoutMs: number;
+  private readonly connectTimeoutMs: number;
   private readonly tlsHint: string;
 
   constructor(opts: TransportOptions = {}) {
@@ -109,6 +112,7 @@ export class Transport {
     this.log = opts.log;
     this.userAgent = opts.userAgent ?? 'v2o';
     this.timeoutMs = opts.timeoutMs ?? 120_000;
+    this.connectTimeoutMs = opts.connectTimeoutMs ?? 15_000;
     this.tlsHint = opts.cacert
       ? `the CA bundle ${opts.cacert} does not vouch for this server: fix cacert (or OS_CACERT), or the server's certificate`
       : 'set cacert: /path/to/ca.pem in clouds.yaml (or OS_CACERT) to the CA that signed the cloud’s certificate';
@@ -180,6 +184,17 @@ export class Transport {
             code: 'ETIMEDOUT',
           }),
         );
+      });
+      creq.on('socket', (sock) => {
+        if (creq.reusedSocket) return;
+        const code = isHttps ? 'ETLSHANDSHAKETIMEOUT' : 'ECONNTIMEDOUT';
+        const timer = setTimeout(() => {
+          creq.destroy(
+            Object.assign(new Error(`no connection within ${this.connectTimeoutMs} ms`), { code }),
+          );
+        }, this.connectTimeoutMs);
+        sock.once(isHttps ? 'secureConnect' : 'connect', () => clearTimeout(timer));
+        sock.once('close', () => clearTimeout(timer));
       });
       creq.on('response', (res) => {
         gotResponse = true;
@@ -256,6 +271,12 @@ export class Transport {
           code === 'ERR_SSL_WRONG_VERSION_NUMBER' || code === 'EPROTO'
             ? `the endpoint ${host} does not speak TLS on that port: use http:// or the TLS port in auth_url/the catalog`
             : this.tlsHint,
+      });
+    }
+    if (code === 'ETLSHANDSHAKETIMEOUT') {
+      return new ConfigError(`TLS to ${host} failed: no TLS handshake within ${this.connectTimeoutMs} ms`, {
+        cause: err,
+        hint: `if ${host} speaks plain HTTP use http:// in auth_url (or the catalog); otherwise check proxies and firewalls on the way`,
       });
     }
     if (!sourceFailed && (code === 'ENOTFOUND' || code === 'EAI_NONAME')) {

@@ -77,12 +77,10 @@ export function mockAuth(
   const scope = nock(KS);
   for (let i = 0; i < times; i++) {
     const id = `token-${(opts.firstToken ?? 1) + i}`;
-    scope
-      .post('/v3/auth/tokens')
-      .reply(201, tokenBody(opts.expiresInMs, opts.omit), {
-        'X-Subject-Token': id,
-        'Content-Type': 'application/json',
-      });
+    scope.post('/v3/auth/tokens').reply(201, tokenBody(opts.expiresInMs, opts.omit), {
+      'X-Subject-Token': id,
+      'Content-Type': 'application/json',
+    });
   }
   return scope;
 }

@@ -102,15 +102,22 @@ export function labEndpoint(t: LabToken, type: string): string {
 }
 
 /**
- * Delete servers, ports, volume snapshots, volumes and images left in the lab's demo project
+ * Delete servers, ports, volume snapshots, volumes and images in the lab's demo project
  * (test/lab/openstack/reset.sh). Only this checkout's lab: it refuses anything but 127.0.0.1.
- * Returns the script's one-line summary.
+ * With `prefix`, only resources whose name starts with it (and the ports of those servers): prefer
+ * that, as other test runs may use the shared lab at the same time. Returns the one-line summary.
  */
-export function resetOpenStackLab(): string {
+export function resetOpenStackLab(opts: { prefix?: string } = {}): string {
   const root = resolve(import.meta.dirname, '../..');
   // the same lab directory labEnv() reads
   const labDir = resolve(process.env.V2O_LAB_DIR ?? '.lab');
-  return execFileSync('bash', [resolve(root, 'test/lab/openstack/reset.sh')], {
+  const args = [resolve(root, 'test/lab/openstack/reset.sh')];
+  if (opts.prefix !== undefined) {
+    if (!opts.prefix)
+      throw new Error('resetOpenStackLab: empty prefix; omit it to empty the whole demo project');
+    args.push('--prefix', opts.prefix);
+  }
+  return execFileSync('bash', args, {
     env: { ...process.env, LAB_DIR: labDir, ROOT: root },
     encoding: 'utf8',
     timeout: 300_000,

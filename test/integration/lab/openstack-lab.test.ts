@@ -46,13 +46,15 @@ async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeou
 }
 
 const NOVA = { 'OpenStack-API-Version': 'compute 2.79' };
+const PREFIX = 'lab-test-';
 
 describe('openstack lab', () => {
   beforeAll(async () => {
     demo = await labToken(labCloud());
   });
+  // only what this file made (names start with PREFIX): other runs may share the lab
   afterAll(() => {
-    resetOpenStackLab();
+    resetOpenStackLab({ prefix: PREFIX });
   });
 
   it('issues a demo token scoped to the demo project with the member role only', async () => {
@@ -149,7 +151,7 @@ describe('openstack lab', () => {
     const glance = labEndpoint(demo, 'image');
     const nova = labEndpoint(demo, 'compute');
     const img = await call<{ id: string }>('POST', `${glance}/v2/images`, {
-      name: 'lab-test-tiny',
+      name: `${PREFIX}tiny`,
       disk_format: 'raw',
       container_format: 'bare',
     });
@@ -174,7 +176,7 @@ describe('openstack lab', () => {
       `${nova}/servers`,
       {
         server: {
-          name: 'lab-test-server',
+          name: `${PREFIX}server`,
           imageRef: img.json.id,
           flavorRef: flavors.json.flavors.find((f) => f.name === 'm1.tiny')!.id,
           networks: [{ uuid: nets.json.networks[0].id }],
@@ -201,7 +203,7 @@ describe('openstack lab', () => {
     const glance = labEndpoint(demo, 'image');
     const nova = labEndpoint(demo, 'compute');
     const img = await call<{ id: string }>('POST', `${glance}/v2/images`, {
-      name: 'lab-test-windows',
+      name: `${PREFIX}windows`,
       disk_format: 'raw',
       container_format: 'bare',
       os_type: 'windows',
@@ -234,7 +236,7 @@ describe('openstack lab', () => {
       `${nova}/servers`,
       {
         server: {
-          name: 'lab-test-windows',
+          name: `${PREFIX}windows`,
           imageRef: img.json.id,
           flavorRef: flavors.json.flavors.find((f) => f.name === 'win.small')!.id,
           networks: [{ uuid: netId('lab-net') }, { uuid: netId('lab-db-net') }],
@@ -260,7 +262,7 @@ describe('openstack lab', () => {
     try {
       execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', join(dir, 'd.qcow2'), '16M']);
       const img = await call<{ id: string }>('POST', `${glance}/v2/images`, {
-        name: 'lab-test-import',
+        name: `${PREFIX}import`,
         disk_format: 'qcow2',
         container_format: 'bare',
       });
@@ -292,7 +294,7 @@ describe('openstack lab', () => {
     const cinder = labEndpoint(demo, 'volumev3');
     const nova = labEndpoint(demo, 'compute');
     const img = await call<{ id: string }>('POST', `${glance}/v2/images`, {
-      name: 'lab-test-bfv-image',
+      name: `${PREFIX}bfv-image`,
       disk_format: 'raw',
       container_format: 'bare',
     });
@@ -302,7 +304,7 @@ describe('openstack lab', () => {
       body: Buffer.alloc(1 << 20, 1),
     });
     const vol = await call<{ volume: { id: string } }>('POST', `${cinder}/volumes`, {
-      volume: { size: 1, name: 'lab-test-bfv', imageRef: img.json.id },
+      volume: { size: 1, name: `${PREFIX}bfv`, imageRef: img.json.id },
     });
     expect(vol.status).toBe(202);
     await waitFor('volume available', async () => {
@@ -316,7 +318,7 @@ describe('openstack lab', () => {
       `${nova}/servers`,
       {
         server: {
-          name: 'lab-test-bfv',
+          name: `${PREFIX}bfv`,
           flavorRef: flavors.json.flavors.find((f) => f.name === 'win.bfv')!.id,
           networks: 'none',
           block_device_mapping_v2: [
@@ -347,7 +349,7 @@ describe('openstack lab', () => {
     expect(v.json.volume.status).toBe('in-use');
   });
 
-  it('reset empties the demo project', async () => {
+  it('reset deletes what carries the prefix and keeps the rest', async () => {
     const neutron = labEndpoint(demo, 'network');
     const nets = await call<{ networks: { id: string }[] }>(
       'GET',
@@ -356,34 +358,47 @@ describe('openstack lab', () => {
     const port = await call<{ port: { id: string } }>('POST', `${neutron}/v2.0/ports`, {
       port: {
         network_id: nets.json.networks[0].id,
-        name: 'lab-test-port',
+        name: `${PREFIX}port`,
         mac_address: 'fa:16:3e:00:00:01',
         fixed_ips: [{ ip_address: '198.51.100.10' }],
       },
     });
     // the demo user may choose MAC and IP: the lab networks belong to the demo project
     expect(port.status).toBe(201);
+    const keep = await call<{ port: { id: string } }>('POST', `${neutron}/v2.0/ports`, {
+      port: { network_id: nets.json.networks[0].id, name: 'keep-lab-reset-port' },
+    });
+    expect(keep.status).toBe(201);
     const cinder = labEndpoint(demo, 'volumev3');
     const vol = await call<{ volume: { id: string } }>('POST', `${cinder}/volumes`, {
-      volume: { size: 1, name: 'lab-test-volume' },
+      volume: { size: 1, name: `${PREFIX}volume` },
     });
     expect(vol.status).toBe(202);
 
-    expect(resetOpenStackLab()).toMatch(/deleted/);
+    try {
+      expect(resetOpenStackLab({ prefix: PREFIX })).toMatch(/deleted [1-9]\d* servers, [1-9]\d* ports/);
 
-    const servers = await call<{ servers: unknown[] }>('GET', `${labEndpoint(demo, 'compute')}/servers`);
-    expect(servers.json.servers).toEqual([]);
-    const ports = await call<{ ports: unknown[] }>(
-      'GET',
-      `${neutron}/v2.0/ports?project_id=${demo.projectId}`,
-    );
-    expect(ports.json.ports).toEqual([]);
-    const vols = await call<{ volumes: unknown[] }>('GET', `${cinder}/volumes`);
-    expect(vols.json.volumes).toEqual([]);
-    const imgs = await call<{ images: unknown[] }>(
-      'GET',
-      `${labEndpoint(demo, 'image')}/v2/images?owner=${demo.projectId}`,
-    );
-    expect(imgs.json.images).toEqual([]);
+      const named = (xs: { name?: string }[]) => xs.filter((x) => x.name?.startsWith(PREFIX));
+      const servers = await call<{ servers: { name: string }[] }>(
+        'GET',
+        `${labEndpoint(demo, 'compute')}/servers`,
+      );
+      expect(named(servers.json.servers)).toEqual([]);
+      const ports = await call<{ ports: { id: string; name: string }[] }>(
+        'GET',
+        `${neutron}/v2.0/ports?project_id=${demo.projectId}`,
+      );
+      expect(named(ports.json.ports)).toEqual([]);
+      expect(ports.json.ports.map((p) => p.id)).toContain(keep.json.port.id);
+      const vols = await call<{ volumes: { name: string }[] }>('GET', `${cinder}/volumes`);
+      expect(named(vols.json.volumes)).toEqual([]);
+      const imgs = await call<{ images: { name: string }[] }>(
+        'GET',
+        `${labEndpoint(demo, 'image')}/v2/images?owner=${demo.projectId}`,
+      );
+      expect(named(imgs.json.images)).toEqual([]);
+    } finally {
+      await call('DELETE', `${neutron}/v2.0/ports/${keep.json.port.id}`);
+    }
   });
 });

@@ -1,5 +1,6 @@
-"""Empty the lab's demo project (see reset.sh). Members delete their own resources; admin
-steps in only for volumes stuck in a state a member cannot delete (in-use, error_deleting)."""
+"""Empty the lab's demo project, or only what is named with RESET_PREFIX (see reset.sh).
+Members delete their own resources; admin steps in only for servers and volumes stuck in a
+state a member cannot delete (task states, in-use, error_deleting)."""
 import os
 import sys
 import time
@@ -31,44 +32,53 @@ C = ep("compute", headers={"OpenStack-API-Version": "compute 2.79"})
 V = ep("volumev3", headers={"OpenStack-API-Version": "volume 3.50"})
 N, G = ep("network"), ep("image")
 counts = {}
+prefix = os.environ.get("RESET_PREFIX", "")
 
 
-def wait_gone(s, path, key, what, timeout=120):
+def mine(r):
+    return (r.get("name") or "").startswith(prefix)
+
+
+def wait_gone(path, key, what, ids, timeout=120):
+    """Wait until none of ids is listed any more; return those still listed."""
     deadline = time.time() + timeout
     while True:
-        left = s.get(path, **what).json()[key]
+        left = [x for x in demo.get(path, **what).json()[key] if x["id"] in ids]
         if not left or time.time() > deadline:
             return left
         time.sleep(0.5)
 
 
 # servers first: they hold ports and volume attachments
-servers = demo.get("/servers", **C).json()["servers"]
+servers = [x for x in demo.get("/servers", **C).json()["servers"] if mine(x)]
+server_ids = {x["id"] for x in servers}
+# listed now: deleting a server unbinds the ports it was given and clears their device_id
+ports = [p for p in demo.get("/v2.0/ports", params={"project_id": pid}, **N).json()["ports"]
+         if not p["device_owner"].startswith("network:") and (mine(p) or p["device_id"] in server_ids)]
 for srv in servers:
     try:
         demo.delete("/servers/" + srv["id"], **C)
     except exceptions.NotFound:
         pass
-left = wait_gone(demo, "/servers", "servers", C)
+left = wait_gone("/servers", "servers", C, server_ids)
 if left:  # e.g. stuck in a task state: admin force-delete
     for srv in left:
         admin.post("/servers/%s/action" % srv["id"], json={"forceDelete": None}, raise_exc=False, **C)
-    left = wait_gone(demo, "/servers", "servers", C, 60)
+    left = wait_gone("/servers", "servers", C, server_ids, 60)
 counts["servers"] = len(servers) - len(left)
 
-ports = [p for p in demo.get("/v2.0/ports", params={"project_id": pid}, **N).json()["ports"]
-         if not p["device_owner"].startswith("network:")]
 for p in ports:
     demo.delete("/v2.0/ports/" + p["id"], raise_exc=False, **N)
 counts["ports"] = len(ports)
 
-snaps = demo.get("/snapshots", **V).json()["snapshots"]
+snaps = [x for x in demo.get("/snapshots/detail", **V).json()["snapshots"] if mine(x)]
 for sn in snaps:
     demo.delete("/snapshots/" + sn["id"], raise_exc=False, **V)
-wait_gone(demo, "/snapshots", "snapshots", V, 60)
+wait_gone("/snapshots", "snapshots", V, {x["id"] for x in snaps}, 60)
 counts["snapshots"] = len(snaps)
 
-vols = demo.get("/volumes", **V).json()["volumes"]
+vols = [x for x in demo.get("/volumes/detail", **V).json()["volumes"] if mine(x)]
+vol_ids = {x["id"] for x in vols}
 for vol in vols:
     r = demo.delete("/volumes/" + vol["id"], raise_exc=False, **V)
     if r.status_code == 400:  # in-use / error_deleting / creating: admin resets and force-deletes
@@ -76,10 +86,10 @@ for vol in vols:
         admin.post(act, json={"os-reset_status": {"status": "available", "attach_status": "detached"}},
                    raise_exc=False, **V)
         admin.post(act, json={"os-force_delete": {}}, raise_exc=False, **V)
-left = wait_gone(demo, "/volumes", "volumes", V)
+left = wait_gone("/volumes", "volumes", V, vol_ids)
 counts["volumes"] = len(vols) - len(left)
 
-images = demo.get("/v2/images", params={"owner": pid, "limit": 1000}, **G).json()["images"]
+images = [x for x in demo.get("/v2/images", params={"owner": pid, "limit": 1000}, **G).json()["images"] if mine(x)]
 for img in images:
     if img.get("protected"):
         demo.patch("/v2/images/" + img["id"], json=[{"op": "replace", "path": "/protected", "value": False}],

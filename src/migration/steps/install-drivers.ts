@@ -67,7 +67,7 @@ export const installDrivers: MigrationStep<InstallDriversOutput> = {
     if (!d || d.mode !== 'manual') return undefined;
     const attached = ctx.outputOf<AttachIsoOutput>('attach-iso');
     return {
-      message: `${manualInstructions(d, ctx.params.vm, ctx.params.plan.windows?.label ?? 'Windows', attached?.datastorePath)}\n  then: v2o approve ${ctx.runId} && v2o resume ${ctx.runId}`,
+      message: manualInstructions(d, ctx.params.vm, ctx.params.plan.windows?.label ?? "Windows", attached?.datastorePath),
     };
   },
   async run(ctx: Ctx) {

@@ -43,7 +43,7 @@ export const shutdown: MigrationStep<ShutdownOutput> = {
       const force = ctx.params.options.forcePoweroff || ctx.services.env.V2O_FORCE_POWEROFF === '1';
       if (!force) {
         throw new ShutdownTimeoutError(
-          `the guest did not shut down within ${Math.round(timeoutMs / 1000)} s: ${(err as Error).message}`,
+          `the guest did not shut down (waited up to ${Math.round(timeoutMs / 1000)} s): ${(err as Error).message}`,
           {
             cause: err,
             hint: `shut it down from inside Windows and resume, or allow a hard power-off: V2O_FORCE_POWEROFF=1 v2o resume ${ctx.runId}`,

@@ -1,0 +1,105 @@
+// kill -9 at every step boundary and in the middle of the disk upload, then `resume`: the run
+// finishes with exactly one volume per disk, one server, one port per NIC, and the bytes in
+// Cinder are the source disk's. The hook V2O_TEST_CRASH_AT=<step>:<before|mid|after> makes the
+// CLI SIGKILL itself there (src/migration/steps/common.ts); `after` is the hard case: the side
+// effects happened, the journal does not know yet.
+// Boot from volume, so every step (create-volumes too) runs and can be crashed.
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  hashFile,
+  labDisks,
+  labVm,
+  migrationEnv,
+  openTarget,
+  resetVm,
+  runIdOf,
+  runResources,
+  stepStates,
+  tmpDir,
+  v2o,
+  volumeFile,
+  writePlan,
+} from './helpers.js';
+
+const VM = 'win2012r2-legacy01';
+const STEPS = [
+  'preflight',
+  'fetch-virtio-iso',
+  'upload-iso',
+  'attach-iso',
+  'install-drivers',
+  'verify-drivers',
+  'shutdown',
+  'restore-cdrom',
+  'upload-images',
+  'create-volumes',
+  'launch',
+  'finish',
+];
+/** Every boundary twice (before the step's work, and after it but before the journal records it), plus mid-operation points. */
+const CRASHES = STEPS.flatMap((s) => [
+  `${s}:before`,
+  ...(s === 'upload-images' || s === 'create-volumes' || s === 'launch' || s === 'install-drivers'
+    ? [`${s}:mid`]
+    : []),
+  `${s}:after`,
+]);
+
+let state = '';
+let runId = '';
+afterAll(async () => {
+  if (runId) await v2o(state, ['cancel', runId, '--rollback']);
+  await resetVm(VM);
+});
+
+describe('crash (SIGKILL) at every step boundary, then resume', () => {
+  it(`survives ${CRASHES.length} kills in one migration and ends with one volume, one server, one port`, async () => {
+    await resetVm(VM);
+    state = tmpDir('crash');
+    const plan = writePlan(state, { [VM]: '    bootFromVolume: true\n' });
+    let r = await v2o(state, ['migrate', plan, '--vm', VM], migrationEnv({ V2O_TEST_CRASH_AT: CRASHES[0] }));
+    expect(r.signal, r.stdout + r.stderr).toBe('SIGKILL');
+    runId = runIdOf(r.stdout + r.stderr);
+    const killedAt: string[] = [CRASHES[0]!];
+    for (const point of CRASHES.slice(1)) {
+      r = await v2o(state, ['resume', runId], migrationEnv({ V2O_TEST_CRASH_AT: point }));
+      // A point the run never reaches again (its step already done) lets the resume finish.
+      if (r.signal === 'SIGKILL') killedAt.push(point);
+      else expect(r.code, `${point}\n${r.stdout}${r.stderr}`).toBe(0);
+      if (r.code === 0) break;
+    }
+    // Every step was killed at least at one boundary.
+    for (const s of STEPS)
+      expect(
+        killedAt.some((k) => k.startsWith(`${s}:`)),
+        s,
+      ).toBe(true);
+    if (r.code !== 0) {
+      r = await v2o(state, ['resume', runId]);
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+    }
+    const st = await v2o(state, ['status', runId, '--json']);
+    expect(Object.values(stepStates(st.stdout)).every((s) => s === 'succeeded')).toBe(true);
+
+    const t = await openTarget();
+    try {
+      const res = await runResources(t, runId);
+      // Boot from volume: the image became the volume and was deleted; no duplicates anywhere.
+      expect(res.images).toHaveLength(0);
+      expect(res.volumes.map((v) => v.name)).toEqual(['v2o-win2012r2-legacy01-vol0']);
+      expect(res.servers).toHaveLength(1);
+      expect(res.servers[0]!.status).toBe('ACTIVE');
+      expect(res.ports.map((p) => p.macAddress)).toEqual(['00:50:56:a1:12:01']);
+      const disk = labDisks(VM)[0]!;
+      expect(await hashFile(volumeFile(res.volumes[0]!.id), 'sha256', disk.capacityBytes)).toBe(
+        disk.rawSha256,
+      );
+      // Nothing else of the run's: no image left in any state, no second volume.
+      const all = await t.findVolumesByMetadata({ v2o_run: runId });
+      expect(all).toHaveLength(1);
+    } finally {
+      await t.close();
+    }
+    expect((await labVm(VM)).powerState).toBe('poweredOff');
+  }, 900_000);
+});

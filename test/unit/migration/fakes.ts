@@ -1,0 +1,218 @@
+// In-memory SourceOps/TargetOps and a step context, to drive single steps without labs.
+import { Readable } from 'node:stream';
+import { pino } from 'pino';
+import { buildPlan } from '../../../src/migration/build-plan.js';
+import type { MigrationParams } from '../../../src/migration/params.js';
+import type {
+  ImageInfo,
+  MigrationServices,
+  PortInfo,
+  ServerInfo,
+  SourceOps,
+  TargetOps,
+  VolumeInfo,
+} from '../../../src/migration/services.js';
+import type { Ctx } from '../../../src/migration/steps/common.js';
+import { config, efi2022, inventory } from './fixtures.js';
+
+let seq = 0;
+const id = (p: string) => `${p}-${++seq}`;
+
+export class FakeTarget implements TargetOps {
+  images: ImageInfo[] = [];
+  volumes: VolumeInfo[] = [];
+  ports: PortInfo[] = [];
+  servers: ServerInfo[] = [];
+  calls: string[] = [];
+  async listFlavors() {
+    return inventory(undefined).flavors;
+  }
+  async listNetworks() {
+    return inventory(undefined).networks;
+  }
+  async quota() {
+    return undefined;
+  }
+  async listImageNames() {
+    return this.images.map((i) => i.name);
+  }
+  async findImagesByTag(tags: string[]) {
+    return this.images.filter((i) => tags.every((t) => i.tags.includes(t)));
+  }
+  async createImage(spec: { name: string; tags: string[]; properties: Record<string, string> }) {
+    this.calls.push(`createImage ${spec.name}`);
+    const img = {
+      id: id('img'),
+      name: spec.name,
+      status: 'queued',
+      tags: spec.tags,
+      properties: spec.properties,
+    };
+    this.images.push(img);
+    return img;
+  }
+  async getImage(i: string) {
+    return this.images.find((x) => x.id === i);
+  }
+  async deleteImage(i: string) {
+    this.calls.push(`deleteImage ${i}`);
+    this.images = this.images.filter((x) => x.id !== i);
+  }
+  async findVolumesByMetadata(meta: Record<string, string>) {
+    return this.volumes.filter((v) => Object.entries(meta).every(([k, x]) => v.metadata[k] === x));
+  }
+  async createVolumeFromImage(spec: { name: string; sizeGiB: number; metadata: Record<string, string> }) {
+    this.calls.push(`createVolume ${spec.name}`);
+    const v = {
+      id: id('vol'),
+      name: spec.name,
+      status: 'creating',
+      sizeGiB: spec.sizeGiB,
+      metadata: spec.metadata,
+    };
+    this.volumes.push(v);
+    return v;
+  }
+  async waitVolume(i: string, status: string) {
+    const v = this.volumes.find((x) => x.id === i)!;
+    v.status = status;
+    return v;
+  }
+  async deleteVolume(i: string) {
+    this.calls.push(`deleteVolume ${i}`);
+    this.volumes = this.volumes.filter((x) => x.id !== i);
+  }
+  async findPortsByTag(tags: string[]) {
+    return this.ports.filter((p) => tags.every((t) => p.tags.includes(t)));
+  }
+  async createPort(spec: { name: string; networkId: string; macAddress?: string; tags: string[] }) {
+    this.calls.push(`createPort ${spec.name}`);
+    const p = {
+      id: id('port'),
+      name: spec.name,
+      macAddress: spec.macAddress ?? 'fa:16:3e:00:00:01',
+      networkId: spec.networkId,
+      fixedIps: [],
+      tags: spec.tags,
+    };
+    this.ports.push(p);
+    return p;
+  }
+  async deletePort(i: string) {
+    this.calls.push(`deletePort ${i}`);
+    this.ports = this.ports.filter((x) => x.id !== i);
+  }
+  async findServersByTag(tags: string[]) {
+    return this.servers.filter((s) => tags.every((t) => s.tags.includes(t)));
+  }
+  async createServer(spec: {
+    name: string;
+    tags: string[];
+    imageId?: string;
+    bootVolumeId?: string;
+    dataVolumeIds: string[];
+  }) {
+    this.calls.push(
+      `createServer ${spec.name} image=${spec.imageId ?? '-'} boot=${spec.bootVolumeId ?? '-'} data=${spec.dataVolumeIds.join(',')}`,
+    );
+    const s = { id: id('srv'), name: spec.name, status: 'BUILD', tags: spec.tags };
+    this.servers.push(s);
+    return s;
+  }
+  async waitServer(i: string, status: string) {
+    const s = this.servers.find((x) => x.id === i)!;
+    s.status = status;
+    return s;
+  }
+  async consoleLogTail() {
+    return 'Windows Boot Manager';
+  }
+  async deleteServer(i: string) {
+    this.calls.push(`deleteServer ${i}`);
+    this.servers = this.servers.filter((x) => x.id !== i);
+  }
+}
+
+export function fakeSource(over: Partial<SourceOps> = {}): SourceOps & { calls: string[] } {
+  const calls: string[] = [];
+  const base: SourceOps = {
+    findVm: async () => efi2022(),
+    powerState: async () => 'poweredOn',
+    powerOn: async () => void calls.push('powerOn'),
+    powerOff: async () => void calls.push('powerOff'),
+    shutdownGuest: async () => void calls.push('shutdownGuest'),
+    datastoreStat: async () => undefined,
+    datastoreUpload: async (_ds, path) => void calls.push(`upload ${path}`),
+    datastoreReadText: async () => undefined,
+    attachIso: async () => ({ key: 3000, existed: true }),
+    restoreCdrom: async () => void calls.push('restoreCdrom'),
+    runInGuest: async (_vm, _c, command) => {
+      calls.push(command);
+      return { exitCode: 0, output: '' };
+    },
+    exportVm: async () => ({
+      disks: efi2022().disks.map((d) => ({
+        key: d.key,
+        size: 4,
+        supportsRange: true,
+        description: `disk ${d.key}`,
+        open: async () => Readable.from([Buffer.from('data')]),
+      })),
+      progress: async () => {},
+      complete: async () => void calls.push('lease.complete'),
+      abort: async () => void calls.push('lease.abort'),
+    }),
+    close: async () => {},
+  };
+  return Object.assign({ ...base, ...over }, { calls });
+}
+
+export function params(yamlVm = ''): MigrationParams {
+  const cfg = config(yamlVm);
+  const plan = buildPlan(inventory(efi2022()), cfg);
+  return {
+    vm: cfg.name,
+    source: {},
+    target: { cloud: 'v2o-lab' },
+    config: cfg,
+    plan,
+    options: { forcePoweroff: false, shutdownTimeoutMs: 60_000, disksInParallel: 2 },
+  };
+}
+
+export function ctx(
+  stepId: string,
+  services: Partial<MigrationServices>,
+  p: MigrationParams = params(),
+  outputs: Record<string, unknown> = {},
+  lastCheckpoint?: unknown,
+): Ctx & { checkpoints: unknown[]; events: string[] } {
+  const checkpoints: unknown[] = [];
+  const events: string[] = [];
+  return {
+    runId: 'r-test0001',
+    stepId,
+    attempt: 1,
+    params: p,
+    services: {
+      source: fakeSource(),
+      target: new FakeTarget(),
+      transferDisk: async () => ({ bytes: 4, sha256: 'ab' }),
+      stateDir: '/tmp/v2o-unit',
+      env: { V2O_GUEST_USERNAME: 'Administrator', V2O_GUEST_PASSWORD: 'x' },
+      log: pino({ level: 'silent' }),
+      ...services,
+    } as MigrationServices,
+    outputOf: <T>(s: string) => outputs[s] as T | undefined,
+    checkpoint: (d) => void checkpoints.push(structuredClone(d)),
+    lastCheckpoint,
+    signal: new AbortController().signal,
+    log: pino({ level: 'silent' }),
+    progress: { update: () => {} },
+    clock: { now: () => 1_000 },
+    sleep: async () => {},
+    event: (t) => void events.push(t),
+    checkpoints,
+    events,
+  };
+}

@@ -1,0 +1,261 @@
+// Steps look before they create: a re-run (after a crash or a retry) finds what the run made
+// by its tags and neither duplicates nor loses it.
+
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { sweepRunResources } from '../../../src/migration/rollback.js';
+import { createVolumes } from '../../../src/migration/steps/create-volumes.js';
+import { installDrivers } from '../../../src/migration/steps/install-drivers.js';
+import { launch } from '../../../src/migration/steps/launch.js';
+import { shutdown } from '../../../src/migration/steps/shutdown.js';
+import { uploadImages } from '../../../src/migration/steps/upload-images.js';
+import { verifyDrivers } from '../../../src/migration/steps/verify-drivers.js';
+import { ctx, FakeTarget, fakeSource, params } from './fakes.js';
+
+const TAGS = ['v2o', 'v2o-run-r-test0001'];
+
+describe('upload-images', () => {
+  it('creates one image per disk, records ids before moving bytes, and completes the lease', async () => {
+    const target = new FakeTarget();
+    const source = fakeSource();
+    const order: string[] = [];
+    const c = ctx('upload-images', {
+      target,
+      source,
+      transferDisk: async (o) => {
+        order.push(`transfer ${o.imageId} after ${c.checkpoints.length} checkpoint(s)`);
+        target.images.find((i) => i.id === o.imageId)!.status = 'active';
+        return { bytes: 4, sha256: 'ab' };
+      },
+    });
+    const out = await uploadImages.run(c);
+    expect(out.images.map((i) => i.name)).toEqual([
+      'v2o-win2022-db01-disk0',
+      'v2o-win2022-db01-disk1',
+      'v2o-win2022-db01-disk2',
+    ]);
+    expect(target.images.every((i) => TAGS.every((t) => i.tags.includes(t)))).toBe(true);
+    expect(order.every((o) => !o.endsWith(' 0 checkpoint(s)'))).toBe(true);
+    expect(source.calls).toContain('lease.complete');
+  });
+
+  it('on a re-run reuses active images, refills queued ones, replaces a half-written one', async () => {
+    const target = new FakeTarget();
+    const p = params();
+    const [d0, d1, d2] = p.plan.disks;
+    target.images.push(
+      { id: 'a', name: d0!.image.name, status: 'active', tags: [...TAGS], properties: {}, size: 4 },
+      { id: 'q', name: d1!.image.name, status: 'queued', tags: [...TAGS], properties: {} },
+      { id: 's', name: d2!.image.name, status: 'saving', tags: [...TAGS], properties: {} },
+    );
+    const moved: string[] = [];
+    const c = ctx(
+      'upload-images',
+      {
+        target,
+        transferDisk: async (o) => {
+          moved.push(o.imageId);
+          target.images.find((i) => i.id === o.imageId)!.status = 'active';
+          return { bytes: 4 };
+        },
+      },
+      p,
+    );
+    const out = await uploadImages.run(c);
+    expect(out.images.map((i) => [i.name, i.reused])).toEqual([
+      [d0!.image.name, true],
+      [d1!.image.name, false],
+      [d2!.image.name, false],
+    ]);
+    expect(moved).toContain('q');
+    expect(moved).not.toContain('a');
+    expect(target.calls).toEqual(['deleteImage s', `createImage ${d2!.image.name}`]);
+    expect(target.images).toHaveLength(3);
+  });
+
+  it('does not open an export lease when every image is already active', async () => {
+    const target = new FakeTarget();
+    const p = params();
+    for (const d of p.plan.disks)
+      target.images.push({
+        id: d.image.name,
+        name: d.image.name,
+        status: 'active',
+        tags: [...TAGS],
+        properties: {},
+      });
+    const source = fakeSource({
+      exportVm: async () => {
+        throw new Error('must not export');
+      },
+    });
+    const out = await uploadImages.run(ctx('upload-images', { target, source }, p));
+    expect(out.images.every((i) => i.reused)).toBe(true);
+  });
+});
+
+describe('create-volumes and launch', () => {
+  it('create-volumes finds volumes of the run by metadata and deletes the images they came from', async () => {
+    const target = new FakeTarget();
+    const p = params();
+    target.volumes.push({
+      id: 'v1',
+      name: 'v2o-win2022-db01-vol1',
+      status: 'available',
+      sizeGiB: 100,
+      metadata: { v2o: 'true', v2o_run: 'r-test0001' },
+    });
+    const up = {
+      images: p.plan.disks.map((d) => ({
+        index: d.index,
+        name: d.image.name,
+        id: `img${d.index}`,
+        bytes: 4,
+        reused: false,
+      })),
+    };
+    const out = await createVolumes.run(ctx('create-volumes', { target }, p, { 'upload-images': up }));
+    expect(out.volumes.map((v) => [v.name, v.id === 'v1'])).toEqual([
+      ['v2o-win2022-db01-vol1', true],
+      ['v2o-win2022-db01-vol2', false],
+    ]);
+    expect(target.calls).toEqual([
+      'deleteImage img1',
+      'createVolume v2o-win2022-db01-vol2',
+      'deleteImage img2',
+    ]);
+  });
+
+  it('launch reuses ports and the server of the run, and attaches data volumes in disk order', async () => {
+    const target = new FakeTarget();
+    const p = params();
+    const outputs = {
+      'upload-images': { images: [{ index: 0, id: 'img0', name: 'x', bytes: 1, reused: false }] },
+      'create-volumes': {
+        volumes: [2, 1].map((i) => ({
+          index: i,
+          id: `vol${i}`,
+          name: `v${i}`,
+          sizeGiB: 1,
+          bootable: false,
+          fromImageId: '',
+        })),
+      },
+    };
+    const first = await launch.run(ctx('launch', { target }, p, outputs));
+    expect(target.calls).toEqual([
+      'createPort v2o-win2022-db01-nic0',
+      'createServer win2022-db01 image=img0 boot=- data=vol1,vol2',
+    ]);
+    expect(first.ports[0]!.macAddress).toBe('00:50:56:aa:bb:02');
+    target.calls = [];
+    const again = await launch.run(ctx('launch', { target }, p, outputs));
+    expect(target.calls).toEqual([]);
+    expect(again.serverId).toBe(first.serverId);
+  });
+
+  it('launch refuses a port whose MAC is not the kept one', async () => {
+    const target = new FakeTarget();
+    target.createPort = async (spec) => ({
+      id: 'p',
+      name: spec.name,
+      macAddress: 'fa:16:3e:11:22:33',
+      networkId: spec.networkId,
+      fixedIps: [],
+      tags: spec.tags,
+    });
+    const outputs = {
+      'upload-images': { images: [{ index: 0, id: 'img0', name: 'x', bytes: 1, reused: false }] },
+    };
+    await expect(launch.run(ctx('launch', { target }, params(), outputs))).rejects.toThrow(
+      /expected 00:50:56:aa:bb:02/,
+    );
+  });
+});
+
+describe('drivers and shutdown', () => {
+  it('install-drivers runs pnputil per driver from the ISO drive, then reg add Start=0', async () => {
+    const source = fakeSource({
+      runInGuest: async (_vm, _c, cmd) => {
+        source.calls.push(cmd);
+        if (cmd.startsWith('wmic'))
+          return {
+            exitCode: 0,
+            output: 'DeviceID DriveType VolumeName\r\nD:        5          virtio-win-0.1.262\r\n',
+          };
+        return { exitCode: 0, output: 'ok' };
+      },
+    });
+    const out = await installDrivers.run(ctx('install-drivers', { source }, params('    diskBus: scsi\n')));
+    expect(out.drive).toBe('D:');
+    expect(source.calls.filter((c) => c.includes('pnputil'))).toHaveLength(3);
+    expect(source.calls.at(-1)).toContain('Services\\vioscsi /v Start /t REG_DWORD /d 0 /f');
+    expect(out.commands.every((c) => c.exitCode === 0)).toBe(true);
+  });
+
+  it('the manual gate says exactly what to install; auto mode has no gate', async () => {
+    const manual = params('    drivers: { mode: manual }\n');
+    const gate = await installDrivers.gate!(ctx('install-drivers', {}, manual));
+    expect(gate?.message).toContain('pnputil /add-driver D:\\viostor\\2k22\\amd64\\viostor.inf /install');
+    expect(await installDrivers.gate!(ctx('install-drivers', {}, params()))).toBeUndefined();
+  });
+
+  it('verify-drivers fails with a clear message when the driver is not boot-critical', async () => {
+    const source = fakeSource({
+      runInGuest: async (_vm, _c, cmd) =>
+        cmd.includes('reg.exe query')
+          ? { exitCode: 0, output: '    Start    REG_DWORD    0x3\r\n' }
+          : {
+              exitCode: 0,
+              output:
+                'Published Name: oem1.inf\r\nOriginal Name: viostor.inf\r\n\r\nPublished Name: oem2.inf\r\nOriginal Name: netkvm.inf\r\n',
+            },
+    });
+    await expect(verifyDrivers.run(ctx('verify-drivers', { source }))).rejects.toThrow(
+      /NOT shut down: not in the driver store: balloon\.inf; viostor Start = 3, not 0/,
+    );
+  });
+
+  it('shutdown without --force-poweroff does not power off hard when the guest does not stop', async () => {
+    const source = fakeSource({
+      shutdownGuest: async () => {
+        throw new Error('timed out');
+      },
+    });
+    await expect(shutdown.run(ctx('shutdown', { source }))).rejects.toThrow(/did not shut down/);
+    expect(source.calls).not.toContain('powerOff');
+    const p = params();
+    p.options.forcePoweroff = true;
+    const forced = await shutdown.run(ctx('shutdown', { source }, p));
+    expect(forced.method).toBe('hard');
+    expect(source.calls).toContain('powerOff');
+  });
+});
+
+describe('rollback', () => {
+  it('deletes the run’s servers, ports, volumes and images, and nothing else', async () => {
+    const t = new FakeTarget();
+    t.servers.push({ id: 's1', name: 'x', status: 'ACTIVE', tags: TAGS });
+    t.ports.push({ id: 'p1', name: 'x', macAddress: '', networkId: 'n', fixedIps: [], tags: TAGS });
+    t.ports.push({
+      id: 'p-other',
+      name: 'y',
+      macAddress: '',
+      networkId: 'n',
+      fixedIps: [],
+      tags: ['v2o', 'v2o-run-r-other'],
+    });
+    t.volumes.push({
+      id: 'v1',
+      name: 'x',
+      status: 'in-use',
+      sizeGiB: 1,
+      metadata: { v2o_run: 'r-test0001' },
+    });
+    t.images.push({ id: 'i1', name: 'x', status: 'active', tags: TAGS, properties: {} });
+    const r = await sweepRunResources(t, 'r-test0001', pino({ level: 'silent' }));
+    expect(r).toEqual({ servers: ['s1'], ports: ['p1'], volumes: ['v1'], images: ['i1'] });
+    expect(t.calls).toEqual(['deleteServer s1', 'deletePort p1', 'deleteVolume v1', 'deleteImage i1']);
+    expect(t.ports.map((p) => p.id)).toEqual(['p-other']);
+  });
+});

@@ -4,6 +4,7 @@ import nock from 'nock';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/errors.js';
 import {
+  listVolumes,
   toVolumeCreateBody,
   VolumeError,
   waitForVolumeStatus,
@@ -213,6 +214,28 @@ describe('Cinder and Neutron', () => {
     expect(err.message).toBe(
       'volume v1 went to error while waiting for available: create volume from image: image download failed.',
     );
+    expect(scope.isDone()).toBe(true);
+  });
+
+  it('lists by metadata on Cinder, or filters here when the cloud refuses the filter', async () => {
+    mockAuth(1);
+    mockVersions();
+    const cloud = await openCloud(testConfig(), { sleep: noSleep });
+    const vols = [
+      { id: 'a', status: 'available', size: 1, metadata: { run: 'r1' } },
+      { id: 'b', status: 'available', size: 1, metadata: { run: 'r2' } },
+    ];
+    const scope = nock(CINDER)
+      .get(`/v3/${PROJECT_ID}/volumes/detail`)
+      .query({ metadata: '{"run":"r1"}', limit: '200' })
+      .reply(400, {
+        badRequest: { code: 400, message: 'Invalid filters metadata are found in query options.' },
+      })
+      .get(`/v3/${PROJECT_ID}/volumes/detail`)
+      .query({ limit: '200' })
+      .reply(200, { volumes: vols });
+    const found = await listVolumes(cloud.volume, { metadata: { run: 'r1' } });
+    expect(found.map((v) => v.id)).toEqual(['a']);
     expect(scope.isDone()).toBe(true);
   });
 

@@ -73,6 +73,30 @@ export async function listVolumes(
   opts: ListVolumesOptions = {},
   o: Sig = {},
 ): Promise<Volume[]> {
+  const filtered = opts.name !== undefined || opts.status !== undefined || opts.metadata !== undefined;
+  let found: Volume[];
+  try {
+    found = await listVolumePages(volume, opts, true, o);
+  } catch (err) {
+    // Cinder accepts only the filters in its resource_filters.json (3.33+); a cloud without them
+    // answers 400 "Invalid filters ...": list everything and filter here instead.
+    if (!filtered || !isStatus(err, 400)) throw err;
+    found = await listVolumePages(volume, opts, false, o);
+  }
+  return found.filter(
+    (v) =>
+      (!opts.name || v.name === opts.name) &&
+      (!opts.status || v.status === opts.status) &&
+      Object.entries(opts.metadata ?? {}).every(([k, val]) => v.metadata[k] === val),
+  );
+}
+
+async function listVolumePages(
+  volume: ServiceClient,
+  opts: ListVolumesOptions,
+  serverFilters: boolean,
+  o: Sig,
+): Promise<Volume[]> {
   const out: Volume[] = [];
   const limit = opts.limit ?? 200;
   let marker: string | undefined;
@@ -80,10 +104,9 @@ export async function listVolumes(
     const r = await volume.get<{ volumes: Record<string, unknown>[] }>(volumesDetailUrl(volume), {
       signal: o.signal,
       query: {
-        name: opts.name,
-        status: opts.status,
-        // Cinder parses this Python-literal style dict.
-        metadata: opts.metadata ? JSON.stringify(opts.metadata) : undefined,
+        name: serverFilters ? opts.name : undefined,
+        status: serverFilters ? opts.status : undefined,
+        metadata: serverFilters && opts.metadata ? JSON.stringify(opts.metadata) : undefined,
         limit,
         marker,
       },
@@ -92,11 +115,7 @@ export async function listVolumes(
     if (r.volumes.length < limit) break;
     marker = String(r.volumes[r.volumes.length - 1]!.id);
   }
-  return out.filter(
-    (v) =>
-      (!opts.name || v.name === opts.name) &&
-      Object.entries(opts.metadata ?? {}).every(([k, val]) => v.metadata[k] === val),
-  );
+  return out;
 }
 
 export class VolumeError extends V2oError {}

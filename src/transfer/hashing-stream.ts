@@ -1,21 +1,86 @@
 // Hashes computed in the same pass as the copy. The caller compares them with what the target reports
 // (Glance: `checksum` = md5, `os_hash_value` = sha512 by default) and records sha256 for the journal.
+// Hashing costs more CPU than the copy itself (md5+sha256 ≈ 2.3 s/GB, +sha512 ≈ 5 s/GB on the lab
+// machine), so with more than 2 CPUs it runs on a worker thread and never holds up the main thread's I/O.
 import { createHash, type Hash } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { Transform, type TransformCallback } from 'node:stream';
+import { Worker } from 'node:worker_threads';
 import { ChecksumMismatchError } from './errors.js';
 import type { Hashes, HashName, SinkResult } from './types.js';
 
 export interface HashingStream extends Transform {
   /** Bytes that passed through. */
   readonly bytes: number;
-  /** Hex digests; only valid after the stream ended ('finish'/'end'). */
+  /** Hex digests; valid once the stream has flushed (the worker is drained in flush). */
   digests(): Hashes;
+  /** Resolves with the digests once every byte is hashed; a sink may answer before that (Content-Length). */
+  readonly done: Promise<Hashes>;
 }
 
-export function hashingStream(algorithms: readonly HashName[] = ['sha256', 'md5']): HashingStream {
+function withDone(t: HashingStream, get: () => Hashes | undefined): { settle: (err?: Error | null) => void } {
+  let resolve!: (h: Hashes) => void;
+  let reject!: (e: unknown) => void;
+  const done = new Promise<Hashes>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  done.catch(() => {}); // observed by whoever awaits it; never an unhandled rejection
+  Object.defineProperty(t, 'done', { value: done });
+  return {
+    settle: (err) => {
+      const h = get();
+      if (err || !h) reject(err ?? new Error('hashing stream ended without digests'));
+      else resolve(h);
+    },
+  };
+}
+
+export interface HashingOptions {
+  /**
+   * Hash on a worker thread. Default: only with more than 2 CPUs; on 2 the copy to the worker costs
+   * more than it frees (measured on the lab machine: 230 vs 311 MB/s under load).
+   */
+  worker?: boolean;
+  /** Bytes handed to the worker and not yet hashed before the stream waits. Default 16 MiB. */
+  maxInFlight?: number;
+}
+
+// CommonJS source for an eval'd worker: no file to resolve, works from src (tsx) and dist alike.
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { createHash } = require('node:crypto');
+const hashes = workerData.map((a) => [a, createHash(a)]);
+parentPort.on('message', (m) => {
+  if (m === 'end') {
+    parentPort.postMessage({ digests: Object.fromEntries(hashes.map(([a, h]) => [a, h.digest('hex')])) });
+    return;
+  }
+  const b = new Uint8Array(m);
+  for (const [, h] of hashes) h.update(b);
+  parentPort.postMessage(b.byteLength);
+});
+`;
+
+export function hashingStream(
+  algorithms: readonly HashName[] = ['sha256', 'md5'],
+  o: HashingOptions = {},
+): HashingStream {
+  const useWorker = (o.worker ?? availableParallelism() > 2) && algorithms.length > 0;
+  return useWorker ? workerHashing(algorithms, o.maxInFlight ?? 16 * 1024 * 1024) : inlineHashing(algorithms);
+}
+
+function inlineHashing(algorithms: readonly HashName[]): HashingStream {
   const hashes = new Map<HashName, Hash>(algorithms.map((a) => [a, createHash(a)]));
   let bytes = 0;
   let result: Hashes | undefined;
+  const compute = () => {
+    if (!result) {
+      result = {};
+      for (const [name, h] of hashes) result[name] = h.digest('hex');
+    }
+    return result;
+  };
   const t = new Transform({
     highWaterMark: 1024 * 1024,
     transform(chunk: Buffer, _enc, cb: TransformCallback) {
@@ -23,13 +88,80 @@ export function hashingStream(algorithms: readonly HashName[] = ['sha256', 'md5'
       bytes += chunk.length;
       cb(null, chunk);
     },
+    flush(cb) {
+      compute();
+      d.settle();
+      cb();
+    },
+    destroy(err, cb) {
+      if (!result) d.settle(err ?? new Error('hashing stream destroyed'));
+      cb(err);
+    },
   }) as HashingStream;
+  const d = withDone(t, () => result);
+  Object.defineProperty(t, 'bytes', { get: () => bytes });
+  t.digests = compute;
+  return t;
+}
+
+function workerHashing(algorithms: readonly HashName[], maxInFlight: number): HashingStream {
+  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: [...algorithms] });
+  worker.unref();
+  let bytes = 0;
+  let inFlight = 0;
+  let result: Hashes | undefined;
+  let failure: Error | undefined;
+  let waiting: (() => void) | undefined;
+  worker.on('message', (m: number | { digests: Hashes }) => {
+    if (typeof m === 'number') inFlight -= m;
+    else result = m.digests;
+    const w = waiting;
+    waiting = undefined;
+    w?.();
+  });
+  worker.on('error', (e) => {
+    failure = e;
+    waiting?.();
+  });
+  const until = (cond: () => boolean) =>
+    new Promise<void>((resolve) => {
+      const check = () => {
+        if (cond() || failure) resolve();
+        else waiting = check;
+      };
+      check();
+    });
+
+  const t = new Transform({
+    highWaterMark: 1024 * 1024,
+    transform(chunk: Buffer, _enc, cb: TransformCallback) {
+      bytes += chunk.length;
+      // A copy moved (not cloned) to the worker; the original goes on downstream untouched.
+      const copy = new Uint8Array(chunk.length);
+      copy.set(chunk);
+      inFlight += chunk.length;
+      worker.postMessage(copy.buffer, [copy.buffer]);
+      if (inFlight <= maxInFlight) return cb(null, chunk);
+      until(() => inFlight <= maxInFlight).then(() => cb(failure ?? null, chunk));
+    },
+    flush(cb) {
+      worker.postMessage('end');
+      until(() => result !== undefined).then(() => {
+        void worker.terminate();
+        d.settle(failure);
+        cb(failure ?? null);
+      });
+    },
+    destroy(err, cb) {
+      void worker.terminate();
+      if (!result) d.settle(err ?? new Error('hashing stream destroyed'));
+      cb(err);
+    },
+  }) as HashingStream;
+  const d = withDone(t, () => result);
   Object.defineProperty(t, 'bytes', { get: () => bytes });
   t.digests = () => {
-    if (!result) {
-      result = {};
-      for (const [name, h] of hashes) result[name] = h.digest('hex');
-    }
+    if (!result) throw new Error('digests() before the hashing stream finished');
     return result;
   };
   return t;

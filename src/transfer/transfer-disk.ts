@@ -8,7 +8,7 @@ import { pipeline, type Readable, Transform } from 'node:stream';
 import { InterruptedError, NonRetryableError } from '../errors.js';
 import { convertStream } from './convert.js';
 import { downloadToFile } from './download.js';
-import { SourceInterruptedError, TransferStallError } from './errors.js';
+import { ChecksumMismatchError, SourceInterruptedError, TransferStallError } from './errors.js';
 import { hashingStream, verifyDigests } from './hashing-stream.js';
 import { inspectGate } from './inspect-gate.js';
 import type { TransferLimiter, TransferSlotKeys } from './limiter.js';
@@ -309,13 +309,21 @@ async function streamToSink(
   try {
     const sink = await o.sink.write(body, { size: src.size, format: o.format, signal: ac.signal });
     if (streamError) throw streamError;
+    const hashes = { ...sink.hashes, ...(await hash.done) };
     if (src.size !== undefined && hash.bytes !== src.size) {
       throw new SourceInterruptedError(
         `${what}: ${o.sink.description} took ${hash.bytes} bytes of ${src.size}`,
         hash.bytes,
       );
     }
-    const hashes = { ...sink.hashes, ...hash.digests() };
+    if (sink.storedBytes !== undefined && sink.storedBytes !== hash.bytes) {
+      throw new ChecksumMismatchError(
+        `${what}: sent ${hash.bytes} bytes, ${o.sink.description} stored ${sink.storedBytes}`,
+        {
+          hint: 'Delete the image and run the step again.',
+        },
+      );
+    }
     verifyDigests(hashes, sink, what);
     report(o, rs.offset, src.size);
     return {

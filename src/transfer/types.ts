@@ -35,6 +35,8 @@ export interface SinkResult {
   /** Glance `os_hash_algo` / `os_hash_value`, when reported. */
   osHashAlgo?: string;
   osHashValue?: string;
+  /** Bytes the target says it stored (compared with the bytes sent). */
+  storedBytes?: number;
   /** Digests the sink computed itself (see DiskSink.computesHashes). */
   hashes?: Hashes;
 }

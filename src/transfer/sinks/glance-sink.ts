@@ -1,17 +1,16 @@
-// A Glance image as a DiskSink: PUT /v2/images/{id}/file from the stream. The OpenStack client hashes
-// (md5, sha256, sha512) and compares with Glance's checksum/os_hash_value itself, so transferDisk does
-// not hash a second time (computesHashes).
+// A Glance image as a DiskSink: PUT /v2/images/{id}/file from the stream, then read back what Glance
+// stored (size, checksum = md5, os_hash_value) for transferDisk to compare with its own hashes. The
+// PUT is sent here rather than through uploadImageData so every byte is hashed once, by transferDisk.
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { V2oError } from '../../errors.js';
-import type { ServiceClient } from '../../openstack/client/service-client.js';
-import { getImage, uploadImageData } from '../../openstack/image/images/requests.js';
+import { type ServiceClient, streamBody } from '../../openstack/client/service-client.js';
+import { getImage } from '../../openstack/image/images/requests.js';
 import type { Image } from '../../openstack/image/images/results.js';
+import { imageFileUrl } from '../../openstack/image/images/urls.js';
 import type { DiskSink, SinkResult, SinkWriteInfo } from '../types.js';
 
 export interface GlanceSinkOptions {
-  /** Compute sha512 (Glance's default os_hash_algo) to compare os_hash_value. Default true. */
-  sha512?: boolean;
   /** Socket inactivity limit for the PUT. Default 10 min (the stall watchdog acts sooner). */
   timeoutMs?: number;
 }
@@ -21,33 +20,32 @@ export interface GlanceSinkResult extends SinkResult {
   image: Image;
 }
 
-/** An upload into the existing image `imageId`, which must be `queued` (see prepareImageForUpload). */
+/** An upload into the existing image `imageId`, which must be `queued` (see imageUploadState). */
 export function glanceSink(image: ServiceClient, imageId: string, o: GlanceSinkOptions = {}): DiskSink {
   return {
     description: `glance image ${imageId}`,
-    computesHashes: true,
     async write(stream: Readable, info: SinkWriteInfo): Promise<GlanceSinkResult> {
       let opened = false;
-      const r = await uploadImageData(
-        image,
-        imageId,
-        () => {
-          // The disk stream can be consumed once; a client-level retry must become a step retry.
-          if (opened)
-            throw new V2oError('the disk stream cannot be replayed; the step will retry the upload');
-          opened = true;
-          return stream;
-        },
-        { size: info.size, signal: info.signal, sha512: o.sha512 ?? true, timeoutMs: o.timeoutMs },
-      );
+      const open = () => {
+        // The disk stream can be consumed once; a client-level retry (re-auth) becomes a step retry.
+        if (opened) throw new V2oError('the disk stream cannot be replayed; the step will retry the upload');
+        opened = true;
+        return stream;
+      };
+      await image.request('PUT', imageFileUrl(image, imageId), {
+        okCodes: [204],
+        body: streamBody(open, info.size),
+        signal: info.signal,
+        timeoutMs: o.timeoutMs ?? 10 * 60_000,
+      });
+      const after = await getImage(image, imageId, { signal: info.signal });
       return {
         imageId,
-        image: r.image,
-        bytes: r.bytes,
-        checksum: r.image.checksum,
-        osHashAlgo: r.image.osHashAlgo,
-        osHashValue: r.image.osHashValue,
-        hashes: { md5: r.md5, sha256: r.sha256, ...(r.sha512 ? { sha512: r.sha512 } : {}) },
+        image: after,
+        storedBytes: after.size,
+        checksum: after.checksum,
+        osHashAlgo: after.osHashAlgo,
+        osHashValue: after.osHashValue,
       };
     },
   };

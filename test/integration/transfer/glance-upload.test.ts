@@ -99,6 +99,7 @@ describe('transferDisk → Glance', () => {
         format: 'qcow2',
         workDir: dir,
         sourceId: 'it-qcow2',
+        hashes: ['sha256', 'md5', 'sha512'],
         signal: AbortSignal.timeout(120_000),
       });
       expect(r.route).toBe('convert');

@@ -21,6 +21,18 @@ describe('hashingStream', () => {
     }
   });
 
+  it('hashes on a worker thread with the same results, holding back when the worker falls behind', async () => {
+    const data = randomBytes(5 * 1024 * 1024 + 3);
+    const chunks = Array.from({ length: 81 }, (_, i) => data.subarray(i * 65_536, (i + 1) * 65_536));
+    const h = hashingStream(['sha256', 'md5', 'sha512'], { worker: true, maxInFlight: 256 * 1024 });
+    const out = await buffer(Readable.from(chunks).pipe(h));
+    expect(out.equals(data)).toBe(true);
+    const d = await h.done;
+    for (const alg of ['sha256', 'md5', 'sha512'] as const) {
+      expect(d[alg]).toBe(createHash(alg).update(data).digest('hex'));
+    }
+  });
+
   it('verifyDigests compares md5 with checksum and the os_hash algorithm named by the target', () => {
     const local = { md5: 'aa', sha512: 'bb' };
     expect(() =>

@@ -64,10 +64,15 @@ export const installDrivers: MigrationStep<InstallDriversOutput> = {
   },
   gate(ctx) {
     const d = ctx.params.plan.drivers;
-    if (!d || d.mode !== 'manual') return undefined;
+    if (d?.mode !== 'manual') return undefined;
     const attached = ctx.outputOf<AttachIsoOutput>('attach-iso');
     return {
-      message: manualInstructions(d, ctx.params.vm, ctx.params.plan.windows?.label ?? "Windows", attached?.datastorePath),
+      message: manualInstructions(
+        d,
+        ctx.params.vm,
+        ctx.params.plan.windows?.label ?? 'Windows',
+        attached?.datastorePath,
+      ),
     };
   },
   async run(ctx: Ctx) {

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# The main job, end to end: bring up both labs, build, plan and migrate the lab's Windows VM
+# win2019-app01 from vSphere to OpenStack with progress bars, then print the new server.
+# Run again as often as you like: the previous demo run is rolled back first.
+#   npm run demo                 (V2O_DEMO_VM=win2022-db01 npm run demo for the EFI VM with 3 disks)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VM=${V2O_DEMO_VM:-win2019-app01}
+DIR=${V2O_DEMO_DIR:-$PWD/.v2o/demo}
+STATE=$DIR/state
+mkdir -p "$DIR"
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+step "labs (vcsim + OpenStack on 127.0.0.1)"
+npm run --silent lab -- up all
+step "build"
+npm run --silent build
+set -a
+# shellcheck disable=SC1091
+. .lab/lab.env
+set +a
+# The lab guest's administrator; a real plan names its own variables (guestCredentials).
+export V2O_GUEST_USERNAME=$V2O_LAB_GUEST_USERNAME V2O_GUEST_PASSWORD=$V2O_LAB_GUEST_PASSWORD
+v2o() { node dist/src/cli/main.js --state-dir "$STATE" "$@"; }
+
+if [ -f "$DIR/last-run" ]; then
+  step "rolling back the previous demo run $(cat "$DIR/last-run")"
+  v2o cancel "$(cat "$DIR/last-run")" --rollback || true
+  rm -f "$DIR/last-run"
+fi
+# Give the VM back its seeded state (powered on, VMware Tools running, no drivers yet).
+curl -fsS --cacert "$GOVC_TLS_CA_CERTS" -X POST -d "{\"vm\":\"$VM\"}" "$V2O_LAB_VSPHERE_EXT_URL/reset" >/dev/null
+
+cat >"$DIR/plan.yaml" <<PLAN
+# Written by scripts/demo.sh (see examples/plan.example.yaml for every option).
+version: 1
+source: {}          # GOVC_URL / GOVC_USERNAME / GOVC_PASSWORD / GOVC_TLS_CA_CERTS from .lab/lab.env
+target:
+  cloud: $OS_CLOUD
+defaults:
+  drivers:
+    mode: auto
+    virtioWin:
+      url: $V2O_LAB_VIRTIO_WIN_URL
+      sha256: $V2O_LAB_VIRTIO_WIN_SHA256
+  networks:
+    - { portGroup: VM Network, network: lab-net, keepMac: true }
+    - { portGroup: DB Network, network: lab-db-net, keepMac: true }
+vms:
+  - name: $VM
+PLAN
+
+step "v2o plan $DIR/plan.yaml (read-only)"
+v2o plan "$DIR/plan.yaml" --vm "$VM"
+
+step "v2o migrate $DIR/plan.yaml --vm $VM"
+set +e
+v2o migrate "$DIR/plan.yaml" --vm "$VM" 2>&1 | tee "$DIR/migrate.out"
+code=${PIPESTATUS[0]}
+set -e
+run=$(grep -o 'run r-[0-9a-z]\{8\}' "$DIR/migrate.out" | head -1 | cut -d' ' -f2 || true)
+[ -n "$run" ] && echo "$run" >"$DIR/last-run"
+if [ "$code" -ne 0 ]; then
+  echo "migrate exited $code; inspect with: node dist/src/cli/main.js --state-dir $STATE status $run" >&2
+  exit "$code"
+fi
+
+step "the new server"
+v2o status "$run" --json | node -e '
+  const view = JSON.parse(require("fs").readFileSync(0, "utf8"));
+  const s = view.steps.find((x) => x.stepId === "finish").output;
+  const l = view.steps.find((x) => x.stepId === "launch").output;
+  console.log(`server   ${s.server.name}  ${s.server.id}  ${s.server.status}`);
+  for (const p of s.ports) console.log(`port     ${p.name}  MAC ${p.macAddress}  ${p.ips.join(", ")}`);
+  for (const i of s.images) console.log(`image    ${i.name}  ${i.id}`);
+  for (const v of s.volumes) console.log(`volume   ${v.name}  ${v.id}`);
+  console.log(`moved    ${(s.bytes / 1048576).toFixed(1)} MiB in ${s.transferSeconds.toFixed(1)} s (${s.rateMBps} MB/s); source ${s.source}`);
+  if (l.consoleTail) console.log(`console  ${l.consoleTail.trim().split("\n").slice(-3).join("\n         ")}`);
+'
+echo
+echo "undo it all with: node dist/src/cli/main.js --state-dir $STATE cancel $run --rollback"

@@ -17,6 +17,8 @@ export interface MigrationParams {
     forcePoweroff: boolean;
     shutdownTimeoutMs: number;
     disksInParallel: number;
+    /** Disk copies at once, shared by every run in this process (src/transfer's TransferLimiter). */
+    transferLimits?: { overall: number; perSource: number; perTarget: number };
   };
 }
 

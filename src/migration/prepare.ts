@@ -46,6 +46,11 @@ export function toParams(
       forcePoweroff: o.forcePoweroff ?? false,
       shutdownTimeoutMs: o.shutdownTimeoutMs ?? 10 * 60_000,
       disksInParallel: plan.concurrency.disksPerVm,
+      transferLimits: {
+        overall: plan.concurrency.vms * plan.concurrency.disksPerVm,
+        perSource: plan.concurrency.perSourceHost,
+        perTarget: plan.concurrency.perTarget,
+      },
     },
   };
 }

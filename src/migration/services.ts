@@ -191,6 +191,7 @@ export type DiskTransfer = (o: {
   checkpoint: (data: unknown) => void;
   lastCheckpoint: unknown;
   onProgress: (bytes: number, total?: number) => void;
+  limits?: { overall: number; perSource: number; perTarget: number };
   signal: AbortSignal;
 }) => Promise<DiskUploadResult>;
 

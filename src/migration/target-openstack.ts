@@ -32,6 +32,7 @@ import type { Image } from '../openstack/image/images/results.js';
 import { listNetworks } from '../openstack/network/networks/requests.js';
 import { createPort, deletePort, listPorts, type Port } from '../openstack/network/ports/requests.js';
 import { listSubnets } from '../openstack/network/subnets/requests.js';
+import { TransferLimiter } from '../transfer/limiter.js';
 import { glanceSink } from '../transfer/sinks/glance-sink.js';
 import { transferDisk } from '../transfer/transfer-disk.js';
 import type { TransferCheckpoint } from '../transfer/types.js';
@@ -364,10 +365,23 @@ export class OpenStackTarget implements TargetOps {
   }
 }
 
+/** One limiter per set of limits for the whole process, so parallel runs share the plan's limits. */
+const limiters = new Map<string, TransferLimiter>();
+function limiterFor(l: { overall: number; perSource: number; perTarget: number }): TransferLimiter {
+  const key = JSON.stringify(l);
+  let x = limiters.get(key);
+  if (!x) {
+    x = new TransferLimiter(l);
+    limiters.set(key, x);
+  }
+  return x;
+}
+
 /** The DiskTransfer the upload step calls: src/transfer's transferDisk into a Glance image. */
 export function glanceDiskTransfer(target: OpenStackTarget, log: Logger): DiskTransfer {
   return async (o) => {
     const r = await transferDisk({
+      limiter: o.limits ? limiterFor(o.limits) : undefined,
       source: o.source,
       sink: glanceSink(target.cloud.image, o.imageId),
       format: o.format,

@@ -151,6 +151,7 @@ export const uploadImages: MigrationStep<UploadImagesOutput> = {
                     crashPoint(ctx, 'mid');
                   }
                 },
+                limits: ctx.params.options.transferLimits,
                 signal: ctx.signal,
               });
               const after = await target.getImage(image.id, { signal: ctx.signal });

@@ -25,12 +25,28 @@ export const uploadIso: MigrationStep<UploadIsoOutput> = {
   title: 'Upload the ISO to the datastore',
   retry: { attempts: 5, initialDelayMs: 2_000, backoff: 2, maxDelayMs: 30_000 },
   timeoutMs: 60 * 60_000,
-  plan: ({ params }) => {
+  async plan({ params, services }) {
     const iso = params.plan.drivers?.iso;
     if (!iso) return { summary: 'no ISO: skipped', skip: true };
+    if (!iso.sha256 || !iso.datastore) {
+      return {
+        summary: `upload to [${iso.datastore}] v2o/virtio-win-<sha256>.iso (skipped when the same file is there)`,
+        details: { datastore: iso.datastore },
+      };
+    }
+    const path = isoDatastoreFile(iso.sha256);
+    // Read-only look: with a known sha256 the plan can say whether the upload will be skipped.
+    const there = services
+      ? (
+          await services.source.datastoreReadText(iso.datastore, `${path}.sha256`).catch(() => undefined)
+        )?.trim() === iso.sha256
+      : false;
     return {
-      summary: `upload to [${iso.datastore}] v2o/virtio-win-<sha256>.iso (skipped when the same file is there)`,
-      details: { datastore: iso.datastore },
+      summary: there
+        ? `[${iso.datastore}] ${path} is already there: skipped`
+        : `upload to [${iso.datastore}] ${path}`,
+      details: { datastore: iso.datastore, path },
+      skip: there,
     };
   },
   skipIf: (ctx) => !ctx.params.plan.drivers?.iso,

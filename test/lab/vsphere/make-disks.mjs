@@ -1,0 +1,153 @@
+#!/usr/bin/env node
+// Builds the lab's VMDK files once (qemu-img), so every vcsim start only copies them.
+//
+//   node make-disks.mjs <inventory.json> <out-dir>
+//
+// For every disk in the inventory: a sparse raw image with deterministic pseudo-random data at
+// the listed offsets, converted to the listed VMDK subformat (streamOptimized, monolithicSparse,
+// monolithicFlat = descriptor + extent), plus the streamOptimized stream that ExportVm serves
+// (what vCenter streams for any disk). <out-dir>/manifest.json records the sha256 of the raw
+// content and of every file, so tests compare bytes without reading the VMDK format.
+// Rebuilt only when the inventory's disks or this script change.
+import { createCipheriv, createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { createReadStream, existsSync, mkdirSync, openSync, closeSync, readFileSync, rmSync, statSync, writeFileSync, writeSync, ftruncateSync, renameSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const MiB = 1024 * 1024;
+const [inventoryPath, outDir] = process.argv.slice(2);
+if (!inventoryPath || !outDir) {
+  console.error('usage: make-disks.mjs <inventory.json> <out-dir>');
+  process.exit(2);
+}
+const inventory = JSON.parse(readFileSync(inventoryPath, 'utf8'));
+const self = readFileSync(fileURLToPath(import.meta.url));
+const fingerprint = createHash('sha256')
+  .update(self)
+  .update(JSON.stringify(inventory.vms.map((vm) => [vm.name, vm.folder, vm.controller, vm.disks])))
+  .digest('hex');
+
+const manifestPath = join(outDir, 'manifest.json');
+if (existsSync(manifestPath)) {
+  const old = JSON.parse(readFileSync(manifestPath, 'utf8'));
+  if (old.fingerprint === fingerprint) {
+    console.error('[make-disks] disks up to date');
+    process.exit(0);
+  }
+}
+
+const sha256File = (p) =>
+  new Promise((resolve, reject) => {
+    const h = createHash('sha256');
+    createReadStream(p)
+      .on('data', (c) => h.update(c))
+      .on('error', reject)
+      .on('end', () => resolve(h.digest('hex')));
+  });
+
+// Deterministic bytes: AES-CTR keystream keyed by the disk name, so every machine builds the
+// same disks and the recorded sha256 values are stable.
+function pattern(seed, length) {
+  const key = createHash('sha256').update(seed).digest();
+  const c = createCipheriv('aes-256-ctr', key, Buffer.alloc(16));
+  return Buffer.concat([c.update(Buffer.alloc(length)), c.final()]);
+}
+
+const qemuImg = (...args) => execFileSync('qemu-img', args, { stdio: ['ignore', 'ignore', 'inherit'] });
+
+const tmp = join(outDir, '.build');
+rmSync(tmp, { recursive: true, force: true });
+mkdirSync(join(tmp, 'ds'), { recursive: true });
+mkdirSync(join(tmp, 'export'), { recursive: true });
+mkdirSync(join(tmp, 'raw'), { recursive: true });
+
+const t0 = Date.now();
+const vms = [];
+for (const vm of inventory.vms) {
+  const disks = [];
+  const dsDir = join(tmp, 'ds', vm.folder);
+  mkdirSync(dsDir, { recursive: true });
+  const adapter = vm.controller === 'sata' ? 'ide' : 'lsilogic';
+  for (const [i, d] of vm.disks.entries()) {
+    const capacity = d.sizeMiB * MiB;
+    const raw = join(tmp, 'raw', `${vm.name}-${i}.raw`.replace(/[^A-Za-z0-9._-]/g, '_'));
+    const fd = openSync(raw, 'w');
+    ftruncateSync(fd, capacity);
+    const dataRanges = [];
+    for (const [offMiB, lenMiB] of d.data) {
+      const buf = pattern(`${vm.name}/${d.file}/${offMiB}`, lenMiB * MiB);
+      writeSync(fd, buf, 0, buf.length, offMiB * MiB);
+      dataRanges.push({
+        offset: offMiB * MiB,
+        length: buf.length,
+        sha256: createHash('sha256').update(buf).digest('hex'),
+      });
+    }
+    closeSync(fd);
+
+    const target = join(dsDir, d.file);
+    qemuImg('convert', '-q', '-f', 'raw', '-O', 'vmdk', '-o', `subformat=${d.format},adapter_type=${adapter}`, raw, target);
+    const files = [d.file];
+    const flat = d.file.replace(/\.vmdk$/, '-flat.vmdk');
+    if (d.format === 'monolithicFlat') {
+      files.push(flat);
+    } else {
+      // vcsim 0.24 refuses a disk backing whose "-flat.vmdk" neighbour is missing
+      // (FileNotFound), even for formats that have no extent file: an empty placeholder.
+      writeFileSync(join(dsDir, flat), '');
+    }
+
+    // What ExportVm streams: vCenter always sends streamOptimized, whatever the source format.
+    let exportRel;
+    if (d.format === 'streamOptimized') {
+      exportRel = join('ds', vm.folder, d.file);
+    } else {
+      exportRel = join('export', `${vm.name}-${i}.vmdk`.replace(/[^A-Za-z0-9._-]/g, '_'));
+      qemuImg('convert', '-q', '-f', 'raw', '-O', 'vmdk', '-o', `subformat=streamOptimized,adapter_type=${adapter}`, raw, join(tmp, exportRel));
+    }
+    const rawSha256 = await sha256File(raw);
+    rmSync(raw);
+    const fileInfo = [];
+    for (const f of files) {
+      const p = join(dsDir, f);
+      fileInfo.push({
+        name: f,
+        datastorePath: `[${inventory.datastore}] ${vm.folder}/${f}`,
+        size: statSync(p).size,
+        sha256: await sha256File(p),
+      });
+    }
+    const exportAbs = join(tmp, exportRel);
+    disks.push({
+      label: `Hard disk ${i + 1}`,
+      unit: i,
+      fileName: d.file,
+      datastorePath: `[${inventory.datastore}] ${vm.folder}/${d.file}`,
+      format: d.format,
+      capacityBytes: capacity,
+      rawSha256,
+      dataRanges,
+      files: fileInfo,
+      export: {
+        file: exportRel.replace(/\\/g, '/'),
+        size: statSync(exportAbs).size,
+        sha256: await sha256File(exportAbs),
+      },
+    });
+  }
+  vms.push({ name: vm.name, folder: vm.folder, disks });
+}
+writeFileSync(
+  join(tmp, 'manifest.json'),
+  `${JSON.stringify({ fingerprint, datastore: inventory.datastore, datacenter: inventory.datacenter, vms }, null, 2)}\n`,
+);
+rmSync(join(tmp, 'raw'), { recursive: true, force: true });
+
+// Swap in atomically so a half-built cache is never used.
+for (const name of ['ds', 'export', 'manifest.json']) rmSync(join(outDir, name), { recursive: true, force: true });
+mkdirSync(outDir, { recursive: true });
+for (const name of ['ds', 'export', 'manifest.json']) renameSync(join(tmp, name), join(outDir, name));
+rmSync(tmp, { recursive: true, force: true });
+console.error(`[make-disks] built ${vms.reduce((n, v) => n + v.disks.length, 0)} disks in ${Date.now() - t0} ms`);
+void dirname;

@@ -1,0 +1,1442 @@
+// v2o lab add-on compiled INTO package simulator (test-only): the command interpreter of the
+// simulated Windows guest. It understands what a driver-install step runs, with Windows' output
+// formats and exit codes: cmd.exe /c (&&, ||, &, >, >>, 2>&1, if exist, echo, type, dir, del,
+// mkdir, exit), powershell.exe -Command / -EncodedCommand / -File (statements, `& native`, exit,
+// `| Out-File`, `>` writing UTF-16LE as Windows PowerShell 5.1 does, Set-ItemProperty,
+// Get-ItemPropertyValue, Test-Path, Get-Content, Write-Output), pnputil (/add-driver [/subdirs]
+// [/install], /enum-drivers, /delete-driver), reg (query, add, delete), sc (config start=, qc),
+// wmic logicaldisk, hostname, whoami, ver. Scripted rules (V2oRule) override any simple command.
+package simulator
+
+import (
+	"bytes"
+	"encoding/base64"
+	"fmt"
+	"path"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf16"
+
+	"github.com/vmware/govmomi/vim25/types"
+)
+
+const crlf = "\r\n"
+
+type v2oExec struct {
+	g        *V2oGuest
+	vm       *VirtualMachine
+	letters  []string
+	isos     map[string]string
+	cwd      string
+	commands []string
+	exited   bool
+	exitCode int32
+}
+
+type v2oOut struct{ stdout, stderr bytes.Buffer }
+
+func (g *V2oGuest) env() []string {
+	return []string{
+		"COMPUTERNAME=" + g.Seed.HostName,
+		"OS=Windows_NT",
+		"PROCESSOR_ARCHITECTURE=AMD64",
+		"SystemDrive=C:",
+		"SystemRoot=C:\\Windows",
+		"TEMP=C:\\Users\\" + g.Seed.Username + "\\AppData\\Local\\Temp",
+		"USERNAME=" + g.Seed.Username,
+		"windir=C:\\Windows",
+	}
+}
+
+var v2oPrograms = map[string]bool{
+	"cmd": true, "powershell": true, "pwsh": true, "pnputil": true, "reg": true, "sc": true,
+	"wmic": true, "hostname": true, "whoami": true, "shutdown": true,
+}
+
+func v2oProgramBase(p string) string {
+	p = strings.Trim(strings.TrimSpace(p), `"'`)
+	if i := strings.LastIndexAny(p, `\/`); i >= 0 {
+		p = p[i+1:]
+	}
+	p = strings.ToLower(p)
+	return strings.TrimSuffix(p, ".exe")
+}
+
+// start runs a program (with g.mu held) and returns its pid; the process reports as running
+// for ProcessDuration, then with its exit code.
+func (g *V2oGuest) start(vm *VirtualMachine, spec *types.GuestProgramSpec) (int64, types.BaseMethodFault) {
+	base := v2oProgramBase(spec.ProgramPath)
+	full := strings.TrimSpace(spec.ProgramPath + " " + spec.Arguments)
+	if !v2oPrograms[base] && g.rule(full) == nil {
+		if _, ok := g.readFile(spec.ProgramPath); !ok {
+			return 0, &types.FileNotFound{FileFault: types.FileFault{File: spec.ProgramPath}}
+		}
+	}
+	if spec.WorkingDirectory != "" && !g.isDir(spec.WorkingDirectory) {
+		return 0, &types.InvalidArgument{InvalidProperty: "spec.workingDirectory"}
+	}
+	x := &v2oExec{g: g, vm: vm, cwd: `C:\Windows\System32`}
+	if spec.WorkingDirectory != "" {
+		x.cwd = spec.WorkingDirectory
+	}
+	x.letters, x.isos = v2oCDDrives(vm)
+	var out v2oOut
+	var code int32
+	switch base {
+	case "cmd":
+		code = x.runCmd(spec.Arguments, &out)
+	case "powershell", "pwsh":
+		code = x.runPS(spec.Arguments, base == "pwsh", &out)
+	default:
+		code = x.simple(base+" "+spec.Arguments, &out)
+	}
+	if x.exited {
+		code = x.exitCode
+	}
+	pid := g.nextPid
+	g.nextPid += 4
+	now := time.Now()
+	name := spec.ProgramPath
+	if i := strings.LastIndexAny(name, `\/`); i >= 0 {
+		name = name[i+1:]
+	}
+	g.procs[pid] = &v2oProcess{
+		info: types.GuestProcessInfo{
+			Name:      strings.Trim(name, `"`),
+			Pid:       pid,
+			Owner:     g.Seed.HostName + `\` + g.Seed.Username,
+			CmdLine:   fmt.Sprintf("\"%s\" %s", strings.Trim(spec.ProgramPath, `"`), spec.Arguments),
+			StartTime: now,
+		},
+		endsAt: now.Add(g.ProcessDuration),
+		exit:   code,
+	}
+	g.History = append(g.History, V2oHistoryEntry{
+		Pid: pid, Program: spec.ProgramPath, Args: spec.Arguments, ExitCode: code,
+		Stdout: out.stdout.String(), Stderr: out.stderr.String(), Started: now, Commands: x.commands,
+	})
+	if len(g.History) > 200 {
+		g.History = g.History[len(g.History)-200:]
+	}
+	return pid, nil
+}
+
+func (g *V2oGuest) rule(cmd string) *V2oRule {
+	for i, r := range g.Rules {
+		re, err := regexp.Compile("(?i)" + r.Match)
+		if err != nil || !re.MatchString(cmd) {
+			continue
+		}
+		r.matched++
+		if r.Times > 0 && r.matched >= r.Times {
+			g.Rules = append(g.Rules[:i:i], g.Rules[i+1:]...)
+		}
+		return r
+	}
+	return nil
+}
+
+// --- tokenizing ------------------------------------------------------------------------
+
+// v2oArgs splits a Windows command line like CommandLineToArgvW: double quotes group, \" is a quote.
+func v2oArgs(s string) []string {
+	var out []string
+	var cur strings.Builder
+	in, has := false, false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '\\' && i+1 < len(s) && s[i+1] == '"':
+			cur.WriteByte('"')
+			i++
+			has = true
+		case c == '"':
+			in = !in
+			has = true
+		case (c == ' ' || c == '\t') && !in:
+			if has {
+				out = append(out, cur.String())
+				cur.Reset()
+				has = false
+			}
+		default:
+			cur.WriteByte(c)
+			has = true
+		}
+	}
+	if has {
+		out = append(out, cur.String())
+	}
+	return out
+}
+
+// v2oPSArgs splits PowerShell arguments: single and double quotes group.
+func v2oPSArgs(s string) []string {
+	var out []string
+	var cur strings.Builder
+	var q byte
+	has := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case q != 0 && c == q:
+			q = 0
+		case q == 0 && (c == '"' || c == '\''):
+			q = c
+			has = true
+		case q == 0 && (c == ' ' || c == '\t'):
+			if has {
+				out = append(out, cur.String())
+				cur.Reset()
+				has = false
+			}
+		default:
+			cur.WriteByte(c)
+			has = true
+		}
+	}
+	if has {
+		out = append(out, cur.String())
+	}
+	return out
+}
+
+// splitTop splits s at any of seps outside quotes and parentheses/braces; returns parts and the
+// separator preceding each part ("" for the first).
+func splitTop(s string, seps []string, quotes string) (parts, ops []string) {
+	depth := 0
+	var q byte
+	last := 0
+	op := ""
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if q != 0 {
+			if c == q {
+				q = 0
+			}
+			continue
+		}
+		if strings.IndexByte(quotes, c) >= 0 {
+			q = c
+			continue
+		}
+		switch c {
+		case '(', '{':
+			depth++
+			continue
+		case ')', '}':
+			depth--
+			continue
+		}
+		if depth > 0 {
+			continue
+		}
+		for _, sep := range seps {
+			if strings.HasPrefix(s[i:], sep) {
+				parts = append(parts, s[last:i])
+				ops = append(ops, op)
+				op = sep
+				i += len(sep) - 1
+				last = i + 1
+				break
+			}
+		}
+	}
+	parts = append(parts, s[last:])
+	ops = append(ops, op)
+	return parts, ops
+}
+
+type v2oRedirect struct {
+	stdout, stderr       string // target file ("" = inherit, "nul" = discard)
+	stdoutApp, stderrApp bool
+	errToOut             bool
+	allToOut             bool // PowerShell *>
+}
+
+// cutRedirects removes >, >>, 1>, 2>, 2>&1, *> from a command outside quotes.
+func cutRedirects(s, quotes string) (string, v2oRedirect) {
+	var r v2oRedirect
+	var b strings.Builder
+	var q byte
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if q != 0 {
+			if c == q {
+				q = 0
+			}
+			b.WriteByte(c)
+			continue
+		}
+		if strings.IndexByte(quotes, c) >= 0 {
+			q = c
+			b.WriteByte(c)
+			continue
+		}
+		if c != '>' {
+			b.WriteByte(c)
+			continue
+		}
+		stream := byte('1')
+		cur := b.String()
+		if n := len(cur); n > 0 && (cur[n-1] == '1' || cur[n-1] == '2' || cur[n-1] == '*') && (n == 1 || cur[n-2] == ' ') {
+			stream = cur[n-1]
+			b.Reset()
+			b.WriteString(cur[:n-1])
+		}
+		app := false
+		if i+1 < len(s) && s[i+1] == '>' {
+			app = true
+			i++
+		}
+		if strings.HasPrefix(s[i+1:], "&1") {
+			i += 2
+			if stream == '2' {
+				r.errToOut = true
+			}
+			continue
+		}
+		j := i + 1
+		for j < len(s) && s[j] == ' ' {
+			j++
+		}
+		k := j
+		if k < len(s) && (s[k] == '"' || s[k] == '\'') {
+			qq := s[k]
+			k++
+			for k < len(s) && s[k] != qq {
+				k++
+			}
+			k++
+		} else {
+			for k < len(s) && s[k] != ' ' {
+				k++
+			}
+		}
+		if k > len(s) {
+			k = len(s)
+		}
+		target := strings.Trim(s[j:k], `"'`)
+		switch stream {
+		case '2':
+			r.stderr, r.stderrApp = target, app
+		case '*':
+			r.stdout, r.stdoutApp, r.allToOut = target, app, true
+		default:
+			r.stdout, r.stdoutApp = target, app
+		}
+		i = k - 1
+	}
+	return strings.TrimSpace(b.String()), r
+}
+
+func (x *v2oExec) abs(p string) string {
+	p = strings.Trim(strings.TrimSpace(p), `"'`)
+	if len(p) >= 2 && p[1] == ':' {
+		return p
+	}
+	if strings.HasPrefix(p, `\`) {
+		return "C:" + p
+	}
+	return strings.TrimSuffix(x.cwd, `\`) + `\` + p
+}
+
+// write routes a command's output per its redirections; utf16 is how PowerShell 5.1 writes files.
+func (x *v2oExec) route(r v2oRedirect, cmd *v2oOut, out *v2oOut, encoding string) {
+	stdout := cmd.stdout.Bytes()
+	stderr := cmd.stderr.Bytes()
+	if r.errToOut || r.allToOut {
+		stdout = append(append([]byte{}, stdout...), stderr...)
+		stderr = nil
+	}
+	put := func(target string, app bool, data []byte, dst *bytes.Buffer) {
+		switch {
+		case target == "":
+			dst.Write(data)
+		case strings.EqualFold(target, "nul") || strings.EqualFold(target, "$null"):
+		default:
+			p := x.abs(target)
+			enc := v2oEncode(data, encoding)
+			old, ok := x.g.readFile(p)
+			if app && ok {
+				if encoding == "utf16" && len(old) >= 2 {
+					enc = v2oEncode(data, "utf16-nobom")
+				}
+				enc = append(append([]byte{}, old...), enc...)
+			}
+			x.g.writeFile(p, enc)
+		}
+	}
+	put(r.stdout, r.stdoutApp, stdout, &out.stdout)
+	put(r.stderr, r.stderrApp, stderr, &out.stderr)
+}
+
+func v2oEncode(data []byte, encoding string) []byte {
+	switch encoding {
+	case "utf16", "utf16-nobom":
+		u := utf16.Encode([]rune(string(data)))
+		var b bytes.Buffer
+		if encoding == "utf16" {
+			b.Write([]byte{0xFF, 0xFE})
+		}
+		for _, c := range u {
+			b.WriteByte(byte(c))
+			b.WriteByte(byte(c >> 8))
+		}
+		return b.Bytes()
+	case "utf8bom":
+		return append([]byte{0xEF, 0xBB, 0xBF}, data...)
+	}
+	return data
+}
+
+// --- cmd.exe -----------------------------------------------------------------------------
+
+func (x *v2oExec) runCmd(args string, out *v2oOut) int32 {
+	rest := strings.TrimSpace(args)
+	for {
+		low := strings.ToLower(rest)
+		if strings.HasPrefix(low, "/c") || strings.HasPrefix(low, "/k") {
+			rest = strings.TrimSpace(rest[2:])
+			break
+		}
+		if strings.HasPrefix(low, "/") {
+			i := strings.IndexByte(rest, ' ')
+			if i < 0 {
+				return 0
+			}
+			rest = strings.TrimSpace(rest[i:])
+			continue
+		}
+		if rest == "" {
+			return 0
+		}
+		break
+	}
+	if len(rest) >= 2 && rest[0] == '"' && rest[len(rest)-1] == '"' {
+		inner := rest[1 : len(rest)-1]
+		if len(v2oArgs(inner)) > 0 {
+			rest = inner
+		}
+	}
+	return x.cmdLine(rest, out)
+}
+
+func (x *v2oExec) cmdLine(line string, out *v2oOut) int32 {
+	parts, ops := splitTop(line, []string{"&&", "||", "&", "\n"}, `"`)
+	var code int32
+	for i, p := range parts {
+		if x.exited {
+			break
+		}
+		if strings.TrimSpace(p) == "" {
+			continue
+		}
+		switch ops[i] {
+		case "&&":
+			if code != 0 {
+				continue
+			}
+		case "||":
+			if code == 0 {
+				continue
+			}
+		}
+		code = x.cmdSimple(p, out)
+	}
+	return code
+}
+
+func (x *v2oExec) cmdSimple(s string, out *v2oOut) int32 {
+	body, redir := cutRedirects(strings.TrimSpace(s), `"`)
+	var cmd v2oOut
+	code := x.cmdBody(body, &cmd)
+	x.route(redir, &cmd, out, "")
+	return code
+}
+
+func (x *v2oExec) cmdBody(body string, out *v2oOut) int32 {
+	body = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(body), "@"))
+	if strings.HasPrefix(body, "(") && strings.HasSuffix(body, ")") {
+		return x.cmdLine(body[1:len(body)-1], out)
+	}
+	args := v2oArgs(body)
+	if len(args) == 0 {
+		return 0
+	}
+	name := v2oProgramBase(args[0])
+	rest := strings.TrimSpace(body[min(len(body), len(strings.SplitN(body, " ", 2)[0])):])
+	switch name {
+	case "echo", "echo.":
+		if name == "echo." || rest == "" {
+			out.stdout.WriteString(crlf)
+			return 0
+		}
+		out.stdout.WriteString(rest + crlf)
+		return 0
+	case "exit":
+		a := strings.Fields(rest)
+		if len(a) > 0 && strings.EqualFold(a[0], "/b") {
+			a = a[1:]
+		}
+		x.exited = true
+		if len(a) > 0 {
+			n, _ := strconv.Atoi(a[0])
+			x.exitCode = int32(n)
+		}
+		return x.exitCode
+	case "if":
+		return x.cmdIf(rest, out)
+	case "set", "setlocal", "endlocal", "rem", "::", "chcp", "title", "cls", "@echo":
+		return 0
+	case "cd", "chdir":
+		if rest != "" {
+			if !x.g.isDir(x.abs(rest)) {
+				out.stderr.WriteString("The system cannot find the path specified." + crlf)
+				return 1
+			}
+			x.cwd = x.abs(rest)
+		} else {
+			out.stdout.WriteString(x.cwd + crlf)
+		}
+		return 0
+	case "powershell", "pwsh":
+		return x.runPS(rest, name == "pwsh", out)
+	case "cmd":
+		return x.runCmd(rest, out)
+	}
+	return x.simple(body, out)
+}
+
+func (x *v2oExec) cmdIf(rest string, out *v2oOut) int32 {
+	neg := false
+	low := strings.ToLower(rest)
+	if strings.HasPrefix(low, "not ") {
+		neg = true
+		rest = strings.TrimSpace(rest[4:])
+		low = strings.ToLower(rest)
+	}
+	if !strings.HasPrefix(low, "exist ") {
+		out.stderr.WriteString("The syntax of the command is incorrect." + crlf)
+		return 1
+	}
+	rest = strings.TrimSpace(rest[6:])
+	a := v2oArgs(rest)
+	if len(a) == 0 {
+		return 1
+	}
+	p := a[0]
+	// the remainder after the path token (quoted or not)
+	after := strings.TrimSpace(rest[len(p):])
+	if strings.HasPrefix(rest, `"`) {
+		after = strings.TrimSpace(rest[len(p)+2:])
+	}
+	then, els := after, ""
+	if parts, _ := splitTop(after, []string{" else "}, `"`); len(parts) == 2 {
+		then, els = parts[0], parts[1]
+	}
+	ok := x.exists(p)
+	if neg {
+		ok = !ok
+	}
+	if ok {
+		return x.cmdSimple(strings.TrimSpace(then), out)
+	}
+	if els != "" {
+		return x.cmdSimple(strings.TrimSpace(els), out)
+	}
+	return 0
+}
+
+func (x *v2oExec) exists(p string) bool {
+	p = x.abs(p)
+	if ok, _ := v2oISOHas(x.isos, p); ok {
+		return true
+	}
+	if strings.HasSuffix(p, `\*`) || strings.HasSuffix(p, `\*.*`) {
+		return x.g.isDir(p[:strings.LastIndex(p, `\`)])
+	}
+	_, ok := x.g.files[v2oNormPath(p)]
+	return ok || x.g.isDir(p)
+}
+
+// --- PowerShell ------------------------------------------------------------------------
+
+func (x *v2oExec) runPS(args string, core bool, out *v2oOut) int32 {
+	raw := strings.TrimSpace(args)
+	var script string
+	for raw != "" {
+		tok := strings.SplitN(raw, " ", 2)
+		t := strings.ToLower(tok[0])
+		next := ""
+		if len(tok) == 2 {
+			next = strings.TrimSpace(tok[1])
+		}
+		switch {
+		case t == "-command" || t == "-c" || t == "/command":
+			script = strings.Join(v2oArgs(next), " ")
+			raw = ""
+			continue
+		case t == "-encodedcommand" || t == "-enc" || t == "-e" || t == "-ec":
+			a := strings.SplitN(next, " ", 2)
+			b, err := base64.StdEncoding.DecodeString(a[0])
+			if err != nil || len(b)%2 != 0 {
+				out.stderr.WriteString("Cannot process the command because the value specified with -EncodedCommand is not properly encoded." + crlf)
+				return 1
+			}
+			u := make([]uint16, len(b)/2)
+			for i := range u {
+				u[i] = uint16(b[2*i]) | uint16(b[2*i+1])<<8
+			}
+			script = string(utf16.Decode(u))
+			raw = ""
+			continue
+		case t == "-file" || t == "-f":
+			a := v2oArgs(next)
+			if len(a) == 0 {
+				return 1
+			}
+			data, ok := x.g.readFile(x.abs(a[0]))
+			if !ok {
+				out.stderr.WriteString(fmt.Sprintf("The argument '%s' to the -File parameter does not exist." + crlf, a[0]))
+				return 1
+			}
+			script = v2oDecodeText(data)
+			raw = ""
+			continue
+		case t == "-executionpolicy" || t == "-ep" || t == "-windowstyle" || t == "-inputformat" || t == "-outputformat":
+			a := strings.SplitN(next, " ", 2)
+			raw = ""
+			if len(a) == 2 {
+				raw = a[1]
+			}
+			continue
+		case strings.HasPrefix(t, "-"):
+			raw = next
+			continue
+		}
+		script = strings.Join(v2oArgs(raw), " ")
+		raw = ""
+	}
+	return x.psScript(script, core, out)
+}
+
+func v2oDecodeText(b []byte) string {
+	if len(b) >= 2 && b[0] == 0xFF && b[1] == 0xFE {
+		u := make([]uint16, (len(b)-2)/2)
+		for i := range u {
+			u[i] = uint16(b[2+2*i]) | uint16(b[3+2*i])<<8
+		}
+		return string(utf16.Decode(u))
+	}
+	return string(bytes.TrimPrefix(b, []byte{0xEF, 0xBB, 0xBF}))
+}
+
+var psOutFile = regexp.MustCompile(`(?i)\|\s*(out-file|set-content|add-content)\s+(.*)$`)
+
+func (x *v2oExec) psScript(script string, core bool, out *v2oOut) int32 {
+	stmts, _ := splitTop(script, []string{";", "\n"}, `"'`)
+	ok := true
+	var last int32
+	for _, st := range stmts {
+		st = strings.TrimSpace(st)
+		if st == "" || strings.HasPrefix(st, "#") {
+			continue
+		}
+		low := strings.ToLower(st)
+		if strings.HasPrefix(low, "exit") && (len(low) == 4 || low[4] == ' ') {
+			v := strings.TrimSpace(st[4:])
+			x.exited = true
+			switch {
+			case v == "":
+				x.exitCode = 0
+			case strings.EqualFold(v, "$LASTEXITCODE"):
+				x.exitCode = last
+			default:
+				n, _ := strconv.Atoi(v)
+				x.exitCode = int32(n)
+			}
+			return x.exitCode
+		}
+		if strings.HasPrefix(st, "$") && strings.Contains(st, "=") && !strings.Contains(st, "==") {
+			continue // variable assignment ($ErrorActionPreference = 'Stop'); nothing to simulate
+		}
+		encoding := "utf16"
+		if core {
+			encoding = ""
+		}
+		body := st
+		var redir v2oRedirect
+		if m := psOutFile.FindStringSubmatch(st); m != nil {
+			body = strings.TrimSpace(st[:len(st)-len(m[0])])
+			a := v2oPSArgs(m[2])
+			app := strings.EqualFold(m[1], "add-content")
+			enc := map[bool]string{true: "", false: "utf16"}[core || !strings.EqualFold(m[1], "out-file")]
+			var target string
+			for i := 0; i < len(a); i++ {
+				switch strings.ToLower(a[i]) {
+				case "-filepath", "-path", "-literalpath":
+					if i+1 < len(a) {
+						target = a[i+1]
+						i++
+					}
+				case "-encoding":
+					if i+1 < len(a) {
+						switch strings.ToLower(a[i+1]) {
+						case "ascii", "oem", "default", "utf8nobom":
+							enc = ""
+						case "utf8":
+							enc = map[bool]string{true: "", false: "utf8bom"}[core]
+						case "unicode":
+							enc = "utf16"
+						}
+						i++
+					}
+				case "-append":
+					app = true
+				case "-force", "-nonewline":
+				default:
+					if target == "" {
+						target = a[i]
+					}
+				}
+			}
+			redir = v2oRedirect{stdout: target, stdoutApp: app}
+			encoding = enc
+		} else {
+			body, redir = cutRedirects(st, `"'`)
+		}
+		var cmd v2oOut
+		code, success := x.psStatement(body, core, &cmd)
+		if x.exited {
+			x.route(redir, &cmd, out, encoding)
+			return x.exitCode
+		}
+		x.route(redir, &cmd, out, encoding)
+		if code >= 0 {
+			last = code
+		}
+		ok = success
+	}
+	if ok {
+		return 0
+	}
+	return 1
+}
+
+// psStatement runs one statement; returns the native exit code (-1 for cmdlets) and $?.
+func (x *v2oExec) psStatement(st string, core bool, out *v2oOut) (int32, bool) {
+	st = strings.TrimSpace(st)
+	if strings.HasPrefix(st, "& ") {
+		st = strings.TrimSpace(st[2:])
+	}
+	// (Get-ItemProperty -Path X -Name Y).Y
+	if m := regexp.MustCompile(`(?i)^\((get-itemproperty\s+.*)\)\.(\w+)$`).FindStringSubmatch(st); m != nil {
+		return x.psGetItemProperty(v2oPSArgs(m[1])[1:], m[2], out)
+	}
+	a := v2oPSArgs(st)
+	if len(a) == 0 {
+		return -1, true
+	}
+	name := strings.ToLower(a[0])
+	args := a[1:]
+	param := func(names ...string) string {
+		for i := 0; i < len(args); i++ {
+			for _, n := range names {
+				if strings.EqualFold(args[i], n) && i+1 < len(args) {
+					return args[i+1]
+				}
+			}
+		}
+		return ""
+	}
+	positional := func(i int) string {
+		var pos []string
+		for j := 0; j < len(args); j++ {
+			if strings.HasPrefix(args[j], "-") {
+				j++
+				continue
+			}
+			pos = append(pos, args[j])
+		}
+		if i < len(pos) {
+			return pos[i]
+		}
+		return ""
+	}
+	switch name {
+	case "write-output", "echo", "write-host":
+		out.stdout.WriteString(strings.Join(args, " ") + crlf)
+		return -1, true
+	case "set-itemproperty", "new-itemproperty":
+		key := param("-Path", "-LiteralPath")
+		if key == "" {
+			key = positional(0)
+		}
+		vname := param("-Name")
+		val := param("-Value")
+		typ := strings.ToLower(param("-Type", "-PropertyType"))
+		if _, exists, _ := x.g.regGet(key, ""); !exists {
+			out.stderr.WriteString(fmt.Sprintf("Set-ItemProperty : Cannot find path '%s' because it does not exist."+crlf, key))
+			return -1, false
+		}
+		rv := v2oRegValue{"REG_SZ", val}
+		if old, _, ok := x.g.regGet(key, vname); ok && typ == "" {
+			rv.Type = old.Type
+		}
+		if typ == "dword" || rv.Type == "REG_DWORD" {
+			n, err := strconv.ParseUint(strings.TrimPrefix(strings.ToLower(val), "0x"), map[bool]int{true: 16, false: 10}[strings.HasPrefix(strings.ToLower(val), "0x")], 32)
+			if err != nil {
+				out.stderr.WriteString("Set-ItemProperty : Cannot convert value to type System.UInt32." + crlf)
+				return -1, false
+			}
+			rv = v2oRegValue{"REG_DWORD", uint32(n)}
+		} else if typ == "expandstring" {
+			rv.Type = "REG_EXPAND_SZ"
+		}
+		x.g.regSet(key, vname, rv)
+		return -1, true
+	case "get-itempropertyvalue":
+		key := param("-Path", "-LiteralPath")
+		if key == "" {
+			key = positional(0)
+		}
+		n := param("-Name")
+		if n == "" {
+			n = positional(1)
+		}
+		return x.psGetItemProperty([]string{"-Path", key}, n, out)
+	case "get-itemproperty":
+		return x.psGetItemProperty(args, param("-Name"), out)
+	case "test-path":
+		p := param("-Path", "-LiteralPath")
+		if p == "" {
+			p = positional(0)
+		}
+		res := false
+		if strings.HasPrefix(strings.ToUpper(p), "HKLM:") || strings.HasPrefix(strings.ToUpper(p), "REGISTRY::") {
+			_, res, _ = x.g.regGet(p, "")
+		} else {
+			res = x.exists(p)
+		}
+		out.stdout.WriteString(map[bool]string{true: "True", false: "False"}[res] + crlf)
+		return -1, true
+	case "get-content", "type", "cat", "gc":
+		p := param("-Path", "-LiteralPath")
+		if p == "" {
+			p = positional(0)
+		}
+		data, ok := x.g.readFile(x.abs(p))
+		if !ok {
+			out.stderr.WriteString(fmt.Sprintf("Get-Content : Cannot find path '%s' because it does not exist."+crlf, x.abs(p)))
+			return -1, false
+		}
+		out.stdout.WriteString(strings.TrimRight(v2oDecodeText(data), "\r\n") + crlf)
+		return -1, true
+	case "new-item", "mkdir", "md":
+		p := param("-Path")
+		if p == "" {
+			p = positional(0)
+		}
+		if strings.HasPrefix(strings.ToUpper(p), "HKLM:") {
+			x.g.regSet(p, "", v2oRegValue{})
+			return -1, true
+		}
+		x.g.mkdir(x.abs(p))
+		return -1, true
+	case "remove-item", "del", "rm":
+		p := param("-Path", "-LiteralPath")
+		if p == "" {
+			p = positional(0)
+		}
+		n := v2oNormPath(x.abs(p))
+		delete(x.g.files, n)
+		delete(x.g.names, n)
+		return -1, true
+	case "start-sleep":
+		return -1, true
+	case "cmd", "cmd.exe":
+		c := x.runCmd(strings.Join(quoteAll(args), " "), out)
+		return c, c == 0
+	case "powershell", "powershell.exe", "pwsh", "pwsh.exe":
+		c := x.runPS(strings.Join(quoteAll(args), " "), core, out)
+		return c, c == 0
+	}
+	base := v2oProgramBase(a[0])
+	if v2oPrograms[base] || x.g.rule(st) != nil {
+		c := x.simple(base+" "+strings.Join(quoteAll(args), " "), out)
+		return c, c == 0
+	}
+	out.stderr.WriteString(fmt.Sprintf("%s : The term '%s' is not recognized as the name of a cmdlet, function, script file, or operable program."+crlf, a[0], a[0]))
+	return -1, false
+}
+
+func quoteAll(a []string) []string {
+	out := make([]string, len(a))
+	for i, s := range a {
+		if strings.ContainsAny(s, " \t") {
+			s = `"` + s + `"`
+		}
+		out[i] = s
+	}
+	return out
+}
+
+func (x *v2oExec) psGetItemProperty(args []string, name string, out *v2oOut) (int32, bool) {
+	key := ""
+	for i := 0; i < len(args); i++ {
+		if strings.EqualFold(args[i], "-Path") || strings.EqualFold(args[i], "-LiteralPath") {
+			if i+1 < len(args) {
+				key = args[i+1]
+			}
+			i++
+			continue
+		}
+		if strings.EqualFold(args[i], "-Name") {
+			i++
+			continue
+		}
+		if key == "" && !strings.HasPrefix(args[i], "-") {
+			key = args[i]
+		}
+	}
+	v, keyOK, ok := x.g.regGet(key, name)
+	if !keyOK || !ok {
+		out.stderr.WriteString(fmt.Sprintf("Property %s does not exist at path %s."+crlf, name, key))
+		return -1, false
+	}
+	out.stdout.WriteString(fmt.Sprint(v.Data) + crlf)
+	return -1, true
+}
+
+// --- native programs ---------------------------------------------------------------------
+
+// simple runs one native command line "name args..." (after rules).
+func (x *v2oExec) simple(line string, out *v2oOut) int32 {
+	line = strings.TrimSpace(line)
+	x.commands = append(x.commands, line)
+	r := x.g.rule(line)
+	if r != nil && !r.Apply {
+		out.stdout.WriteString(r.Stdout)
+		out.stderr.WriteString(r.Stderr)
+		return r.ExitCode
+	}
+	args := v2oArgs(line)
+	name := v2oProgramBase(args[0])
+	var code int32
+	var o v2oOut
+	switch name {
+	case "pnputil":
+		code = x.pnputil(args[1:], &o)
+	case "reg":
+		code = x.reg(args[1:], &o)
+	case "sc":
+		code = x.sc(args[1:], &o)
+	case "wmic":
+		code = x.wmic(args[1:], &o)
+	case "hostname":
+		o.stdout.WriteString(x.g.Seed.HostName + crlf)
+	case "whoami":
+		o.stdout.WriteString(strings.ToLower(x.g.Seed.HostName+`\`+x.g.Seed.Username) + crlf)
+	case "ver":
+		o.stdout.WriteString(crlf + "Microsoft Windows [Version " + x.g.Seed.WindowsVersion + ".1]" + crlf)
+	case "type":
+		data, ok := x.g.readFile(x.abs(strings.Join(args[1:], " ")))
+		if !ok {
+			o.stderr.WriteString("The system cannot find the file specified." + crlf)
+			code = 1
+		} else {
+			o.stdout.Write(data)
+		}
+	case "dir":
+		code = x.dir(args[1:], &o)
+	case "del", "erase":
+		for _, p := range args[1:] {
+			if strings.HasPrefix(p, "/") {
+				continue
+			}
+			n := v2oNormPath(x.abs(p))
+			if _, ok := x.g.readFile(x.abs(p)); !ok {
+				o.stderr.WriteString("Could Not Find " + x.abs(p) + crlf)
+				continue
+			}
+			delete(x.g.files, n)
+			delete(x.g.names, n)
+		}
+	case "mkdir", "md":
+		for _, p := range args[1:] {
+			if _, ok := x.g.files[v2oNormPath(x.abs(p))]; ok {
+				o.stderr.WriteString("A subdirectory or file " + p + " already exists." + crlf)
+				code = 1
+				continue
+			}
+			x.g.mkdir(x.abs(p))
+		}
+	case "shutdown":
+		o.stdout.WriteString("")
+	default:
+		if r == nil {
+			o.stderr.WriteString(fmt.Sprintf("'%s' is not recognized as an internal or external command,"+crlf+"operable program or batch file."+crlf, args[0]))
+			code = 9009
+		}
+	}
+	if r != nil { // Apply: effects ran, output and exit code come from the rule
+		out.stdout.WriteString(r.Stdout)
+		out.stderr.WriteString(r.Stderr)
+		return r.ExitCode
+	}
+	out.stdout.Write(o.stdout.Bytes())
+	out.stderr.Write(o.stderr.Bytes())
+	return code
+}
+
+func (x *v2oExec) dir(args []string, o *v2oOut) int32 {
+	p := x.cwd
+	bare := false
+	for _, a := range args {
+		if strings.EqualFold(a, "/b") {
+			bare = true
+		} else if !strings.HasPrefix(a, "/") {
+			p = x.abs(a)
+		}
+	}
+	entries := x.list(p)
+	if entries == nil {
+		o.stderr.WriteString("File Not Found" + crlf)
+		return 1
+	}
+	if !bare {
+		o.stdout.WriteString(" Directory of " + p + crlf + crlf)
+	}
+	for _, e := range entries {
+		o.stdout.WriteString(e + crlf)
+	}
+	return 0
+}
+
+// list returns the names directly under dir (from the guest files or a mounted ISO).
+func (x *v2oExec) list(dir string) []string {
+	n := v2oNormPath(dir)
+	seen := map[string]bool{}
+	var out []string
+	if ok, isDir := v2oISOHas(x.isos, dir); ok && isDir {
+		rel := strings.TrimPrefix(n[2:], `\`)
+		for _, f := range V2oISOFiles {
+			f = strings.ReplaceAll(f, "/", `\`)
+			if rel != "" {
+				if !strings.HasPrefix(strings.ToLower(f), rel+`\`) {
+					continue
+				}
+				f = f[len(rel)+1:]
+			}
+			name := strings.SplitN(f, `\`, 2)[0]
+			if !seen[strings.ToLower(name)] {
+				seen[strings.ToLower(name)] = true
+				out = append(out, name)
+			}
+		}
+		return out
+	}
+	if !x.g.isDir(dir) {
+		return nil
+	}
+	out = []string{}
+	for k, orig := range x.g.names {
+		if strings.HasPrefix(k, n+`\`) && !strings.Contains(k[len(n)+1:], `\`) {
+			out = append(out, orig[strings.LastIndex(orig, `\`)+1:])
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+var v2oDriverInfo = map[string]V2oDriver{
+	"viostor": {Provider: "Red Hat, Inc.", ClassName: "Storage controllers", ClassGUID: "{4d36e97b-e325-11ce-bfc1-08002be10318}"},
+	"vioscsi": {Provider: "Red Hat, Inc.", ClassName: "Storage controllers", ClassGUID: "{4d36e97b-e325-11ce-bfc1-08002be10318}"},
+	"netkvm":  {Provider: "Red Hat, Inc.", ClassName: "Network adapters", ClassGUID: "{4d36e972-e325-11ce-bfc1-08002be10318}"},
+	"balloon": {Provider: "Red Hat, Inc.", ClassName: "System devices", ClassGUID: "{4d36e97d-e325-11ce-bfc1-08002be10318}"},
+}
+
+var v2oOSFolders = map[string]bool{"2k8": true, "2k8r2": true, "2k12": true, "2k12r2": true, "2k16": true, "2k19": true, "2k22": true, "2k25": true, "w7": true, "w8": true, "w8.1": true, "w10": true, "w11": true}
+
+// infFiles expands an INF path pattern (wildcards in the last element; /subdirs recurses).
+func (x *v2oExec) infFiles(pattern string, subdirs bool) []string {
+	p := x.abs(pattern)
+	i := strings.LastIndex(p, `\`)
+	dir, glob := p[:i], strings.ToLower(p[i+1:])
+	var out []string
+	match := func(full string) {
+		name := strings.ToLower(full[strings.LastIndex(full, `\`)+1:])
+		if ok, _ := path.Match(glob, name); ok && strings.HasSuffix(name, ".inf") {
+			out = append(out, full)
+		}
+	}
+	nd := v2oNormPath(dir)
+	if ok, _ := v2oISOHas(x.isos, dir); ok {
+		rel := strings.TrimPrefix(nd[2:], `\`)
+		for _, f := range V2oISOFiles {
+			f = strings.ReplaceAll(f, "/", `\`)
+			lf := strings.ToLower(f)
+			var under string
+			if rel == "" {
+				under = lf
+			} else if strings.HasPrefix(lf, rel+`\`) {
+				under = lf[len(rel)+1:]
+			} else {
+				continue
+			}
+			if !subdirs && strings.Contains(under, `\`) {
+				continue
+			}
+			match(strings.ToUpper(dir[:2]) + `\` + f)
+		}
+		return out
+	}
+	for k, orig := range x.g.names {
+		if x.g.files[k] == nil || !strings.HasPrefix(k, nd+`\`) {
+			continue
+		}
+		if !subdirs && strings.Contains(k[len(nd)+1:], `\`) {
+			continue
+		}
+		match(orig)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (x *v2oExec) pnputil(args []string, o *v2oOut) int32 {
+	o.stdout.WriteString("Microsoft PnP Utility" + crlf + crlf)
+	var mode, target string
+	subdirs, install := false, false
+	for i := 0; i < len(args); i++ {
+		a := strings.ToLower(args[i])
+		switch a {
+		case "/add-driver", "-a":
+			mode = "add"
+			if i+1 < len(args) {
+				target = args[i+1]
+				i++
+			}
+		case "/enum-drivers", "-e":
+			mode = "enum"
+		case "/delete-driver", "-d":
+			mode = "delete"
+			if i+1 < len(args) {
+				target = args[i+1]
+				i++
+			}
+		case "/subdirs":
+			subdirs = true
+		case "/install", "-i":
+			install = true
+		case "/reboot", "/uninstall", "/force":
+		}
+	}
+	switch mode {
+	case "enum":
+		for _, d := range x.g.Drivers {
+			fmt.Fprintf(&o.stdout, "Published Name:     %s"+crlf+"Original Name:      %s"+crlf+"Provider Name:      %s"+crlf+
+				"Class Name:         %s"+crlf+"Class GUID:         %s"+crlf+"Driver Version:     %s"+crlf+"Signer Name:        %s"+crlf+crlf,
+				d.PublishedName, d.OriginalName, d.Provider, d.ClassName, d.ClassGUID, d.Version, d.Signer)
+		}
+		return 0
+	case "delete":
+		for i, d := range x.g.Drivers {
+			if strings.EqualFold(d.PublishedName, target) {
+				x.g.Drivers = append(x.g.Drivers[:i:i], x.g.Drivers[i+1:]...)
+				o.stdout.WriteString("Driver package deleted successfully." + crlf)
+				return 0
+			}
+		}
+		o.stdout.WriteString("Failed to delete driver package: The parameter is incorrect." + crlf)
+		return 87
+	case "add":
+	default:
+		o.stdout.WriteString("Usage: pnputil /add-driver <filename.inf | *.inf> [/subdirs] [/install] [/reboot]" + crlf)
+		return 87
+	}
+	infs := x.infFiles(target, subdirs)
+	if len(infs) == 0 {
+		o.stdout.WriteString("Adding driver package:  " + target + crlf)
+		o.stdout.WriteString("Failed to add driver package: The system cannot find the file specified." + crlf + crlf)
+		o.stdout.WriteString("Total driver packages:  0" + crlf + "Added driver packages:  0" + crlf)
+		return 2
+	}
+	added := 0
+	var failed int32
+	for _, inf := range infs {
+		name := inf[strings.LastIndex(inf, `\`)+1:]
+		stem := strings.TrimSuffix(strings.ToLower(name), ".inf")
+		o.stdout.WriteString("Adding driver package:  " + name + crlf)
+		if f, ok := x.g.FailDrivers[stem]; ok {
+			msg := f.Message
+			if msg == "" {
+				msg = "The third-party INF does not contain digital signature information."
+			}
+			o.stdout.WriteString("Failed to add driver package: " + msg + crlf + crlf)
+			failed = f.ExitCode
+			if failed == 0 {
+				failed = 1
+			}
+			continue
+		}
+		comps := strings.Split(strings.ToLower(inf), `\`)
+		osFolder := ""
+		for _, c := range comps {
+			if v2oOSFolders[c] {
+				osFolder = c
+			}
+		}
+		if x.g.StrictOSFolder && osFolder != "" && !strings.EqualFold(osFolder, x.g.Seed.OS) {
+			o.stdout.WriteString("Failed to add driver package: The driver package is not compatible with this version of Windows (" + osFolder + " package on Windows " + x.g.Seed.WindowsVersion + ")." + crlf + crlf)
+			failed = 1
+			continue
+		}
+		var pub string
+		for _, d := range x.g.Drivers {
+			if strings.EqualFold(d.OriginalName, name) {
+				pub = d.PublishedName
+			}
+		}
+		if pub != "" {
+			o.stdout.WriteString("Driver package added successfully. (Already exists in the system)" + crlf)
+		} else {
+			info := v2oDriverInfo[stem]
+			if info.Provider == "" {
+				info = V2oDriver{Provider: "Unknown", ClassName: "Unknown", ClassGUID: "{00000000-0000-0000-0000-000000000000}"}
+			}
+			info.OriginalName = strings.ToLower(name)
+			info.Version = "08/30/2024 100.100.104.26200"
+			info.Signer = "Red Hat, Inc."
+			info.Source = inf
+			pub = x.g.addDriver(info).PublishedName
+			o.stdout.WriteString("Driver package added successfully." + crlf)
+		}
+		o.stdout.WriteString("Published Name:         " + pub + crlf)
+		if install {
+			if _, ok := v2oDriverInfo[stem]; ok {
+				svc := map[string]string{"balloon": "BALLOON"}[stem]
+				if svc == "" {
+					svc = stem
+				}
+				k := `HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\` + svc
+				if _, exists, _ := x.g.regGet(k, ""); !exists {
+					// No matching device on VMware hardware: the service is created but not boot-critical.
+					x.g.regSet(k, "Start", v2oRegValue{"REG_DWORD", uint32(3)})
+					x.g.regSet(k, "Type", v2oRegValue{"REG_DWORD", uint32(1)})
+					x.g.regSet(k, "ErrorControl", v2oRegValue{"REG_DWORD", uint32(1)})
+					x.g.regSet(k, "ImagePath", v2oRegValue{"REG_EXPAND_SZ", `\SystemRoot\System32\drivers\` + stem + ".sys"})
+				}
+			}
+		}
+		o.stdout.WriteString(crlf)
+		added++
+	}
+	fmt.Fprintf(&o.stdout, "Total driver packages:  %d"+crlf+"Added driver packages:  %d"+crlf, len(infs), added)
+	return failed
+}
+
+func v2oRegFormat(v v2oRegValue) string {
+	if v.Type == "REG_DWORD" {
+		var n uint64
+		switch d := v.Data.(type) {
+		case uint32:
+			n = uint64(d)
+		case float64:
+			n = uint64(d)
+		case int:
+			n = uint64(d)
+		}
+		return fmt.Sprintf("0x%x", n)
+	}
+	return fmt.Sprint(v.Data)
+}
+
+func (x *v2oExec) reg(args []string, o *v2oOut) int32 {
+	if len(args) < 2 {
+		o.stderr.WriteString("ERROR: Invalid syntax." + crlf + "Type \"REG /?\" for usage." + crlf)
+		return 1
+	}
+	op := strings.ToLower(args[0])
+	key := args[1]
+	opt := map[string]string{}
+	flags := map[string]bool{}
+	for i := 2; i < len(args); i++ {
+		a := strings.ToLower(args[i])
+		switch a {
+		case "/v", "/t", "/d":
+			if i+1 < len(args) {
+				opt[a] = args[i+1]
+				i++
+			}
+		default:
+			flags[a] = true
+		}
+	}
+	notFound := func() int32 {
+		o.stderr.WriteString("ERROR: The system was unable to find the specified registry key or value." + crlf)
+		return 1
+	}
+	norm := v2oNormKey(key)
+	lk := strings.ToLower(norm)
+	switch op {
+	case "query":
+		vals, ok := x.g.reg[lk]
+		if !ok {
+			return notFound()
+		}
+		shown := x.g.regNames[lk]
+		if n, has := opt["/v"]; has {
+			v, ok := vals[strings.ToLower(n)]
+			if !ok {
+				return notFound()
+			}
+			fmt.Fprintf(&o.stdout, crlf+"%s"+crlf+"    %s    %s    %s"+crlf+crlf, shown, x.g.regNames[lk+"|"+strings.ToLower(n)], v.Type, v2oRegFormat(v))
+			return 0
+		}
+		o.stdout.WriteString(crlf + shown + crlf)
+		var names []string
+		for n := range vals {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			fmt.Fprintf(&o.stdout, "    %s    %s    %s"+crlf, x.g.regNames[lk+"|"+n], vals[n].Type, v2oRegFormat(vals[n]))
+		}
+		o.stdout.WriteString(crlf)
+		for k := range x.g.reg {
+			if strings.HasPrefix(k, lk+`\`) && !strings.Contains(k[len(lk)+1:], `\`) {
+				o.stdout.WriteString(x.g.regNames[k] + crlf)
+			}
+		}
+		return 0
+	case "add":
+		n, has := opt["/v"]
+		if !has {
+			x.g.regSet(norm, "", v2oRegValue{})
+			o.stdout.WriteString("The operation completed successfully." + crlf)
+			return 0
+		}
+		typ := strings.ToUpper(opt["/t"])
+		if typ == "" {
+			typ = "REG_SZ"
+		}
+		data := opt["/d"]
+		v := v2oRegValue{typ, data}
+		if typ == "REG_DWORD" {
+			base := 10
+			s := strings.ToLower(data)
+			if strings.HasPrefix(s, "0x") {
+				base, s = 16, s[2:]
+			}
+			num, err := strconv.ParseUint(s, base, 32)
+			if err != nil {
+				o.stderr.WriteString("ERROR: Invalid syntax." + crlf + "Type \"REG ADD /?\" for usage." + crlf)
+				return 1
+			}
+			v.Data = uint32(num)
+		}
+		x.g.regSet(norm, n, v)
+		o.stdout.WriteString("The operation completed successfully." + crlf)
+		return 0
+	case "delete":
+		vals, ok := x.g.reg[lk]
+		if !ok {
+			return notFound()
+		}
+		if n, has := opt["/v"]; has {
+			if _, ok := vals[strings.ToLower(n)]; !ok {
+				return notFound()
+			}
+			delete(vals, strings.ToLower(n))
+		} else {
+			for k := range x.g.reg {
+				if k == lk || strings.HasPrefix(k, lk+`\`) {
+					delete(x.g.reg, k)
+				}
+			}
+		}
+		o.stdout.WriteString("The operation completed successfully." + crlf)
+		return 0
+	}
+	o.stderr.WriteString("ERROR: Invalid syntax." + crlf)
+	return 1
+}
+
+var v2oStartTypes = []string{"BOOT_START", "SYSTEM_START", "AUTO_START", "DEMAND_START", "DISABLED"}
+
+func (x *v2oExec) sc(args []string, o *v2oOut) int32 {
+	if len(args) < 2 {
+		o.stdout.WriteString("DESCRIPTION:" + crlf + "        SC is a command line program used for communicating with the" + crlf + "        Service Control Manager and services." + crlf)
+		return 1
+	}
+	op, svc := strings.ToLower(args[0]), args[1]
+	k := `HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\` + svc
+	start, keyOK, ok := x.g.regGet(k, "Start")
+	if !keyOK || !ok {
+		fmt.Fprintf(&o.stdout, "[SC] OpenService FAILED 1060:"+crlf+crlf+"The specified service does not exist as an installed service."+crlf+crlf)
+		return 1060
+	}
+	switch op {
+	case "qc":
+		n, _ := strconv.Atoi(strings.TrimPrefix(v2oRegFormat(start), "0x"))
+		st := "UNKNOWN"
+		if n >= 0 && n < len(v2oStartTypes) {
+			st = v2oStartTypes[n]
+		}
+		fmt.Fprintf(&o.stdout, "[SC] QueryServiceConfig SUCCESS"+crlf+crlf+"SERVICE_NAME: %s"+crlf+"        TYPE               : 1  KERNEL_DRIVER"+crlf+
+			"        START_TYPE         : %d   %s"+crlf+"        ERROR_CONTROL      : 1   NORMAL"+crlf, svc, n, st)
+		return 0
+	case "config":
+		val := ""
+		for i := 2; i < len(args); i++ {
+			a := strings.ToLower(args[i])
+			if a == "start=" && i+1 < len(args) {
+				val = strings.ToLower(args[i+1])
+			} else if strings.HasPrefix(a, "start=") && len(a) > 6 {
+				val = a[6:]
+			}
+		}
+		m := map[string]uint32{"boot": 0, "system": 1, "auto": 2, "demand": 3, "disabled": 4}
+		n, ok := m[val]
+		if !ok {
+			o.stdout.WriteString("[SC] ChangeServiceConfig FAILED 87:" + crlf + crlf + "The parameter is incorrect." + crlf)
+			return 87
+		}
+		x.g.regSet(k, "Start", v2oRegValue{"REG_DWORD", n})
+		o.stdout.WriteString("[SC] ChangeServiceConfig SUCCESS" + crlf)
+		return 0
+	}
+	o.stdout.WriteString("[SC] unsupported in the v2o lab: " + op + crlf)
+	return 1
+}
+
+func (x *v2oExec) wmic(args []string, o *v2oOut) int32 {
+	if len(args) == 0 || !strings.EqualFold(args[0], "logicaldisk") {
+		o.stderr.WriteString("Node - " + x.g.Seed.HostName + crlf + "ERROR:" + crlf + "Description = Invalid alias verb." + crlf)
+		return 44210
+	}
+	o.stdout.WriteString("DeviceID  DriveType  VolumeName" + crlf)
+	o.stdout.WriteString("C:        3                    " + crlf)
+	for _, l := range x.letters {
+		vol := ""
+		if iso, ok := x.isos[l]; ok {
+			vol = strings.TrimSuffix(isoBase(iso), ".iso")
+		}
+		fmt.Fprintf(&o.stdout, "%-10s%-11s%s"+crlf, l, "5", vol)
+	}
+	return 0
+}
+
+func min(a, b int) int {
+	if a < b {
+		return a
+	}
+	return b
+}
+
+func compileRule(m string) (*regexp.Regexp, error) { return regexp.Compile("(?i)" + m) }

@@ -9,5 +9,5 @@ exec 9>"$STATE/.up.lock"
 flock -w 120 9 || { log "an 'up' is running; try again"; exit 1; }
 stop_pid "$STATE/vcsim.pid" vcsim
 stop_pid "$STATE/iso.pid" iso-server
-rm -rf "$RUN"
+rm -rf "$RUN" "$STATE/port" "$STATE/iso-port"
 rm -f "$LAB_DIR/vsphere.env" "$LAB_DIR/vsphere-disks.json"

@@ -4,8 +4,10 @@ ROOT=${ROOT:-$(cd "$HERE/../../.." && pwd)}
 LAB_DIR=${LAB_DIR:-$ROOT/.lab}
 STATE=$LAB_DIR/vsphere                      # caches (binary, certs, disks, ISO) and run state
 RUN=$STATE/run                              # per-start state: vcsim's datastore, logs
-PORT=${V2O_LAB_VSPHERE_PORT:-18989}         # vcsim (SOAP, datastore, lease and guest URLs, hooks)
-ISO_PORT=${V2O_LAB_VIRTIO_WIN_PORT:-18990}  # plain HTTP server for the virtio-win ISO
+# Ports: explicit variables win; otherwise those of the instance that runs (so a later `up` or
+# `down` without the variables finds it), else the defaults.
+PORT=${V2O_LAB_VSPHERE_PORT:-$(cat "$STATE/port" 2>/dev/null || echo 18989)}          # vcsim (SOAP, datastore, leases, guest files, hooks)
+ISO_PORT=${V2O_LAB_VIRTIO_WIN_PORT:-$(cat "$STATE/iso-port" 2>/dev/null || echo 18990)} # plain HTTP: the virtio-win ISO
 LAB_USER=administrator@vsphere.local
 
 log() { printf '[lab vsphere] %s\n' "$*" >&2; }

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { execFileSync } from 'node:child_process';
 // Builds the lab's VMDK files once (qemu-img), so every vcsim start only copies them.
 //
 //   node make-disks.mjs <inventory.json> <out-dir>
@@ -10,9 +11,21 @@
 // content and of every file, so tests compare bytes without reading the VMDK format.
 // Rebuilt only when the inventory's disks or this script change.
 import { createCipheriv, createHash } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
-import { createReadStream, existsSync, mkdirSync, openSync, closeSync, readFileSync, rmSync, statSync, writeFileSync, writeSync, ftruncateSync, renameSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import {
+  closeSync,
+  createReadStream,
+  existsSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const MiB = 1024 * 1024;
@@ -87,7 +100,18 @@ for (const vm of inventory.vms) {
     closeSync(fd);
 
     const target = join(dsDir, d.file);
-    qemuImg('convert', '-q', '-f', 'raw', '-O', 'vmdk', '-o', `subformat=${d.format},adapter_type=${adapter}`, raw, target);
+    qemuImg(
+      'convert',
+      '-q',
+      '-f',
+      'raw',
+      '-O',
+      'vmdk',
+      '-o',
+      `subformat=${d.format},adapter_type=${adapter}`,
+      raw,
+      target,
+    );
     const files = [d.file];
     const flat = d.file.replace(/\.vmdk$/, '-flat.vmdk');
     if (d.format === 'monolithicFlat') {
@@ -104,7 +128,18 @@ for (const vm of inventory.vms) {
       exportRel = join('ds', vm.folder, d.file);
     } else {
       exportRel = join('export', `${vm.name}-${i}.vmdk`.replace(/[^A-Za-z0-9._-]/g, '_'));
-      qemuImg('convert', '-q', '-f', 'raw', '-O', 'vmdk', '-o', `subformat=streamOptimized,adapter_type=${adapter}`, raw, join(tmp, exportRel));
+      qemuImg(
+        'convert',
+        '-q',
+        '-f',
+        'raw',
+        '-O',
+        'vmdk',
+        '-o',
+        `subformat=streamOptimized,adapter_type=${adapter}`,
+        raw,
+        join(tmp, exportRel),
+      );
     }
     const rawSha256 = await sha256File(raw);
     rmSync(raw);
@@ -145,9 +180,11 @@ writeFileSync(
 rmSync(join(tmp, 'raw'), { recursive: true, force: true });
 
 // Swap in atomically so a half-built cache is never used.
-for (const name of ['ds', 'export', 'manifest.json']) rmSync(join(outDir, name), { recursive: true, force: true });
+for (const name of ['ds', 'export', 'manifest.json'])
+  rmSync(join(outDir, name), { recursive: true, force: true });
 mkdirSync(outDir, { recursive: true });
 for (const name of ['ds', 'export', 'manifest.json']) renameSync(join(tmp, name), join(outDir, name));
 rmSync(tmp, { recursive: true, force: true });
-console.error(`[make-disks] built ${vms.reduce((n, v) => n + v.disks.length, 0)} disks in ${Date.now() - t0} ms`);
-void dirname;
+console.error(
+  `[make-disks] built ${vms.reduce((n, v) => n + v.disks.length, 0)} disks in ${Date.now() - t0} ms`,
+);

@@ -126,6 +126,8 @@ if curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$ISO_PORT/"; then
 fi
 rm -rf "$RUN"
 mkdir -p "$RUN/tmp"
+echo "$PORT" >"$STATE/port"
+echo "$ISO_PORT" >"$STATE/iso-port"
 
 ts=$(now_ms)
 TMPDIR="$RUN/tmp" setsid "$STATE/bin/v2o-vcsim" -listen "127.0.0.1:$PORT" \

@@ -234,6 +234,9 @@ func splitTop(s string, seps []string, quotes string) (parts, ops []string) {
 		if depth > 0 {
 			continue
 		}
+		if c == '&' && i > 0 && s[i-1] == '>' {
+			continue // 2>&1 is a redirection, not a command separator
+		}
 		for _, sep := range seps {
 			if strings.HasPrefix(s[i:], sep) {
 				parts = append(parts, s[last:i])

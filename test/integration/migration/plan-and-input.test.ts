@@ -3,23 +3,36 @@
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { guestState, labVms, openTarget, resetVm, tmpDir, v2o, writePlan } from './helpers.js';
+import { guestState, labVm, openTarget, resetVm, tmpDir, v2o, writePlan } from './helpers.js';
 
-async function openstackSnapshot() {
+/**
+ * What a migration of `vm` would create: anything named after it in the demo project. The lab is
+ * shared with other test runs, so the comparison stays with what this VM's plan could touch.
+ */
+async function openstackSnapshot(vm: string) {
   const t = await openTarget();
   try {
+    const mine = (n: string) => n.includes(vm);
     const [images, volumes, ports, servers] = await Promise.all([
-      t.findImagesByTag(['v2o']),
-      t.findVolumesByMetadata({ v2o: 'true' }),
-      t.findPortsByTag(['v2o']),
-      t.findServersByTag(['v2o']),
+      t.listImageNames(),
+      t.findVolumesByMetadata({}),
+      t.cloud.network.get<{ ports: { id: string; name: string }[] }>(t.cloud.network.url('ports')),
+      t.findServersByTag([]),
     ]);
-    const ids = (xs: { id: string; status?: string }[]) => xs.map((x) => `${x.id}:${x.status ?? ''}`).sort();
     return {
-      images: ids(images),
-      volumes: ids(volumes),
-      ports: ids(ports.map((p) => ({ id: p.id }))),
-      servers: ids(servers),
+      images: images.filter(mine).sort(),
+      volumes: volumes
+        .filter((v) => mine(v.name))
+        .map((v) => `${v.id}:${v.status}`)
+        .sort(),
+      ports: ports.ports
+        .filter((p) => mine(p.name))
+        .map((p) => p.id)
+        .sort(),
+      servers: servers
+        .filter((x) => mine(x.name))
+        .map((x) => `${x.id}:${x.status}`)
+        .sort(),
     };
   } finally {
     await t.close();
@@ -32,7 +45,7 @@ describe('v2o plan', () => {
     await resetVm(vm);
     const state = tmpDir('plan');
     const plan = writePlan(state, { [vm]: '' });
-    const before = { vms: await labVms(), guest: await guestState(vm), os: await openstackSnapshot() };
+    const before = { vm: await labVm(vm), guest: await guestState(vm), os: await openstackSnapshot(vm) };
     const r = await v2o(state, ['plan', plan, '--vm', vm]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     // Concrete values, per step.
@@ -42,8 +55,9 @@ describe('v2o plan', () => {
     expect(r.stdout).toContain('viostor\\2k12R2\\amd64');
     expect(r.stdout).toContain('00:50:56:a1:12:01 on "VM Network" → network lab-net, MAC kept');
     expect(r.stdout).toMatch(/ 9\. upload-images: /);
-    const after = { vms: await labVms(), guest: await guestState(vm), os: await openstackSnapshot() };
-    expect(after.vms).toEqual(before.vms);
+    const after = { vm: await labVm(vm), guest: await guestState(vm), os: await openstackSnapshot(vm) };
+    expect(after.vm).toEqual(before.vm);
+    expect(after.guest.cdDrives).toEqual(before.guest.cdDrives);
     expect(after.guest.history).toEqual(before.guest.history);
     expect(after.guest.drivers).toEqual(before.guest.drivers);
     expect(after.os).toEqual(before.os);

@@ -86,6 +86,18 @@ describe('v2o inventory', () => {
     expect(pinned.code).toBe(0);
   });
 
+  it('keeps the password and session cookie out of --debug logs', async () => {
+    const r = await run(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/main.ts', '--debug', 'inventory', '--vm', 'win2019-app01'],
+      { env },
+    );
+    expect(r.stderr).toMatch(/vsphere soap/); // the debug log is on
+    expect(r.stderr).toContain('RetrievePropertiesEx');
+    expect(r.stderr).not.toContain(env.GOVC_PASSWORD!);
+    expect(r.stderr).not.toMatch(/vmware_soap_session/);
+  });
+
   it('prints a stack trace only with --debug', async () => {
     const r = await run(
       process.execPath,

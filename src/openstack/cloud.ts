@@ -5,7 +5,7 @@ import { negotiateMicroversion } from './client/microversion.js';
 import { defaultSleep } from './client/request.js';
 import { ServiceClient } from './client/service-client.js';
 import { Transport } from './client/transport.js';
-import type { CloudConfig } from './config.js';
+import { type CloudConfig, type LoadCloudConfigOptions, loadCloudConfig } from './config.js';
 import { Identity } from './identity/identity.js';
 
 export type ServiceName = 'image' | 'compute' | 'volume' | 'network';
@@ -59,6 +59,12 @@ export async function openCloud(config: CloudConfig, opts: OpenCloudOptions = {}
     timeoutMs: opts.timeoutMs,
     connectTimeoutMs: opts.connectTimeoutMs,
   });
+  if (config.insecure) {
+    opts.log?.warn(
+      { cloud: config.name },
+      'TLS verification is off for this cloud (insecure / verify: false)',
+    );
+  }
   const env = { transport, log: opts.log, sleep: opts.sleep ?? defaultSleep };
   const identity = new Identity(config, env, { log: opts.log });
   try {
@@ -134,3 +140,35 @@ export async function openCloud(config: CloudConfig, opts: OpenCloudOptions = {}
     throw err;
   }
 }
+
+/** loadCloudConfig + openCloud: the cloud named by `cloud` or OS_CLOUD, or the OS_* variables. */
+export async function openCloudFromEnv(
+  load: LoadCloudConfigOptions = {},
+  opts: OpenCloudOptions = {},
+): Promise<Cloud> {
+  return openCloud(loadCloudConfig(load), opts);
+}
+
+/**
+ * pino `redact` paths for anything OpenStack-related a caller might log by mistake
+ * (the clients themselves never log headers, bodies or the config).
+ */
+export const OPENSTACK_LOG_REDACT_PATHS = [
+  'password',
+  '*.password',
+  'auth.password',
+  'config.auth.password',
+  'applicationCredentialSecret',
+  '*.applicationCredentialSecret',
+  'config.auth.applicationCredentialSecret',
+  'application_credential_secret',
+  '*.application_credential_secret',
+  'token',
+  '*.token',
+  'headers["x-auth-token"]',
+  'headers["X-Auth-Token"]',
+  'headers["x-subject-token"]',
+  'headers["X-Subject-Token"]',
+  '*.headers["x-auth-token"]',
+  '*.headers["X-Auth-Token"]',
+];

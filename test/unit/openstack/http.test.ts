@@ -266,3 +266,40 @@ describe('secrets', () => {
     expect(scope.isDone()).toBe(true);
   });
 });
+
+describe('abort', () => {
+  it('aborting an upload to a server that never answers ends it with InterruptedError', async () => {
+    const { createServer } = await import('node:http');
+    const { Readable } = await import('node:stream');
+    const { InterruptedError } = await import('../../../src/errors.js');
+    const { uploadImageData } = await import('../../../src/openstack/image/images/requests.js');
+    // Accepts the connection and never answers. (Backpressure itself is measured by the 2 GiB
+    // integration test: under nock the request body may be buffered by its interceptor.)
+    const server = createServer(() => {});
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    nock.enableNetConnect('127.0.0.1');
+    try {
+      mockAuth(1);
+      const port = (server.address() as import('node:net').AddressInfo).port;
+      const cloud = await openCloud(
+        testConfig({ endpointOverrides: { image: `http://127.0.0.1:${port}/v2` } }),
+        {
+          sleep: recordingSleep().sleep,
+          services: ['image'],
+        },
+      );
+      const open = () => Readable.from([Buffer.alloc(1 << 20), Buffer.alloc(1 << 20)]);
+      const ac = new AbortController();
+      const started = Date.now();
+      setTimeout(() => ac.abort(), 300);
+      const err = await uploadImageData(cloud.image, 'img1', open, { signal: ac.signal }).catch((e) => e);
+      expect(err).toBeInstanceOf(InterruptedError);
+      expect(Date.now() - started).toBeLessThan(5000);
+      await cloud.close();
+    } finally {
+      server.closeAllConnections();
+      server.close();
+      nock.disableNetConnect();
+    }
+  });
+});

@@ -91,6 +91,8 @@ export const installDrivers: MigrationStep<InstallDriversOutput> = {
       });
       const rec = { command, exitCode: r.exitCode, output: clip(r.output) };
       commands.push(rec);
+      // Journaled as it happens, so a failed install still shows what the guest said.
+      ctx.event('guest.command', rec);
       ctx.log.info({ command, exitCode: r.exitCode }, 'guest command');
       return rec;
     };
@@ -120,9 +122,13 @@ export const installDrivers: MigrationStep<InstallDriversOutput> = {
       if (!PNPUTIL_OK.has(r.exitCode)) {
         const reason =
           /Failed to add driver package: (.*)/.exec(r.output)?.[1]?.trim() ?? `exit code ${r.exitCode}`;
-        throw new DriverInstallError(`installing ${driver} in the guest failed: ${reason}`, {
-          hint: `the VM is still running on VMware, unchanged apart from drivers; fix the cause (see \`v2o status ${ctx.runId}\`) and \`v2o resume ${ctx.runId}\`, or use drivers.mode: manual`,
-        });
+        // The runner prints the message, not the hint: say what state the VM is in right here.
+        throw new DriverInstallError(
+          `installing ${driver} in the guest failed: ${reason} (the VM is still running on VMware and was not shut down)`,
+          {
+            hint: `fix the cause in the guest (pnputil output: \`v2o status ${ctx.runId}\`) and \`v2o resume ${ctx.runId}\`, or use drivers.mode: manual`,
+          },
+        );
       }
       crashPoint(ctx, 'mid');
     }

@@ -117,7 +117,7 @@ describe('drivers', () => {
     expect(r.stderr).toContain(
       'installing viostor in the guest failed: The hash for the file is not present',
     );
-    expect(r.stderr).toContain('the VM is still running');
+    expect(r.stderr).toContain('the VM is still running on VMware and was not shut down');
     const st = stepStates((await v2o(state, ['status', runId, '--json'])).stdout);
     expect(st['install-drivers']).toBe('failed');
     expect(st.shutdown).toBe('pending');

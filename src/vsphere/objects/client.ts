@@ -5,6 +5,7 @@ import { ConfigError } from '../../errors.js';
 import type { VSphereConfig } from '../config.js';
 import { isFault } from '../errors.js';
 import type { CallOptions, SoapCaller } from '../methods/caller.js';
+import { retrievePropertiesEx } from '../methods/property-collector.js';
 import { login, logout, retrieveServiceContent } from '../methods/session.js';
 import { createAgent, explainConnectError } from '../soap/tls.js';
 import { SoapTransport } from '../soap/transport.js';
@@ -79,6 +80,23 @@ export class VSphereClient implements SoapCaller {
         });
     }
     return this.#login;
+  }
+
+  /**
+   * Makes sure the session is alive (logging in again if the server dropped it), for callers about
+   * to use a cookie-authenticated HTTP endpoint with a body that cannot be replayed (uploads).
+   */
+  async ensureSession(signal?: AbortSignal): Promise<void> {
+    const sm = this.serviceContent.sessionManager;
+    // A lost session fails this call with NotAuthenticated, which `call` answers with one re-login.
+    const r = await retrievePropertiesEx(
+      this,
+      this.serviceContent.propertyCollector,
+      [{ select: { objects: [sm] }, type: sm.type, paths: ['currentSession'] }],
+      {},
+      { signal },
+    );
+    if (!r.objects[0]?.props.currentSession) await this.relogin(signal);
   }
 
   /** Logs out (best effort) and frees the sockets. Safe to call twice. */

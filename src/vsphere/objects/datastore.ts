@@ -4,7 +4,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { VSphereHttpError } from '../errors.js';
 import type { VSphereClient } from './client.js';
-import { expectStatus, progressCounter, safeUrl } from './http.js';
+import { expectStatus, progressCounter, safeUrl, withSession } from './http.js';
 
 export interface DatastoreFile {
   /** Datacenter inventory path (its name, or "folder/name" when it sits in a folder). */
@@ -38,6 +38,7 @@ export async function datastoreUpload(
   opts: TransferOptions = {},
 ): Promise<void> {
   const url = datastoreUrl(client.transport.url, file);
+  await client.ensureSession(opts.signal); // the body is a stream: a 401 could not be retried
   const counter = progressCounter(opts.onProgress);
   const body = source.pipe(counter);
   source.once('error', (err) => counter.destroy(err));
@@ -70,14 +71,21 @@ export async function datastoreDownload(
   const url = datastoreUrl(client.transport.url, file);
   const headers: Record<string, string> = {};
   if (opts.range) headers.Range = `bytes=${opts.range.start}-${opts.range.end ?? ''}`;
-  const res = await client.transport.request({
-    method: 'GET',
-    url,
-    headers,
-    signal: opts.signal,
-    timeoutMs: 0,
-  });
-  await expectStatus(res, 'GET', url, opts.range ? [206] : [200]);
+  const res = await withSession(
+    client,
+    async () => {
+      const r = await client.transport.request({
+        method: 'GET',
+        url,
+        headers,
+        signal: opts.signal,
+        timeoutMs: 0,
+      });
+      await expectStatus(r, 'GET', url, opts.range ? [206] : [200]);
+      return r;
+    },
+    opts.signal,
+  );
   const len = Number(res.headers['content-length']);
   const total = /\/(\d+)$/.exec(String(res.headers['content-range'] ?? ''))?.[1];
   const out = (
@@ -99,10 +107,18 @@ export async function datastoreStat(
   opts: { signal?: AbortSignal } = {},
 ): Promise<{ exists: boolean; size?: number }> {
   const url = datastoreUrl(client.transport.url, file);
-  const res = await client.transport.request({ method: 'HEAD', url, signal: opts.signal });
-  res.resume();
+  const res = await withSession(
+    client,
+    async () => {
+      const r = await client.transport.request({ method: 'HEAD', url, signal: opts.signal });
+      r.resume();
+      if (r.statusCode !== 200 && r.statusCode !== 404)
+        throw new VSphereHttpError('HEAD', safeUrl(url), r.statusCode ?? 0, '');
+      return r;
+    },
+    opts.signal,
+  );
   if (res.statusCode === 404) return { exists: false };
-  if (res.statusCode !== 200) throw new VSphereHttpError('HEAD', safeUrl(url), res.statusCode ?? 0, '');
   const len = Number(res.headers['content-length']);
   return { exists: true, size: Number.isFinite(len) ? len : undefined };
 }

@@ -3,6 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import { Transform, type TransformCallback } from 'node:stream';
 import { VSphereHttpError } from '../errors.js';
 import { readText } from '../soap/transport.js';
+import type { VSphereClient } from './client.js';
 
 /** `https://*​/…` (the host vSphere leaves for the client to fill in) → the vCenter/ESXi host we talk to. */
 export function resolveStarHost(url: string, host: string): URL {
@@ -55,4 +56,26 @@ export function progressCounter(
       cb();
     },
   });
+}
+
+/**
+ * Runs a request on a cookie-authenticated endpoint; when the server says 401 (the session
+ * expired during a long migration) it logs in again once and repeats. Only for requests that can
+ * be repeated (GET, HEAD); uploads call client.ensureSession() first instead.
+ */
+export async function withSession<T>(
+  client: VSphereClient,
+  fn: () => Promise<T>,
+  signal?: AbortSignal,
+): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof VSphereHttpError && err.status === 401) {
+      client.log?.info({ url: err.url }, 'vSphere session expired; logging in again');
+      await client.relogin(signal);
+      return fn();
+    }
+    throw err;
+  }
 }

@@ -9,7 +9,7 @@ import { createAgent } from '../soap/tls.js';
 import { arr, type XmlObject } from '../soap/xml.js';
 import type { MoRef } from '../types.js';
 import type { VSphereClient } from './client.js';
-import { expectStatus, resolveStarHost } from './http.js';
+import { expectStatus, resolveStarHost, withSession } from './http.js';
 import { retrieveOne } from './property.js';
 import { faultFromLocalized } from './task.js';
 import type { OpOptions } from './vm.js';
@@ -85,15 +85,22 @@ export class NfcLease {
     opts: { offset?: number; signal?: AbortSignal } = {},
   ): Promise<Readable & { contentLength?: number }> {
     const offset = opts.offset ?? 0;
-    const res = await this.client.transport.request({
-      method: 'GET',
-      url: d.url,
-      headers: offset > 0 ? { Range: `bytes=${offset}-` } : {},
-      signal: opts.signal,
-      agent: this.#agentFor(d),
-      timeoutMs: 0,
-    });
-    await expectStatus(res, 'GET', d.url, offset > 0 ? [206] : [200]);
+    const res = await withSession(
+      this.client,
+      async () => {
+        const r = await this.client.transport.request({
+          method: 'GET',
+          url: d.url,
+          headers: offset > 0 ? { Range: `bytes=${offset}-` } : {},
+          signal: opts.signal,
+          agent: this.#agentFor(d),
+          timeoutMs: 0,
+        });
+        await expectStatus(r, 'GET', d.url, offset > 0 ? [206] : [200]);
+        return r;
+      },
+      opts.signal,
+    );
     const len = Number(res.headers['content-length']);
     return Object.assign(res, { contentLength: Number.isFinite(len) ? len : undefined });
   }

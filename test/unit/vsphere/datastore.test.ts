@@ -9,7 +9,7 @@ import {
   datastoreUpload,
   datastoreUrl,
 } from '../../../src/vsphere/objects/datastore.js';
-import { config, connectScope } from './fixtures.js';
+import { config, connectScope, isCall, LOGIN_OK, sessionCheck, soapResponse } from './fixtures.js';
 
 beforeAll(() => nock.disableNetConnect());
 afterEach(() => nock.cleanAll());
@@ -26,7 +26,7 @@ describe('datastore HTTP', () => {
   it('turns HTTP 503 into VSphereHttpError with the status (upload and download)', async () => {
     const scope = connectScope();
     const client = await connect(config);
-    scope
+    sessionCheck(scope)
       .put(PATH)
       .matchHeader('cookie', 'vmware_soap_session="abc"')
       .reply(503, 'Service Unavailable')
@@ -46,7 +46,7 @@ describe('datastore HTTP', () => {
   it('uploads with Content-Length and progress, reads a Range, stats with HEAD', async () => {
     const scope = connectScope();
     const client = await connect(config);
-    scope
+    sessionCheck(scope)
       .put(PATH, 'abcdefgh')
       .matchHeader('content-length', '8')
       .reply(201)
@@ -69,6 +69,40 @@ describe('datastore HTTP', () => {
     expect(r.totalSize).toBe(8);
     expect(await datastoreStat(client, FILE)).toEqual({ exists: true, size: 8 });
     expect(await datastoreStat(client, { ...FILE, path: 'missing' })).toEqual({ exists: false });
+    expect(scope.isDone()).toBe(true);
+  });
+
+  it('logs in again once when the session expired: 401 on GET, or an empty session before an upload', async () => {
+    const scope = connectScope('vmware_soap_session="old"');
+    const client = await connect(config);
+    scope
+      .get(PATH)
+      .matchHeader('cookie', 'vmware_soap_session="old"')
+      .reply(401, 'Unauthorized')
+      .post('/sdk', isCall('Login'))
+      .reply(200, LOGIN_OK, { 'Set-Cookie': 'vmware_soap_session="new"; Path=/' })
+      .get(PATH)
+      .matchHeader('cookie', 'vmware_soap_session="new"')
+      .reply(200, 'data');
+    const chunks: Buffer[] = [];
+    for await (const c of await datastoreDownload(client, FILE)) chunks.push(c as Buffer);
+    expect(Buffer.concat(chunks).toString()).toBe('data');
+
+    scope
+      .post('/sdk', (b: string) => isCall('RetrievePropertiesEx')(b) && b.includes('currentSession'))
+      .reply(
+        200,
+        soapResponse(
+          'RetrievePropertiesEx',
+          '<returnval><objects><obj type="SessionManager">SessionManager</obj></objects></returnval>',
+        ),
+      )
+      .post('/sdk', isCall('Login'))
+      .reply(200, LOGIN_OK, { 'Set-Cookie': 'vmware_soap_session="newer"; Path=/' })
+      .put(PATH, 'xy')
+      .matchHeader('cookie', 'vmware_soap_session="newer"')
+      .reply(201);
+    await datastoreUpload(client, FILE, Readable.from([Buffer.from('xy')]), 2);
     expect(scope.isDone()).toBe(true);
   });
 });

@@ -7,7 +7,12 @@ import type { VSphereClient } from './client.js';
 
 /** `https://*​/…` (the host vSphere leaves for the client to fill in) → the vCenter/ESXi host we talk to. */
 export function resolveStarHost(url: string, host: string): URL {
-  return new URL(url.replace(/^(https?:\/\/)\*(?=[/:])/, `$1${host}`));
+  // `https://*:443/guestFile?…` keeps its port; `https://*/nfc/…` takes vCenter's host:port.
+  return new URL(
+    url.replace(/^(https?:\/\/)\*(:\d+)?(?=\/)/, (_, scheme: string, port?: string) =>
+      port ? `${scheme}${host.replace(/:\d+$/, '')}${port}` : `${scheme}${host}`,
+    ),
+  );
 }
 
 /** URL for messages: no query (it can carry tickets). */

@@ -55,3 +55,16 @@ describe('vim25 XML', () => {
     expect(parseXml(env).name).toBe('Envelope');
   });
 });
+
+describe('URLs with host *', () => {
+  it('takes the vCenter host, keeping a port the URL names', async () => {
+    const { resolveStarHost } = await import('../../../src/vsphere/objects/http.js');
+    expect(resolveStarHost('https://*/nfc/a b/disk-0.vmdk', 'vc.example.com:8443').href).toBe(
+      'https://vc.example.com:8443/nfc/a%20b/disk-0.vmdk',
+    );
+    expect(resolveStarHost('https://*:443/guestFile?id=1&token=x', 'vc.example.com:8443').href).toBe(
+      'https://vc.example.com/guestFile?id=1&token=x',
+    );
+    expect(resolveStarHost('https://esx1.example.com/nfc/x', 'vc.example.com').host).toBe('esx1.example.com');
+  });
+});

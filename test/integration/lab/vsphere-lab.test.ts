@@ -357,6 +357,33 @@ describe('vSphere lab', () => {
     expect(r.xml).toContain('GuestOperationsUnavailable');
   });
 
+  it('shuts the guest down like ESXi: needs Tools, powers off after the call returns', async () => {
+    await hook('reset', { vm: VM });
+    const power = async () =>
+      first(await props('VirtualMachine', vmRef, 'runtime.powerState'), /PowerState">(\w+)</);
+    const r = await soap(`<ShutdownGuest><_this type="VirtualMachine">${vmRef}</_this></ShutdownGuest>`);
+    expect(r.status, r.xml).toBe(200);
+    expect(await power()).toBe('poweredOn');
+    let state: string | undefined;
+    for (let i = 0; i < 60 && state !== 'poweredOff'; i++) {
+      await new Promise((res) => setTimeout(res, 50));
+      state = await power();
+    }
+    expect(state).toBe('poweredOff');
+    expect(await props('VirtualMachine', vmRef, 'guest.toolsRunningStatus')).toContain(
+      'guestToolsNotRunning',
+    );
+
+    const vms = JSON.parse((await call(`${env.V2O_LAB_VSPHERE_EXT_URL}/vms`)).body.toString()) as {
+      name: string;
+      moref: string;
+    }[];
+    const noTools = vms.find((v) => v.name === env.V2O_LAB_VSPHERE_VM_NOTOOLS)!.moref;
+    const bad = await soap(`<ShutdownGuest><_this type="VirtualMachine">${noTools}</_this></ShutdownGuest>`);
+    expect(bad.status).toBe(500);
+    expect(bad.xml).toContain('ToolsUnavailable');
+  });
+
   it('serves the virtio-win ISO with HEAD and Range', async () => {
     const url = env.V2O_LAB_VIRTIO_WIN_URL!;
     const get = (headers: Record<string, string> = {}, method = 'GET') =>

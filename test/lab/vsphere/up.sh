@@ -64,21 +64,32 @@ write_env() {
   mv "$LAB_DIR/vsphere.env.tmp" "$LAB_DIR/vsphere.env"
 }
 
+# Source fingerprint: rebuild when it changes; warn when the running instance is older.
+SIM=/usr/share/gocode/src/github.com/vmware/govmomi/simulator
+mkdir -p "$STATE/bin/patched"
+# vcsim's ShutdownGuest powers off at once; simext/zz_v2o_shutdown.go replaces it, so the
+# overlay carries a copy of virtual_machine.go with the upstream method renamed.
+sed 's/^func (vm \*VirtualMachine) ShutdownGuest(/func (vm *VirtualMachine) upstreamShutdownGuest(/' \
+  "$SIM/virtual_machine.go" >"$STATE/bin/patched/virtual_machine.go"
+grep -q 'upstreamShutdownGuest(' "$STATE/bin/patched/virtual_machine.go" || { log "cannot patch $SIM/virtual_machine.go"; exit 1; }
+src_hash=$( (cd "$HERE/vcsim" && cat main.go seed.go simext/*.go "$STATE/bin/patched/virtual_machine.go"; go version) | sha256sum | cut -d' ' -f1)
+run_hash=$(cat "$STATE/bin/patched/virtual_machine.go" "$HERE/inventory.json" "$HERE/make-disks.mjs" - <<<"$src_hash" | sha256sum | cut -d' ' -f1)
+
 if vpid=$(our_pid "$STATE/vcsim.pid") && vcsim_answers && our_pid "$STATE/iso.pid" >/dev/null && iso_answers; then
   write_env
   log "already running (vcsim pid $vpid); reused in $(($(now_ms) - t0)) ms"
+  if [ "$(cat "$RUN/sources.hash" 2>/dev/null)" != "$run_hash" ]; then
+    log "note: the running simulator predates changes to test/lab/vsphere; restart it (down + up) to use them"
+  fi
   exit 0
 fi
 
 # --- build (only when sources or the toolchain changed) ---------------------------------------
-SIM=/usr/share/gocode/src/github.com/vmware/govmomi/simulator
-mkdir -p "$STATE/bin"
-src_hash=$( (cd "$HERE/vcsim" && cat main.go seed.go simext/*.go; go version; dpkg-query -W -f='${Version}' golang-github-vmware-govmomi-dev) | sha256sum | cut -d' ' -f1)
 if [ ! -x "$STATE/bin/v2o-vcsim" ] || [ "$(cat "$STATE/bin/v2o-vcsim.hash" 2>/dev/null)" != "$src_hash" ]; then
   tb=$(now_ms)
   {
-    printf '{"Replace":{'
-    sep=
+    printf '{"Replace":{"%s/virtual_machine.go":"%s"' "$SIM" "$STATE/bin/patched/virtual_machine.go"
+    sep=,
     for f in "$HERE"/vcsim/simext/*.go; do
       printf '%s"%s/%s":"%s"' "$sep" "$SIM" "$(basename "$f")" "$f"
       sep=,
@@ -126,6 +137,7 @@ if curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$ISO_PORT/"; then
 fi
 rm -rf "$RUN"
 mkdir -p "$RUN/tmp"
+echo "$run_hash" >"$RUN/sources.hash"
 echo "$PORT" >"$STATE/port"
 echo "$ISO_PORT" >"$STATE/iso-port"
 

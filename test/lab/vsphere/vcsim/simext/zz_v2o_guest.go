@@ -120,6 +120,9 @@ type V2oGuest struct {
 	Rules          []*V2oRule
 	// ProcessDuration: how long a started program reports as running before it exits.
 	ProcessDuration time.Duration
+	// ShutdownGuest: the VM powers off this long after the call; IgnoreShutdown: never (a hung guest).
+	ShutdownDelay  time.Duration
+	IgnoreShutdown bool
 	procs           map[int64]*v2oProcess
 	nextPid         int64
 	nextOem         int
@@ -169,6 +172,7 @@ func newV2oGuest(seed V2oGuestSeed) *V2oGuest {
 		FailDrivers:     map[string]V2oDriverFailure{},
 		StrictOSFolder:  true,
 		ProcessDuration: 100 * time.Millisecond,
+		ShutdownDelay:   500 * time.Millisecond,
 		procs:           map[int64]*v2oProcess{},
 		nextPid:         4100,
 		nextOem:         1,

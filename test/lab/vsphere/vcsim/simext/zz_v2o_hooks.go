@@ -292,6 +292,8 @@ type v2oGuestView struct {
 	FailDrivers     map[string]V2oDriverFailure `json:"failDrivers"`
 	StrictOSFolder  bool                        `json:"strictOsFolder"`
 	ProcessDuration int64                       `json:"processDurationMs"`
+	ShutdownDelay   int64                       `json:"shutdownDelayMs"`
+	IgnoreShutdown  bool                        `json:"ignoreShutdown"`
 	Files           map[string]int              `json:"files"`
 	Rules           []*V2oRule                  `json:"rules"`
 	CDDrives        map[string]string           `json:"cdDrives"`
@@ -303,6 +305,7 @@ func v2oView(vm *VirtualMachine, g *V2oGuest) v2oGuestView {
 		VM: vm.Self.Value, Name: vm.Name, Seed: g.Seed, Drivers: g.Drivers,
 		Registry: map[string]interface{}{}, Pinned: map[string]interface{}{}, FailDrivers: g.FailDrivers,
 		StrictOSFolder: g.StrictOSFolder, ProcessDuration: g.ProcessDuration.Milliseconds(),
+		ShutdownDelay: g.ShutdownDelay.Milliseconds(), IgnoreShutdown: g.IgnoreShutdown,
 		Files: map[string]int{}, Rules: g.Rules, History: g.History,
 	}
 	v.Seed.Password = ""
@@ -383,6 +386,8 @@ func v2oHookGuestState(w http.ResponseWriter, r *http.Request) {
 		FailDrivers       map[string]V2oDriverFailure `json:"failDrivers"` // stem -> failure; exitCode 0 removes
 		StrictOSFolder    *bool                       `json:"strictOsFolder"`
 		ProcessDurationMs *int64                      `json:"processDurationMs"`
+		ShutdownDelayMs   *int64                      `json:"shutdownDelayMs"`
+		IgnoreShutdown    *bool                       `json:"ignoreShutdown"`
 		Files             map[string]*string          `json:"files"` // guest path -> content (null deletes)
 		Password          string                      `json:"password"`
 		ClearHistory      bool                        `json:"clearHistory"`
@@ -470,6 +475,12 @@ func v2oHookGuestState(w http.ResponseWriter, r *http.Request) {
 	}
 	if req.ProcessDurationMs != nil {
 		g.ProcessDuration = time.Duration(*req.ProcessDurationMs) * time.Millisecond
+	}
+	if req.ShutdownDelayMs != nil {
+		g.ShutdownDelay = time.Duration(*req.ShutdownDelayMs) * time.Millisecond
+	}
+	if req.IgnoreShutdown != nil {
+		g.IgnoreShutdown = *req.IgnoreShutdown
 	}
 	for p, c := range req.Files {
 		if c == nil {

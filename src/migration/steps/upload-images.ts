@@ -146,7 +146,7 @@ export const uploadImages: MigrationStep<UploadImagesOutput> = {
                 onProgress: (bytes) => {
                   done.set(disk.index, bytes);
                   report();
-                  if (!crashedMid && bytes >= disk.sizeBytes / 4 && bytes > 0) {
+                  if (!crashedMid && bytes > 0) {
                     crashedMid = true;
                     crashPoint(ctx, 'mid');
                   }

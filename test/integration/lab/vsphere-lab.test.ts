@@ -343,6 +343,30 @@ describe('vSphere lab', () => {
     expect([...drv.subarray(0, 2)]).toEqual([0xff, 0xfe]);
     expect(drv.subarray(2).toString('utf16le')).toMatch(/Original Name:\s+viostor\.inf/);
 
+    // The virtio-win ISO on the first CD-ROM is drive D: in the guest.
+    const cd =
+      '<deviceChange><operation>edit</operation><device xsi:type="VirtualCdrom"><key>3000</key><deviceInfo><label>CD/DVD drive 1</label><summary>ISO</summary></deviceInfo>' +
+      '<backing xsi:type="VirtualCdromIsoBackingInfo"><fileName>[LocalDS_0] iso/virtio-win.iso</fileName></backing><connectable><startConnected>true</startConnected>' +
+      '<allowGuestControl>true</allowGuestControl><connected>true</connected></connectable><controllerKey>200</controllerKey><unitNumber>0</unitNumber></device></deviceChange>';
+    const reconf = await waitTask(
+      (
+        await soap(
+          `<ReconfigVM_Task><_this type="VirtualMachine">${vmRef}</_this><spec>${cd}</spec></ReconfigVM_Task>`,
+        )
+      ).xml,
+    );
+    expect(reconf).toContain('<state>success</state>');
+    r = await startProgram(
+      vmRef,
+      cmd,
+      '/c if exist D:\\NetKVM\\w11\\amd64\\netkvm.inf (pnputil /add-driver D:\\NetKVM\\w11\\amd64\\*.inf /install) else (exit 3)',
+    );
+    expect(await waitExit(vmRef, first(r.xml, /<returnval>(\d+)<\/returnval>/)!)).toBe(0);
+    const state = (await call(`${env.V2O_LAB_VSPHERE_EXT_URL}/guest/state?vm=${VM}`)).body.toString();
+    expect(JSON.parse(state).drivers.map((d: { originalName: string }) => d.originalName)).toContain(
+      'netkvm.inf',
+    );
+
     // Faults: wrong guest password; VMware Tools not running.
     r = await startProgram(vmRef, cmd, '/c ver', 'wrong');
     expect(r.status).toBe(500);
@@ -359,6 +383,10 @@ describe('vSphere lab', () => {
 
   it('shuts the guest down like ESXi: needs Tools, powers off after the call returns', async () => {
     await hook('reset', { vm: VM });
+    // reset also put the CD-ROM back as seeded (the previous test attached the ISO)
+    const devices = await props('VirtualMachine', vmRef, 'config.hardware.device');
+    expect(devices).toContain('VirtualCdromRemotePassthroughBackingInfo');
+    expect(devices).not.toContain('virtio-win');
     const power = async () =>
       first(await props('VirtualMachine', vmRef, 'runtime.powerState'), /PowerState">(\w+)</);
     const r = await soap(`<ShutdownGuest><_this type="VirtualMachine">${vmRef}</_this></ShutdownGuest>`);

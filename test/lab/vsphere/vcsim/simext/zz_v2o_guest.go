@@ -135,12 +135,75 @@ var (
 	v2oSeeds    = map[string]V2oGuestSeed{}
 )
 
-// V2oSetGuestSeed registers (and resets) the guest of a VM.
+var v2oSeedCDs = map[string][]*types.VirtualCdrom{} // VM moref value -> CD-ROMs as seeded
+
+// V2oSetGuestSeed registers (and resets) the guest of a VM, and remembers its CD-ROMs so a
+// reset can put them back.
 func V2oSetGuestSeed(vm types.ManagedObjectReference, seed V2oGuestSeed) {
+	var cds []*types.VirtualCdrom
+	if obj, ok := Map.Get(vm).(*VirtualMachine); ok {
+		for _, d := range obj.Config.Hardware.Device {
+			if cd, ok := d.(*types.VirtualCdrom); ok {
+				cds = append(cds, v2oCloneCdrom(cd))
+			}
+		}
+	}
 	v2oGuestsMu.Lock()
 	v2oSeeds[vm.Value] = seed
+	v2oSeedCDs[vm.Value] = cds
 	v2oGuestsMu.Unlock()
 	v2oResetGuest(vm.Value)
+}
+
+func v2oCloneCdrom(cd *types.VirtualCdrom) *types.VirtualCdrom {
+	c := *cd
+	if cd.Connectable != nil {
+		cc := *cd.Connectable
+		c.Connectable = &cc
+	}
+	if cd.UnitNumber != nil {
+		u := *cd.UnitNumber
+		c.UnitNumber = &u
+	}
+	if cd.DeviceInfo != nil {
+		di := *cd.DeviceInfo.GetDescription()
+		c.DeviceInfo = &di
+	}
+	switch b := cd.Backing.(type) {
+	case *types.VirtualCdromRemotePassthroughBackingInfo:
+		bb := *b
+		c.Backing = &bb
+	case *types.VirtualCdromIsoBackingInfo:
+		bb := *b
+		c.Backing = &bb
+	case *types.VirtualCdromAtapiBackingInfo:
+		bb := *b
+		c.Backing = &bb
+	case *types.VirtualCdromRemoteAtapiBackingInfo:
+		bb := *b
+		c.Backing = &bb
+	case *types.VirtualCdromPassthroughBackingInfo:
+		bb := *b
+		c.Backing = &bb
+	}
+	return &c
+}
+
+// v2oRestoreCDs puts the VM's CD-ROMs back as seeded (added ones removed, backings restored).
+func v2oRestoreCDs(vm *VirtualMachine) {
+	v2oGuestsMu.Lock()
+	seeded := v2oSeedCDs[vm.Self.Value]
+	v2oGuestsMu.Unlock()
+	var devices []types.BaseVirtualDevice
+	for _, d := range vm.Config.Hardware.Device {
+		if _, ok := d.(*types.VirtualCdrom); !ok {
+			devices = append(devices, d)
+		}
+	}
+	for _, cd := range seeded {
+		devices = append(devices, v2oCloneCdrom(cd))
+	}
+	Map.Update(vm, []types.PropertyChange{{Name: "config.hardware.device", Val: devices}})
 }
 
 func v2oResetGuest(vm string) *V2oGuest {

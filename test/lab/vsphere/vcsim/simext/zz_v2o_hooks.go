@@ -535,7 +535,7 @@ func v2oHookRules(w http.ResponseWriter, r *http.Request) {
 	v2oJSON(w, http.StatusOK, v2oView(vm, g))
 }
 
-// v2oHookReset restores VMs to their seeded power state, tools state and guest model.
+// v2oHookReset restores VMs to their seeded power state, tools state, CD-ROMs and guest model.
 func v2oHookReset(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		VM string `json:"vm"` // empty: every seeded VM
@@ -572,6 +572,7 @@ func v2oHookReset(w http.ResponseWriter, r *http.Request) {
 			state = types.VirtualMachinePowerStatePoweredOn
 		}
 		Map.WithLock(vm, func() {
+			v2oRestoreCDs(vm)
 			vm.Runtime.PowerState = state
 			vm.Summary.Runtime.PowerState = state
 			Map.Update(vm, []types.PropertyChange{

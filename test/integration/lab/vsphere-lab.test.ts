@@ -381,6 +381,50 @@ describe('vSphere lab', () => {
     expect(r.xml).toContain('GuestOperationsUnavailable');
   });
 
+  it('applies scripted rules, -EncodedCommand and sc config in the guest', async () => {
+    await hook('reset', { vm: VM });
+    await hook('guest/rules', {
+      vm: VM,
+      rules: [
+        {
+          match: '^pnputil /add-driver .*viostor',
+          exitCode: 3010,
+          stdout: 'System reboot is needed.\r\n',
+          times: 1,
+        },
+      ],
+    });
+    const cmd = 'C:\\Windows\\System32\\cmd.exe';
+    let r = await startProgram(
+      vmRef,
+      cmd,
+      '/c pnputil /add-driver D:\\viostor\\w11\\amd64\\*.inf /install > C:\\o.txt',
+    );
+    expect(await waitExit(vmRef, first(r.xml, /<returnval>(\d+)<\/returnval>/)!)).toBe(3010);
+    expect((await fromGuest(vmRef, 'C:\\o.txt')).toString()).toBe('System reboot is needed.\r\n');
+    // times: 1 — the next run is unscripted (no ISO attached: the path does not exist, exit 2)
+    r = await startProgram(vmRef, cmd, '/c pnputil /add-driver D:\\viostor\\w11\\amd64\\*.inf /install');
+    expect(await waitExit(vmRef, first(r.xml, /<returnval>(\d+)<\/returnval>/)!)).toBe(2);
+
+    await hook('guest/state', { vm: VM, addDrivers: ['vioscsi'] });
+    const script = 'sc.exe config vioscsi start= boot; exit $LASTEXITCODE';
+    r = await startProgram(
+      vmRef,
+      'powershell.exe',
+      `-NoProfile -EncodedCommand ${Buffer.from(script, 'utf16le').toString('base64')}`,
+    );
+    expect(await waitExit(vmRef, first(r.xml, /<returnval>(\d+)<\/returnval>/)!)).toBe(0);
+    r = await startProgram(
+      vmRef,
+      cmd,
+      '/c reg query "HKLM\\SYSTEM\\CurrentControlSet\\Services\\vioscsi" /v Start > C:\\q.txt & sc qc nosuchsvc >> C:\\q.txt',
+    );
+    expect(await waitExit(vmRef, first(r.xml, /<returnval>(\d+)<\/returnval>/)!)).toBe(1060);
+    const q = (await fromGuest(vmRef, 'C:\\q.txt')).toString();
+    expect(q).toMatch(/Start\s+REG_DWORD\s+0x0/);
+    expect(q).toContain('[SC] OpenService FAILED 1060');
+  });
+
   it('shuts the guest down like ESXi: needs Tools, powers off after the call returns', async () => {
     await hook('reset', { vm: VM });
     // reset also put the CD-ROM back as seeded (the previous test attached the ISO)

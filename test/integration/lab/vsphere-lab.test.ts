@@ -250,6 +250,10 @@ describe('vSphere lab', () => {
     );
     expect(ds.status).toBe(200);
     expect(ds.body.equals(whole.body)).toBe(true);
+    const anonymous = await call(
+      `https://${sdk.host}/folder/${dsPath!.split('/').map(encodeURIComponent).join('/')}?dcPath=DC0&dsName=LocalDS_0`,
+    );
+    expect(anonymous.status).toBe(401);
 
     const part = await call(url, { headers: { Range: 'bytes=512-1535' } });
     expect(part.status).toBe(206);

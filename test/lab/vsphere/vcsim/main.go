@@ -72,6 +72,8 @@ func main() {
 
 	s := model.Service.NewServer()
 	defer s.Close()
+	// Swapped before anyone knows the port: nothing can be mid-request.
+	s.Config.Handler = simulator.V2oRequireSession(s.Config.Handler)
 	log.Printf("listening on %s after %s", s.URL.Host, time.Since(t0))
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/vmware/govmomi/vim25/mo"
+	"github.com/vmware/govmomi/vim25/soap"
 	"github.com/vmware/govmomi/vim25/types"
 )
 
@@ -41,6 +42,26 @@ func V2oInstall(mux *http.ServeMux) {
 	mux.HandleFunc("/v2o-ext/guest/state", v2oHookGuestState)
 	mux.HandleFunc("/v2o-ext/guest/rules", v2oHookRules)
 	mux.HandleFunc("/v2o-ext/reset", v2oHookReset)
+}
+
+// V2oRequireSession wraps the server's handler so datastore HTTP access (/folder/...) needs a
+// valid session cookie, as on vCenter (vcsim 0.24 serves it to anyone). 401 otherwise, which a
+// client answers by logging in again.
+func V2oRequireSession(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, folderPrefix) {
+			c, err := r.Cookie(soap.SessionCookieName)
+			if err != nil {
+				http.Error(w, "datastore access needs a session cookie", http.StatusUnauthorized)
+				return
+			}
+			if _, ok := Map.SessionManager().getSession(c.Value); !ok {
+				http.Error(w, "session expired or logged out", http.StatusUnauthorized)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // V2oSetTools sets a VM's VMware Tools / guest identity properties: "running", "notRunning" or

@@ -406,6 +406,14 @@ export function buildPlan(inv: Inventory, cfg: VmMigrationConfig): VmPlan {
         );
       } else subnetId ??= inSubnet.id;
     }
+    const taken = mapping.keepMac ? inv.macsInUse?.[nic.macAddress.toLowerCase()] : undefined;
+    if (taken) {
+      block(
+        'mac-in-use',
+        `${nic.label}'s MAC ${nic.macAddress.toLowerCase()} is already used by port ${taken} in the target cloud`,
+        `delete that port if it is left over (openstack port delete ${taken}), or set keepMac: false for port group "${nic.network}"`,
+      );
+    }
     if (cfg.vifModel === 'e1000' && nic.adapterType === 'vmxnet3') {
       warn(
         'e1000-from-vmxnet3',

@@ -100,6 +100,8 @@ export interface Inventory {
   quota?: TargetQuota;
   /** Names of images already in Glance (to warn about clashes; steps find their own by tag). */
   existingImageNames?: string[];
+  /** MAC address (lower case) → id of the target port that already uses it. */
+  macsInUse?: Record<string, string>;
   /** Blockers and warnings from the vSphere readiness checks, merged into the plan by code. */
   readiness?: { blockers: PlanIssue[]; warnings: PlanIssue[] };
 }

@@ -140,6 +140,8 @@ export interface TargetOps {
   deleteVolume(id: string, o?: Sig): Promise<void>;
 
   findPortsByTag(tags: string[], o?: Sig): Promise<PortInfo[]>;
+  /** Ports (any network, this project) using one of these MACs. */
+  findPortsByMac(macs: string[], o?: Sig): Promise<PortInfo[]>;
   createPort(
     spec: {
       name: string;
@@ -208,5 +210,8 @@ export async function gatherInventory(
     s.target.quota(o),
     s.target.listImageNames(o),
   ]);
-  return { vm, flavors, networks, quota, existingImageNames };
+  const macs = (vm?.nics ?? []).map((n) => n.macAddress.toLowerCase()).filter(Boolean);
+  const used = macs.length ? await s.target.findPortsByMac(macs, o) : [];
+  const macsInUse = Object.fromEntries(used.map((p) => [p.macAddress.toLowerCase(), p.id]));
+  return { vm, flavors, networks, quota, existingImageNames, macsInUse };
 }

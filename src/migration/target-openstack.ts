@@ -252,6 +252,11 @@ export class OpenStackTarget implements TargetOps {
     return [...seen.values()].map(toPortInfo);
   }
 
+  async findPortsByMac(macs: string[], o: Sig = {}) {
+    const lists = await Promise.all(macs.map((m) => listPorts(this.cloud.network, { macAddress: m }, o)));
+    return lists.flat().map(toPortInfo);
+  }
+
   async createPort(
     spec: {
       name: string;

@@ -1,7 +1,7 @@
 // Step 11: a port per NIC on the mapped network (MAC kept when asked), then the server — booting
 // from the image or the boot volume, with the data volumes attached — and wait for ACTIVE.
 // Ports and the server carry the run's tags, so a resumed step finds them instead of duplicating.
-import { V2oError } from '../../errors.js';
+import { NonRetryableError, V2oError } from '../../errors.js';
 import { runTag, runTags } from '../params.js';
 import type { PortInfo, ServerInfo } from '../services.js';
 import { type Ctx, crashPoint, type MigrationStep } from './common.js';
@@ -47,17 +47,31 @@ export const launch: MigrationStep<LaunchOutput> = {
     for (const p of plan.ports) {
       let port = existingPorts.find((x) => x.name === p.name);
       if (!port) {
-        port = await target.createPort(
-          {
-            name: p.name,
-            networkId: p.networkId,
-            macAddress: p.macAddress,
-            fixedIp: p.fixedIp,
-            subnetId: p.subnetId,
-            tags: runTags(ctx.runId),
-          },
-          sig,
-        );
+        port = await target
+          .createPort(
+            {
+              name: p.name,
+              networkId: p.networkId,
+              macAddress: p.macAddress,
+              fixedIp: p.fixedIp,
+              subnetId: p.subnetId,
+              tags: runTags(ctx.runId),
+            },
+            sig,
+          )
+          .catch((err: Error) => {
+            // Someone took the MAC since preflight: retrying cannot help, a person must decide.
+            if (/MacAddressInUse/.test(err.message)) {
+              throw new NonRetryableError(
+                `the source MAC ${p.macAddress} is already used by another port on network ${p.networkName}`,
+                {
+                  cause: err,
+                  hint: `delete that port (openstack port list --mac-address ${p.macAddress}) and \`v2o resume ${ctx.runId}\`, or cancel and migrate with keepMac: false`,
+                },
+              );
+            }
+            throw err;
+          });
         ctx.event('port.created', { portId: port.id, mac: port.macAddress });
       }
       if (p.macAddress && port.macAddress.toLowerCase() !== p.macAddress) {

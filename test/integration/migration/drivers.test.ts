@@ -18,7 +18,10 @@ import {
 
 const cleanup: { state: string; runId: string; vm: string }[] = [];
 afterAll(async () => {
-  for (const c of cleanup) await v2o(c.state, ['cancel', c.runId, '--rollback']);
+  for (const c of cleanup) {
+    const r = await v2o(c.state, ['cancel', c.runId, '--rollback']);
+    expect(r.code, `rollback of ${c.runId}: ${r.stdout}${r.stderr}`).toBe(0);
+  }
   for (const vm of new Set(cleanup.map((c) => c.vm))) await resetVm(vm);
 });
 
@@ -39,9 +42,9 @@ describe('drivers', () => {
     const state = tmpDir('manual');
     const plan = writePlan(state, { [vm]: '    drivers: { mode: manual }\n' });
     const m = await v2o(state, ['migrate', plan, '--vm', vm]);
-    expect(m.code, m.stdout + m.stderr).toBe(3);
     const runId = runIdOf(m.stdout + m.stderr);
     cleanup.push({ state, runId, vm });
+    expect(m.code, m.stdout + m.stderr).toBe(3);
     expect(m.stderr).toContain('pnputil /add-driver D:\\viostor\\w11\\amd64\\viostor.inf /install');
     expect(m.stderr).toContain(
       'reg add HKLM\\SYSTEM\\CurrentControlSet\\Services\\viostor /v Start /t REG_DWORD /d 0 /f',
@@ -80,9 +83,9 @@ describe('drivers', () => {
     expect(p.code).toBe(0);
     expect(p.stdout).toMatch(/your approval is the verification/);
     const m = await v2o(state, ['migrate', plan, '--vm', vm]);
-    expect(m.code, m.stdout + m.stderr).toBe(3);
     const runId = runIdOf(m.stdout + m.stderr);
     cleanup.push({ state, runId, vm });
+    expect(m.code, m.stdout + m.stderr).toBe(3);
     expect((await v2o(state, ['approve', runId])).code).toBe(0);
     // Without tools the guest cannot shut itself down either: allow a hard power-off.
     const r = await v2o(state, ['resume', runId], migrationEnv({ V2O_FORCE_POWEROFF: '1' }));
@@ -111,9 +114,9 @@ describe('drivers', () => {
     const state = tmpDir('pnpfail');
     const plan = writePlan(state, { [vm]: '' });
     const r = await v2o(state, ['migrate', plan, '--vm', vm]);
-    expect(r.code, r.stdout + r.stderr).toBe(1);
     const runId = runIdOf(r.stdout + r.stderr);
     cleanup.push({ state, runId, vm });
+    expect(r.code, r.stdout + r.stderr).toBe(1);
     expect(r.stderr).toContain(
       'installing viostor in the guest failed: The hash for the file is not present',
     );
@@ -132,9 +135,9 @@ describe('drivers', () => {
     const state = tmpDir('notboot');
     const plan = writePlan(state, { [vm]: '' });
     const r = await v2o(state, ['migrate', plan, '--vm', vm]);
-    expect(r.code, r.stdout + r.stderr).toBe(1);
     const runId = runIdOf(r.stdout + r.stderr);
     cleanup.push({ state, runId, vm });
+    expect(r.code, r.stdout + r.stderr).toBe(1);
     expect(r.stderr).toContain('viostor Start = 3, not 0 (boot)');
     expect(r.stderr).toContain('the VM was NOT shut down');
     const st = stepStates((await v2o(state, ['status', runId, '--json'])).stdout);

@@ -21,7 +21,10 @@ import {
 const cleanup: { state: string; runId: string; vm: string }[] = [];
 afterAll(async () => {
   // Leave the labs as found: delete what the runs created, power the VMs back on.
-  for (const c of cleanup) await v2o(c.state, ['cancel', c.runId, '--rollback']);
+  for (const c of cleanup) {
+    const r = await v2o(c.state, ['cancel', c.runId, '--rollback']);
+    expect(r.code, `rollback of ${c.runId}: ${r.stdout}${r.stderr}`).toBe(0);
+  }
   for (const c of cleanup) await resetVm(c.vm);
 });
 
@@ -32,9 +35,9 @@ describe('migrate (happy path)', () => {
     const state = tmpDir('bios');
     const plan = writePlan(state, { [vm]: '' });
     const r = await v2o(state, ['migrate', plan, '--vm', vm]);
-    expect(r.code, r.stdout + r.stderr).toBe(0);
-    const runId = runIdOf(r.stdout);
+    const runId = runIdOf(r.stdout + r.stderr);
     cleanup.push({ state, runId, vm });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
 
     const st = await v2o(state, ['status', runId, '--json']);
     expect(Object.values(stepStates(st.stdout)).every((s) => s === 'succeeded' || s === 'skipped')).toBe(
@@ -80,9 +83,9 @@ describe('migrate (happy path)', () => {
     const state = tmpDir('efi');
     const plan = writePlan(state, { [vm]: '    diskBus: scsi\n' });
     const r = await v2o(state, ['migrate', plan, '--vm', vm]);
-    expect(r.code, r.stdout + r.stderr).toBe(0);
-    const runId = runIdOf(r.stdout);
+    const runId = runIdOf(r.stdout + r.stderr);
     cleanup.push({ state, runId, vm });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
 
     const t = await openTarget();
     try {

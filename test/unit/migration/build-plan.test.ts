@@ -242,6 +242,16 @@ describe('buildPlan', () => {
     expect(codes(missing.blockers)).toEqual(['network-not-found']);
   });
 
+  it('blocks a kept MAC that a port in the target already uses, not when the MAC is not kept', () => {
+    const inv = inventory(bios2019());
+    inv.macsInUse = { '00:50:56:aa:bb:01': 'port-9' };
+    const p = buildPlan(inv, config());
+    expect(codes(p.blockers)).toEqual(['mac-in-use']);
+    expect(p.blockers[0]!.fix).toContain('openstack port delete port-9');
+    const q = buildPlan(inv, config('    networks: [{ portGroup: VM Network, network: lab-net, keepMac: false }]\n'));
+    expect(q.blockers).toEqual([]);
+  });
+
   it('qcow2 and raw need local staging space, vmdk none', () => {
     const vm = efi2022();
     expect(buildPlan(inventory(vm), config()).localSpaceBytes).toBe(0);

@@ -85,6 +85,9 @@ export class FakeTarget implements TargetOps {
   async findPortsByTag(tags: string[]) {
     return this.ports.filter((p) => tags.every((t) => p.tags.includes(t)));
   }
+  async findPortsByMac(macs: string[]) {
+    return this.ports.filter((p) => macs.includes(p.macAddress));
+  }
   async createPort(spec: { name: string; networkId: string; macAddress?: string; tags: string[] }) {
     this.calls.push(`createPort ${spec.name}`);
     const p = {

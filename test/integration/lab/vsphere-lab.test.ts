@@ -227,7 +227,13 @@ describe('vSphere lab', () => {
     const exp = await soap(`<ExportVm><_this type="VirtualMachine">${vmRef}</_this></ExportVm>`);
     expect(exp.status, exp.xml).toBe(200);
     const lease = first(exp.xml, /<returnval type="HttpNfcLease">([^<]+)</)!;
-    const info = await props('HttpNfcLease', lease, 'state', 'info');
+    // The lease starts "initializing", then turns "ready".
+    let info = await props('HttpNfcLease', lease, 'state', 'info');
+    expect(info).toMatch(/HttpNfcLeaseState">(initializing|ready)</);
+    for (let i = 0; i < 100 && !/HttpNfcLeaseState">ready</.test(info); i++) {
+      await new Promise((res) => setTimeout(res, 50));
+      info = await props('HttpNfcLease', lease, 'state', 'info');
+    }
     expect(info).toMatch(/HttpNfcLeaseState">ready</);
     const url = lab(first(info, /<url>([^<]+)<\/url>/)!);
 

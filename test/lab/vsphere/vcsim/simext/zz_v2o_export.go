@@ -30,6 +30,9 @@ import (
 // V2oNFCPrefix is the URL path prefix of the ExportVm lease device URLs.
 const V2oNFCPrefix = "/nfc/v2o/"
 
+// V2oLeaseInitDelay is how long a new lease stays "initializing".
+var V2oLeaseInitDelay = 200 * time.Millisecond
+
 // V2oLeaseTimeout is the lease's info.leaseTimeout in seconds (vCenter's default is 300).
 var V2oLeaseTimeout int32 = 300
 
@@ -144,8 +147,21 @@ func (vm *VirtualMachine) ExportVm(ctx *Context, req *types.ExportVm) soap.HasFa
 			FileSize:     size,
 		})
 	}
-	lease.State = types.HttpNfcLeaseStateReady
-	v2oLeases.Store(ref.Value, lease)
+	// Like vCenter the lease starts "initializing" and turns "ready" a moment later (clients
+	// must wait for it: WaitForUpdatesEx sees the change).
+	go func() {
+		time.Sleep(V2oLeaseInitDelay)
+		Map.WithLock(lease, func() {
+			if lease.State != types.HttpNfcLeaseStateInitializing {
+				return
+			}
+			lease.mu.Lock()
+			lease.lastProgress = time.Now()
+			lease.mu.Unlock()
+			v2oLeases.Store(ref.Value, lease)
+			Map.Update(lease, []types.PropertyChange{{Name: "state", Val: types.HttpNfcLeaseStateReady}})
+		})
+	}()
 
 	body.Res = &types.ExportVmResponse{Returnval: ref}
 	return body

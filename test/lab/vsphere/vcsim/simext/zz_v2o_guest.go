@@ -67,12 +67,12 @@ type V2oDriver struct {
 // (one simple command after cmd /c, powershell -Command unwrapping) decides its exit code and
 // output instead of the built-in behaviour.
 type V2oRule struct {
-	Match    string `json:"match"`              // Go regexp, matched case-insensitively
-	ExitCode int32  `json:"exitCode"`           // exit code of the command
-	Stdout   string `json:"stdout"`             // written where the command's stdout goes
-	Stderr   string `json:"stderr"`             // written where the command's stderr goes
-	Times    int    `json:"times,omitempty"`    // apply this many times, then drop the rule (0 = always)
-	Apply    bool   `json:"apply,omitempty"`    // also run the built-in behaviour (its effects), output from the rule
+	Match    string `json:"match"`           // Go regexp, matched case-insensitively
+	ExitCode int32  `json:"exitCode"`        // exit code of the command
+	Stdout   string `json:"stdout"`          // written where the command's stdout goes
+	Stderr   string `json:"stderr"`          // written where the command's stderr goes
+	Times    int    `json:"times,omitempty"` // apply this many times, then drop the rule (0 = always)
+	Apply    bool   `json:"apply,omitempty"` // also run the built-in behaviour (its effects), output from the rule
 	matched  int
 }
 
@@ -123,10 +123,10 @@ type V2oGuest struct {
 	// ShutdownGuest: the VM powers off this long after the call; IgnoreShutdown: never (a hung guest).
 	ShutdownDelay  time.Duration
 	IgnoreShutdown bool
-	procs           map[int64]*v2oProcess
-	nextPid         int64
-	nextOem         int
-	History         []V2oHistoryEntry
+	procs          map[int64]*v2oProcess
+	nextPid        int64
+	nextOem        int
+	History        []V2oHistoryEntry
 }
 
 var (

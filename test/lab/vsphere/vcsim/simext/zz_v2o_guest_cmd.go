@@ -604,7 +604,7 @@ func (x *v2oExec) runPS(args string, core bool, out *v2oOut) int32 {
 			}
 			data, ok := x.g.readFile(x.abs(a[0]))
 			if !ok {
-				out.stderr.WriteString(fmt.Sprintf("The argument '%s' to the -File parameter does not exist." + crlf, a[0]))
+				out.stderr.WriteString(fmt.Sprintf("The argument '%s' to the -File parameter does not exist."+crlf, a[0]))
 				return 1
 			}
 			script = v2oDecodeText(data)

@@ -129,7 +129,7 @@ type v2oPowerWatcher struct{}
 func (v2oPowerWatcher) Reference() types.ManagedObjectReference {
 	return types.ManagedObjectReference{Type: "V2oPowerWatcher", Value: "v2o-power-watcher"}
 }
-func (v2oPowerWatcher) PutObject(mo.Reference)                   {}
+func (v2oPowerWatcher) PutObject(mo.Reference)                    {}
 func (v2oPowerWatcher) RemoveObject(types.ManagedObjectReference) {}
 func (v2oPowerWatcher) UpdateObject(obj mo.Reference, changes []types.PropertyChange) {
 	ref := obj.Reference()

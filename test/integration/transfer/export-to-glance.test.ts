@@ -1,0 +1,156 @@
+// The real path of a migration's disk copy: ExportVm on the vSphere lab → HttpNfcLease device URL →
+// transferDisk → Glance. A throwaway VM gets a copy of one of the lab's streamOptimized disks (the
+// seeded VMs are powered on and shared with other tests), so the bytes and their sha256 are known.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
+import { Readable, Transform } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createVm,
+  destroyVm,
+  type LabPlaces,
+  labPlaces,
+  toCreateVmBody,
+} from '../../../bench/transfer-lab.js';
+import { type Cloud, openCloud } from '../../../src/openstack/cloud.js';
+import { loadCloudConfig } from '../../../src/openstack/config.js';
+import { createImage, deleteImage, getImage } from '../../../src/openstack/image/images/requests.js';
+import { glanceSink } from '../../../src/transfer/sinks/glance-sink.js';
+import { leaseSource } from '../../../src/transfer/sources/lease-source.js';
+import { transferDisk } from '../../../src/transfer/transfer-disk.js';
+import type { ByteSource } from '../../../src/transfer/types.js';
+import { vsphereConfigFromEnv } from '../../../src/vsphere/config.js';
+import { connect, type VSphereClient } from '../../../src/vsphere/objects/client.js';
+import { datastoreUpload } from '../../../src/vsphere/objects/datastore.js';
+import { exportVm } from '../../../src/vsphere/objects/nfc-lease.js';
+import type { MoRef } from '../../../src/vsphere/types.js';
+import { labProcessEnv } from '../../helpers/lab-env.js';
+
+const hex = (alg: string, b: Buffer) => createHash(alg).update(b).digest('hex');
+const env = labProcessEnv();
+let vs: VSphereClient;
+let cloud: Cloud;
+let places: LabPlaces;
+let vm: MoRef | undefined;
+let disk: Buffer;
+let diskSha256: string;
+const images: string[] = [];
+const dir = `v2o-it-transfer-${process.pid}`;
+
+beforeAll(async () => {
+  vs = await connect(await vsphereConfigFromEnv(env));
+  cloud = await openCloud(loadCloudConfig({ env }), { services: ['image'] });
+  places = await labPlaces(vs);
+  // One of the lab's streamOptimized disks, with the sha256 the lab recorded for it.
+  const manifest = JSON.parse(readFileSync(env.V2O_LAB_VSPHERE_DISKS!, 'utf8'));
+  const d = manifest.vms
+    .flatMap((v: { disks: { format: string; export: { localPath: string; sha256: string } }[] }) => v.disks)
+    .find((x: { format: string }) => x.format === 'streamOptimized');
+  disk = readFileSync(d.export.localPath);
+  diskSha256 = d.export.sha256;
+  expect(hex('sha256', disk)).toBe(diskSha256);
+  const place = { datacenter: places.datacenter, datastore: places.datastore };
+  await datastoreUpload(vs, { ...place, path: `${dir}/disk.vmdk` }, Readable.from([disk]), disk.length);
+  await datastoreUpload(vs, { ...place, path: `${dir}/disk-flat.vmdk` }, Readable.from([Buffer.alloc(0)]), 0);
+  vm = await createVm(vs, toCreateVmBody(places, dir, `${dir}/disk.vmdk`, 256 * 1024 * 1024));
+});
+
+afterAll(async () => {
+  for (const id of images) await deleteImage(cloud.image, id, { ignoreMissing: true });
+  if (vm) await destroyVm(vs, vm);
+  await cloud?.close();
+  await vs?.close();
+});
+
+/** Cuts the first connection after `after` bytes by destroying its socket: a real drop, healed by Range. */
+function dropOnce(src: ByteSource, after: number): ByteSource & { opens: number[] } {
+  const opens: number[] = [];
+  return {
+    get size() {
+      return src.size;
+    },
+    get supportsRange() {
+      return src.supportsRange;
+    },
+    description: src.description,
+    opens,
+    async open(offset, signal) {
+      opens.push(offset);
+      const res = await src.open(offset, signal);
+      if (opens.length > 1) return res;
+      let n = 0;
+      const cut = new Transform({
+        transform(c: Buffer, _e, cb) {
+          n += c.length;
+          if (n > after) {
+            (res as IncomingMessage).socket?.destroy();
+            cb(new Error('connection reset by the test'));
+            return;
+          }
+          cb(null, c);
+        },
+      });
+      res.on('error', (e) => cut.destroy(e));
+      return res.pipe(cut);
+    },
+  };
+}
+
+async function exportAndUpload(wrap: (s: ByteSource) => ByteSource) {
+  const lease = await exportVm(vs, vm!);
+  const device = lease.deviceUrls.find((d) => d.disk)!;
+  const img = await createImage(cloud.image, {
+    name: 'v2o-it-transfer',
+    diskFormat: 'vmdk',
+    tags: ['v2o-test-transfer'],
+  });
+  images.push(img.id);
+  let percent = 0;
+  const stop = lease.startKeepAlive(() => percent, { intervalMs: 200 });
+  try {
+    const r = await transferDisk({
+      source: wrap(leaseSource(lease, device)),
+      sink: glanceSink(cloud.image, img.id),
+      format: 'vmdk',
+      onBytes: (done, total) => {
+        percent = total ? Math.floor((done / total) * 100) : 0;
+      },
+      signal: AbortSignal.timeout(120_000),
+    });
+    await lease.complete();
+    return { r, image: await getImage(cloud.image, img.id) };
+  } catch (err) {
+    await lease.abort(err as Error);
+    throw err;
+  } finally {
+    stop();
+  }
+}
+
+describe('export → Glance streaming', () => {
+  it('streams a lab disk from the export lease into Glance; sha256 equals the lab manifest', async () => {
+    const { r, image } = await exportAndUpload((s) => s);
+    expect(r.route).toBe('stream');
+    expect(r.inspection.subformat).toBe('streamOptimized');
+    expect(r.hashes.sha256).toBe(diskSha256);
+    expect(image.status).toBe('active');
+    expect(image.size).toBe(disk.length);
+    expect(image.checksum).toBe(hex('md5', disk));
+    expect(image.osHashValue).toBe(hex('sha512', disk));
+  });
+
+  it('heals a connection dropped mid-transfer with a Range request', async () => {
+    let wrapped: ReturnType<typeof dropOnce> | undefined;
+    const { r, image } = await exportAndUpload((s) => {
+      wrapped = dropOnce(s, Math.floor(disk.length / 2));
+      return wrapped;
+    });
+    expect(r.reconnects).toBe(1);
+    expect(wrapped!.opens[0]).toBe(0);
+    expect(wrapped!.opens[1]).toBeGreaterThan(0);
+    expect(wrapped!.opens[1]).toBeLessThanOrEqual(Math.floor(disk.length / 2) + 256 * 1024);
+    expect(r.hashes.sha256).toBe(diskSha256);
+    expect(image.osHashValue).toBe(hex('sha512', disk));
+  });
+});

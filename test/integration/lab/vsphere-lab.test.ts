@@ -353,10 +353,26 @@ describe('vSphere lab', () => {
     expect([...drv.subarray(0, 2)]).toEqual([0xff, 0xfe]);
     expect(drv.subarray(2).toString('utf16le')).toMatch(/Original Name:\s+viostor\.inf/);
 
-    // The virtio-win ISO on the first CD-ROM is drive D: in the guest.
+    // The virtio-win ISO, uploaded to the datastore under another name and put on the first
+    // CD-ROM, is drive D: in the guest (recognised by content), labelled like virtio-win.
+    const iso = await new Promise<Buffer>((resolve, reject) => {
+      import('node:http').then(({ get }) => {
+        get(env.V2O_LAB_VIRTIO_WIN_URL!, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve(Buffer.concat(chunks)));
+        }).on('error', reject);
+      }, reject);
+    });
+    const upload = await call(`https://${sdk.host}/folder/iso/lab-drivers.iso?dcPath=DC0&dsName=LocalDS_0`, {
+      method: 'PUT',
+      headers: { Cookie: cookie, 'Content-Length': String(iso.length) },
+      body: iso,
+    });
+    expect(upload.status).toBe(200);
     const cd =
       '<deviceChange><operation>edit</operation><device xsi:type="VirtualCdrom"><key>3000</key><deviceInfo><label>CD/DVD drive 1</label><summary>ISO</summary></deviceInfo>' +
-      '<backing xsi:type="VirtualCdromIsoBackingInfo"><fileName>[LocalDS_0] iso/virtio-win.iso</fileName></backing><connectable><startConnected>true</startConnected>' +
+      '<backing xsi:type="VirtualCdromIsoBackingInfo"><fileName>[LocalDS_0] iso/lab-drivers.iso</fileName></backing><connectable><startConnected>true</startConnected>' +
       '<allowGuestControl>true</allowGuestControl><connected>true</connected></connectable><controllerKey>200</controllerKey><unitNumber>0</unitNumber></device></deviceChange>';
     const reconf = await waitTask(
       (
@@ -372,6 +388,15 @@ describe('vSphere lab', () => {
       '/c if exist D:\\NetKVM\\w11\\amd64\\netkvm.inf (pnputil /add-driver D:\\NetKVM\\w11\\amd64\\*.inf /install) else (exit 3)',
     );
     expect(await waitExit(vmRef, first(r.xml, /<returnval>(\d+)<\/returnval>/)!)).toBe(0);
+    r = await startProgram(
+      vmRef,
+      cmd,
+      '/c wmic logicaldisk get DeviceID,DriveType,VolumeName > C:\\drives.txt',
+    );
+    expect(await waitExit(vmRef, first(r.xml, /<returnval>(\d+)<\/returnval>/)!)).toBe(0);
+    expect((await fromGuest(vmRef, 'C:\\drives.txt')).toString()).toMatch(
+      /^D:\s+5\s+virtio-win-0\.1\.\d+\s*$/m,
+    );
     const state = (await call(`${env.V2O_LAB_VSPHERE_EXT_URL}/guest/state?vm=${VM}`)).body.toString();
     expect(JSON.parse(state).drivers.map((d: { originalName: string }) => d.originalName)).toContain(
       'netkvm.inf',

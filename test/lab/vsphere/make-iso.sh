@@ -66,4 +66,5 @@ xorriso -as mkisofs -quiet -V "virtio-win-$VERSION" -J -joliet-long -R -o "$OUT/
 mv "$OUT/virtio-win.iso.tmp" "$OUT/virtio-win.iso"
 (cd "$tree" && find . -type f | sed 's#^\./##' | LC_ALL=C sort) >"$OUT/virtio-win-files.txt"
 sha256sum "$OUT/virtio-win.iso" | cut -d' ' -f1 >"$OUT/virtio-win.iso.sha256"
+echo "virtio-win-$VERSION" >"$OUT/virtio-win.iso.label"
 echo "$self_sum" >"$OUT/virtio-win.stamp"

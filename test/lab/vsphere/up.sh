@@ -145,7 +145,7 @@ ts=$(now_ms)
 TMPDIR="$RUN/tmp" setsid "$STATE/bin/v2o-vcsim" -listen "127.0.0.1:$PORT" \
   -cert "$CERTS/server.pem" -key "$CERTS/server.key" -ca "$CERTS/ca.pem" \
   -username "$LAB_USER" -password "$(cat "$STATE/password")" \
-  -inventory "$HERE/inventory.json" -disks "$STATE/disks" -iso-files "$STATE/iso/virtio-win-files.txt" \
+  -inventory "$HERE/inventory.json" -disks "$STATE/disks" -iso-files "$STATE/iso/virtio-win-files.txt" -iso "$STATE/iso/virtio-win.iso" \
   -ready "$RUN/seeded.json" >"$RUN/vcsim.out" 2>"$RUN/vcsim.log" </dev/null 9>&- &
 record_pid "$STATE/vcsim.pid" $!
 setsid node "$HERE/iso-server.mjs" "$STATE/iso" "$ISO_PORT" >"$RUN/iso-server.log" 2>&1 </dev/null 9>&- &

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -30,6 +31,7 @@ func main() {
 	inventory := flag.String("inventory", "", "inventory.json")
 	disks := flag.String("disks", "", "directory made by make-disks.mjs (manifest.json, ds/, export/)")
 	isoFiles := flag.String("iso-files", "", "file listing the virtio-win ISO's files")
+	iso := flag.String("iso", "", "the virtio-win ISO (its volume label in <iso>.label)")
 	readyFile := flag.String("ready", "", "write the seeded VMs as JSON here once ready")
 	flag.Parse()
 	if *password == "" || *certFile == "" || *keyFile == "" || *inventory == "" || *disks == "" {
@@ -44,6 +46,13 @@ func main() {
 	if *isoFiles != "" {
 		if simulator.V2oISOFiles, err = readLines(*isoFiles); err != nil {
 			log.Fatal(err)
+		}
+	}
+
+	if *iso != "" {
+		simulator.V2oISOPath = *iso
+		if b, err := os.ReadFile(*iso + ".label"); err == nil {
+			simulator.V2oISOLabel = strings.TrimSpace(string(b))
 		}
 	}
 

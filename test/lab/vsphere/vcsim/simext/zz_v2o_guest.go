@@ -8,7 +8,11 @@ package simulator
 import (
 	"bytes"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
+	"io"
+	"os"
+	"path"
 	"net/http"
 	"net/url"
 	"sort"
@@ -17,6 +21,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/vmware/govmomi/object"
 	"github.com/vmware/govmomi/vim25/methods"
 	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/soap"
@@ -354,7 +359,12 @@ func v2oCDDrives(vm *VirtualMachine) (letters []string, isos map[string]string) 
 		letters = append(letters, letter)
 		if b, ok := cds[k].Backing.(*types.VirtualCdromIsoBackingInfo); ok {
 			if cds[k].Connectable == nil || cds[k].Connectable.Connected || vm.Runtime.PowerState != types.VirtualMachinePowerStatePoweredOn || cds[k].Connectable.StartConnected {
-				isos[letter] = b.FileName
+				// vcsim never checks the ISO; a guest sees no media when the file is not there.
+				if local, ok := v2oLocalDatastoreFile(b.FileName); ok {
+					if _, err := os.Stat(local); err == nil {
+						isos[letter] = b.FileName
+					}
+				}
 			}
 		}
 	}
@@ -368,7 +378,7 @@ func v2oISOHas(isos map[string]string, p string) (bool, bool) {
 		return false, false
 	}
 	iso, ok := isos[strings.ToUpper(n[:2])]
-	if !ok || !strings.HasPrefix(strings.ToLower(isoBase(iso)), "virtio-win") {
+	if !ok || !v2oIsVirtioISO(iso) {
 		return false, false
 	}
 	rel := strings.TrimPrefix(n[2:], `\`)
@@ -385,6 +395,59 @@ func v2oISOHas(isos map[string]string, p string) (bool, bool) {
 		}
 	}
 	return false, false
+}
+
+// V2oISOPath and V2oISOLabel describe the lab's virtio-win ISO (set by main).
+var V2oISOPath, V2oISOLabel string
+
+var v2oISOSums sync.Map // "path|size|mtime" -> bool (same content as the lab ISO)
+
+func v2oLocalDatastoreFile(fileName string) (string, bool) {
+	var p object.DatastorePath
+	if !p.FromString(fileName) {
+		return "", false
+	}
+	for _, e := range Map.All("Datastore") {
+		if ds, ok := e.(*Datastore); ok && ds.Name == p.Datastore {
+			return path.Join(ds.Info.GetDatastoreInfo().Url, p.Path), true
+		}
+	}
+	return "", false
+}
+
+func v2oFileSHA(p string) string {
+	f, err := os.Open(p)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	h := sha256.New()
+	_, _ = io.Copy(h, f)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// v2oIsVirtioISO: an ISO shows the virtio-win layout when it is named virtio-win* or has the
+// lab ISO's content (whatever its name on the datastore).
+func v2oIsVirtioISO(fileName string) bool {
+	if strings.HasPrefix(strings.ToLower(isoBase(fileName)), "virtio-win") {
+		return true
+	}
+	local, ok := v2oLocalDatastoreFile(fileName)
+	if !ok || V2oISOPath == "" {
+		return false
+	}
+	st, err := os.Stat(local)
+	ref, err2 := os.Stat(V2oISOPath)
+	if err != nil || err2 != nil || st.Size() != ref.Size() {
+		return false
+	}
+	key := local + "|" + strconv.FormatInt(st.Size(), 10) + "|" + strconv.FormatInt(st.ModTime().UnixNano(), 10)
+	if v, ok := v2oISOSums.Load(key); ok {
+		return v.(bool)
+	}
+	same := v2oFileSHA(local) == v2oFileSHA(V2oISOPath)
+	v2oISOSums.Store(key, same)
+	return same
 }
 
 func isoBase(p string) string {

@@ -921,7 +921,18 @@ func (x *v2oExec) psGetItemProperty(args []string, name string, out *v2oOut) (in
 func (x *v2oExec) simple(line string, out *v2oOut) int32 {
 	line = strings.TrimSpace(line)
 	x.commands = append(x.commands, line)
-	r := x.g.rule(line)
+	// Rules see the program as its bare name ("pnputil /add-driver ..."), then the line as typed.
+	first := strings.SplitN(line, " ", 2)[0]
+	if strings.HasPrefix(line, `"`) {
+		if j := strings.Index(line[1:], `"`); j >= 0 {
+			first = line[:j+2]
+		}
+	}
+	norm := strings.TrimSpace(v2oProgramBase(first) + " " + strings.TrimSpace(line[len(first):]))
+	r := x.g.rule(norm)
+	if r == nil && norm != line {
+		r = x.g.rule(line)
+	}
 	if r != nil && !r.Apply {
 		out.stdout.WriteString(r.Stdout)
 		out.stderr.WriteString(r.Stderr)
@@ -1429,6 +1440,9 @@ func (x *v2oExec) wmic(args []string, o *v2oOut) int32 {
 		vol := ""
 		if iso, ok := x.isos[l]; ok {
 			vol = strings.TrimSuffix(isoBase(iso), ".iso")
+			if V2oISOLabel != "" && v2oIsVirtioISO(iso) {
+				vol = V2oISOLabel
+			}
 		}
 		fmt.Fprintf(&o.stdout, "%-10s%-11s%s"+crlf, l, "5", vol)
 	}

@@ -1,6 +1,6 @@
 // Disk transfer benchmark on the labs (`npm run lab -- up all` first):
 //
-//   npm run bench:transfer -- [--size 4G] [--big 16G|0] [--rate 100M|0] [--thin 0.1|0] [--keep]
+//   npm run bench:transfer -- [--size 4G] [--big 16G|0] [--rate 100M|0] [--thin 0.1|0] [--hashes md5,sha256] [--keep]
 //
 // Side by side, on the same disk in one run: (a) the raw limit, curl GET from the export URL piped
 // into curl PUT to Glance; (b) the manual toolchain, download to a file then `openstack image create
@@ -18,15 +18,14 @@ import YAML from 'yaml';
 import { type Cloud, openCloud } from '../src/openstack/cloud.js';
 import { type CloudConfig, loadCloudConfig } from '../src/openstack/config.js';
 import { createImage, deleteImage, getImage } from '../src/openstack/image/images/requests.js';
-import { glanceSink } from '../src/transfer/sinks/glance-sink.js';
-import { leaseSource } from '../src/transfer/sources/lease-source.js';
-import { transferDisk } from '../src/transfer/transfer-disk.js';
+import type { HashName } from '../src/transfer/types.js';
 import { vsphereConfigFromEnv } from '../src/vsphere/config.js';
 import { connect, type VSphereClient } from '../src/vsphere/objects/client.js';
 import { exportVm, type NfcDeviceUrl, type NfcLease } from '../src/vsphere/objects/nfc-lease.js';
 import type { MoRef } from '../src/vsphere/types.js';
 import { writeStreamOptimizedVmdk } from './stream-optimized-writer.js';
 import { startThrottleProxy, type ThrottleProxy } from './throttle-proxy.js';
+import type { ChildArgs } from './transfer-c.js';
 import {
   createVm,
   destroyVm,
@@ -43,6 +42,7 @@ const { values: flags } = parseArgs({
     rate: { type: 'string', default: '100M' },
     thin: { type: 'string', default: '0.1' },
     keep: { type: 'boolean', default: false },
+    hashes: { type: 'string', default: 'md5,sha256' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -73,6 +73,7 @@ const size = parseSize(flags.size!);
 const big = parseSize(flags.big!);
 const rate = parseRate(flags.rate!);
 const thin = Number(flags.thin);
+const hashes = flags.hashes!.split(',').filter(Boolean) as HashName[];
 const MB = 1e6;
 const fmtRate = (bytes: number, s: number) => `${(bytes / MB / s).toFixed(0)} MB/s`;
 const fmtSize = (b: number) =>
@@ -100,18 +101,6 @@ function sh(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<strin
   );
 }
 
-function peakRssReset(): void {
-  try {
-    writeFileSync('/proc/self/clear_refs', '5');
-  } catch {
-    // Not Linux or not allowed: the peak then covers the whole process life.
-  }
-}
-function peakRss(): number {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
-  return m ? Number(m[1]) * 1024 : process.memoryUsage().rss;
-}
-
 interface Disk {
   name: string;
   vm: MoRef;
@@ -128,6 +117,9 @@ interface Legs {
   cloud: Cloud;
   /** clouds.yaml for the openstack CLI (with image_endpoint_override when proxied). */
   osConfigFile: string;
+  /** For (c) in its child process: the proxy port for the export URL and the Glance override. */
+  sourcePort?: number;
+  imageEndpoint?: string;
 }
 
 const env = labEnv();
@@ -158,9 +150,17 @@ async function prepareDisk(
     allocated,
     extentName: `${name}.vmdk`,
   });
+  // vcsim wants a `-flat.vmdk` beside any disk it attaches (it never reads either).
+  const flatPath = dsPath.replace(/\.vmdk$/, '-flat.vmdk');
   if (!p.localDir) {
-    await uploadToDatastore(vs, { datacenter: p.datacenter, datastore: p.datastore, path: dsPath }, local);
+    const place = { datacenter: p.datacenter, datastore: p.datastore };
+    await uploadToDatastore(vs, { ...place, path: dsPath }, local);
     rmSync(local);
+    writeFileSync(join(work, 'empty'), '');
+    await uploadToDatastore(vs, { ...place, path: flatPath }, join(work, 'empty'));
+  } else {
+    writeFileSync(join(p.localDir, flatPath), '');
+    created.files.push(join(p.localDir, flatPath), join(p.localDir, `v2o-bench-${name}`));
   }
   created.files.push(local);
   const vm = await createVm(vs, toCreateVmBody(p, `v2o-bench-${name}`, dsPath, capacity));
@@ -300,25 +300,32 @@ async function runB(vs: VSphereClient, disk: Disk, legs: Legs) {
   });
 }
 
-/** (c) v2o: lease source → transferDisk → Glance sink, with the lease keep-alive running. */
-async function runC(vs: VSphereClient, disk: Disk, legs: Legs) {
-  return withLease(vs, disk, async (lease, d) => {
-    const id = await newImage(legs.cloud, 'v2o-bench-c');
-    const device = { ...d, url: legs.src(d) };
-    peakRssReset();
-    const t0 = performance.now();
-    const r = await transferDisk({
-      source: leaseSource(lease, device),
-      sink: glanceSink(legs.cloud.image, id),
-      format: 'vmdk',
-      signal: AbortSignal.timeout(3_600_000),
-    });
-    const s = (performance.now() - t0) / 1000;
-    const rss = peakRss();
-    await checkImage(legs.cloud, id, disk, '(c)');
-    await dropImage(legs.cloud, id);
-    return { s, rss, localBytes: r.localBytes, reconnects: r.reconnects };
-  });
+/** (c) v2o in its own process (bench/transfer-c.ts), so the peak RSS is v2o's and not the benchmark's. */
+async function runC(_vs: VSphereClient, disk: Disk, legs: Legs) {
+  const child: ChildArgs = {
+    vm: disk.vm,
+    sourcePort: legs.sourcePort,
+    imageEndpoint: legs.imageEndpoint,
+    hashes,
+  };
+  const out = await sh(
+    process.execPath,
+    ['--import', 'tsx', join(import.meta.dirname, 'transfer-c.ts'), JSON.stringify(child)],
+    env,
+  );
+  const r = JSON.parse(out.trim().split('\n').at(-1)!) as {
+    s: number;
+    rss: number;
+    localBytes: number;
+    reconnects: number;
+    imageId: string;
+    error?: string;
+  };
+  created.images.push(r.imageId);
+  if (r.error) throw new Error(`(c) failed: ${r.error}`);
+  await checkImage(legs.cloud, r.imageId, disk, '(c)');
+  await dropImage(legs.cloud, r.imageId);
+  return r;
 }
 
 function proxiedCloudsYaml(port: number): string {
@@ -381,6 +388,8 @@ async function main() {
         },
         cloud: pcloud,
         osConfigFile: proxiedCloudsYaml(gp.port),
+        sourcePort: vp.port,
+        imageEndpoint: `http://127.0.0.1:${gp.port}`,
       };
       await setting(`symmetric ${(rate / MB).toFixed(0)} MB/s each leg`, legs);
       await pcloud.close();
@@ -427,7 +436,7 @@ async function main() {
     if (!flags.keep) {
       for (const vm of created.vms)
         await destroyVm(vs, vm).catch((e) => console.error(`[bench] destroy: ${e.message}`));
-      for (const f of created.files) rmSync(f, { force: true });
+      for (const f of created.files) rmSync(f, { force: true, recursive: true });
     }
     rmSync(work, { recursive: true, force: true });
     await cloud.close();

@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TransferStallError, UnsafeDiskError } from '../../../src/transfer/errors.js';
+import { TransferLimiter } from '../../../src/transfer/limiter.js';
 import { fileSink } from '../../../src/transfer/sinks/file-sink.js';
 import { fileSource } from '../../../src/transfer/sources/file-source.js';
 import { httpSource } from '../../../src/transfer/sources/http-source.js';
@@ -230,6 +231,61 @@ describe('transferDisk', () => {
     expect(events).toContain('transfer.resume');
     expect(got.body!.equals(readFileSync(d.raw))).toBe(true);
     expect(r.route).toBe('convert');
+  });
+
+  it('stages a source without Range before converting (qemu-img reads at random), then removes it', async () => {
+    const file = readFileSync(d.streamOptimized);
+    srv = await serveBytes(file, { range: false });
+    const work = join(dir, 'work4');
+    const { sink, got } = memorySink();
+    const r = await transferDisk({
+      source: await httpSource({ url: srv.url }),
+      sink,
+      format: 'raw',
+      workDir: work,
+      sourceId: 'no-range',
+      signal: new AbortController().signal,
+    });
+    expect(r.route).toBe('convert');
+    // The staged VMDK and the converted raw file both counted as local space.
+    expect(r.localBytes).toBe(file.length + readFileSync(d.raw).length);
+    expect(got.body!.equals(readFileSync(d.raw))).toBe(true);
+    expect(srv.ranges.every((x) => x === undefined)).toBe(true);
+    expect(existsSync(join(work, 'no-range.source'))).toBe(false);
+  });
+
+  it('waits for a limiter slot before touching the source', async () => {
+    const limiter = new TransferLimiter({ overall: 1 });
+    let release!: () => void;
+    const busy = limiter.run(
+      { source: 'x', target: 'y' },
+      () =>
+        new Promise<void>((r) => {
+          release = r;
+        }),
+    );
+    const { sink } = memorySink();
+    let opened = false;
+    const source = await fileSource(d.streamOptimized);
+    const p = transferDisk({
+      source: {
+        ...source,
+        open: (o: number, s: AbortSignal) => {
+          opened = true;
+          return source.open(o, s);
+        },
+      },
+      sink,
+      format: 'vmdk',
+      limiter,
+      signal: new AbortController().signal,
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(opened).toBe(false);
+    release();
+    await busy;
+    await p;
+    expect(opened).toBe(true);
   });
 
   it('streams a disk that already has the target format without converting', async () => {

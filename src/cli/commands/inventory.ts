@@ -2,14 +2,11 @@
 // (blockers / warnings). Connects with govc's variables or flags; the password only from
 // GOVC_PASSWORD (or the URL) or a prompt, never from a flag.
 import type { Command } from 'commander';
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { ConfigError } from '../../errors.js';
-import { type VSphereFlags, vsphereConfigFromEnv } from '../../vsphere/config.js';
+import type { VSphereFlags } from '../../vsphere/config.js';
 import type { VmInfo } from '../../vsphere/model.js';
-import { connect } from '../../vsphere/objects/client.js';
-import { findVmByName, getVm, listVms } from '../../vsphere/objects/vm.js';
-import { assessReadiness, type Readiness } from '../../vsphere/readiness.js';
-import { vsphereRedactOptions } from '../../vsphere/redact.js';
+import type { Readiness } from '../../vsphere/readiness.js';
 import type { CommandModule, GlobalOptions } from '../command.js';
 
 interface InventoryOptions extends VSphereFlags {
@@ -122,8 +119,10 @@ function detail(vm: VmInfo, r: Readiness): string {
   return `${rows.join('\n')}${issues ? `\n  readiness:\n${issuesText(r, '    ')}` : ''}`;
 }
 
-function stderrLogger(debug: boolean): Logger | undefined {
+async function stderrLogger(debug: boolean): Promise<Logger | undefined> {
   if (!debug) return undefined;
+  const { default: pino } = await import('pino');
+  const { vsphereRedactOptions } = await import('../../vsphere/redact.js');
   return pino({ level: 'debug', redact: vsphereRedactOptions }, pino.destination(2));
 }
 
@@ -147,6 +146,14 @@ export const inventoryCommand: CommandModule = {
       )
       .addHelpText('after', `${EXAMPLES}\n${EXIT_CODES}`)
       .action(async (o: InventoryOptions, cmd: Command) => {
+        // Loaded here, not at the top: every v2o start (resume at 3 a.m. too) would pay for them.
+        const [{ vsphereConfigFromEnv }, { connect }, { findVmByName, getVm, listVms }, { assessReadiness }] =
+          await Promise.all([
+            import('../../vsphere/config.js'),
+            import('../../vsphere/objects/client.js'),
+            import('../../vsphere/objects/vm.js'),
+            import('../../vsphere/readiness.js'),
+          ]);
         const g = cmd.optsWithGlobals<GlobalOptions>();
         const config = await vsphereConfigFromEnv(
           process.env,
@@ -162,7 +169,7 @@ export const inventoryCommand: CommandModule = {
         const ac = new AbortController();
         const onSig = () => ac.abort();
         process.once('SIGINT', onSig);
-        const client = await connect(config, { log: stderrLogger(!!g.debug), signal: ac.signal });
+        const client = await connect(config, { log: await stderrLogger(!!g.debug), signal: ac.signal });
         try {
           const vms = o.vm
             ? [

@@ -39,10 +39,14 @@ export function v2o(
   env: NodeJS.ProcessEnv = migrationEnv(),
   timeoutMs = 170_000,
 ): Promise<CliRun> {
-  const tsx = join(repoRoot, 'node_modules/.bin/tsx');
   const opts: SpawnOptions = { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] };
   return new Promise((res, rej) => {
-    const child = spawn(tsx, [join(repoRoot, 'src/cli/main.ts'), '--state-dir', state, ...args], opts);
+    // One process (node --import tsx), so a SIGKILL the CLI sends itself is what the test sees.
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), '--state-dir', state, ...args],
+      opts,
+    );
     let stdout = '';
     let stderr = '';
     child.stdout!.on('data', (c) => {

@@ -55,11 +55,15 @@ step "v2o plan $DIR/plan.yaml (read-only)"
 v2o plan "$DIR/plan.yaml" --vm "$VM"
 
 step "v2o migrate $DIR/plan.yaml --vm $VM"
+# Not piped: on a terminal the CLI draws progress bars (listr2); elsewhere it prints lines.
 set +e
-v2o migrate "$DIR/plan.yaml" --vm "$VM" 2>&1 | tee "$DIR/migrate.out"
-code=${PIPESTATUS[0]}
+v2o migrate "$DIR/plan.yaml" --vm "$VM"
+code=$?
 set -e
-run=$(grep -o 'run r-[0-9a-z]\{8\}' "$DIR/migrate.out" | head -1 | cut -d' ' -f2 || true)
+run=$(v2o list --json | node -e '
+  const runs = JSON.parse(require("fs").readFileSync(0, "utf8"));
+  const r = runs.find((x) => x.subject === process.argv[1]);
+  if (r) console.log(r.id);' "$VM")
 [ -n "$run" ] && echo "$run" >"$DIR/last-run"
 if [ "$code" -ne 0 ]; then
   echo "migrate exited $code; inspect with: node dist/src/cli/main.js --state-dir $STATE status $run" >&2

@@ -109,11 +109,14 @@ export const uploadImages: MigrationStep<UploadImagesOutput> = {
 
     if (todo.length > 0) {
       const lease = await source.exportVm(sourceMoref(ctx), { signal: ctx.signal });
-      const total = todo.reduce((n, t) => n + t.disk.sizeBytes, 0);
+      // Bytes of the export stream; a disk's stream size (streamOptimized: much less than its
+      // capacity) replaces the capacity estimate as soon as the source tells it.
+      const totals = new Map(todo.map((t) => [t.disk.index, t.disk.sizeBytes]));
       const done = new Map<number, number>();
       let lastPct = -1;
       const report = () => {
         const sum = [...done.values()].reduce((a, b) => a + b, 0);
+        const total = [...totals.values()].reduce((a, b) => a + b, 0);
         ctx.progress.update({ done: sum, total, unit: 'bytes' });
         const pct = Math.min(99, Math.floor((sum / Math.max(1, total)) * 100));
         if (pct !== lastPct) {
@@ -143,7 +146,8 @@ export const uploadImages: MigrationStep<UploadImagesOutput> = {
                   saved.transfer[disk.index] = data;
                   save();
                 },
-                onProgress: (bytes) => {
+                onProgress: (bytes, streamTotal) => {
+                  if (streamTotal) totals.set(disk.index, streamTotal);
                   done.set(disk.index, bytes);
                   report();
                   if (!crashedMid && bytes > 0) {
@@ -154,6 +158,9 @@ export const uploadImages: MigrationStep<UploadImagesOutput> = {
                 limits: ctx.params.options.transferLimits,
                 signal: ctx.signal,
               });
+              totals.set(disk.index, r.bytes);
+              done.set(disk.index, r.bytes);
+              report();
               const after = await target.getImage(image.id, { signal: ctx.signal });
               if (after?.status !== 'active') {
                 throw new V2oError(

@@ -1,0 +1,81 @@
+// Two VMs in one plan, migrated in parallel (concurrency.vms: 2), with the qemu-img routes:
+// qcow2 for one, raw for the other (sata bus, EFI + secure boot Windows 11).
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  labDisks,
+  openTarget,
+  resetVm,
+  runResources,
+  stepStates,
+  tmpDir,
+  v2o,
+  writePlan,
+} from './helpers.js';
+
+const VMS = ['win2012r2-legacy01', 'win11-desk01'];
+let state = '';
+let runIds: string[] = [];
+afterAll(async () => {
+  for (const id of runIds) {
+    const r = await v2o(state, ['cancel', id, '--rollback']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+  }
+  for (const vm of VMS) await resetVm(vm);
+});
+
+describe('a plan with two VMs', () => {
+  it('migrates both at once, converting to qcow2 and raw', async () => {
+    for (const vm of VMS) await resetVm(vm);
+    state = tmpDir('parallel');
+    const plan = writePlan(
+      state,
+      { [VMS[0]!]: '    imageFormat: qcow2\n', [VMS[1]!]: '    imageFormat: raw\n    diskBus: sata\n' },
+      'concurrency: { vms: 2 }\n',
+    );
+    const r = await v2o(state, ['migrate', plan]);
+    runIds = [...(r.stdout + r.stderr).matchAll(/\] run (r-[0-9a-z]{8}) succeeded/g)].map((m) => m[1]!);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(runIds).toHaveLength(2);
+    // Interleaved lines prove they ran side by side.
+    expect(r.stdout).toMatch(
+      /\[win2012r2-legacy01\][^\n]*\n\[win11-desk01\]|\[win11-desk01\][^\n]*\n\[win2012r2-legacy01\]/,
+    );
+
+    const t = await openTarget();
+    try {
+      const byVm: Record<string, Awaited<ReturnType<typeof runResources>>> = {};
+      for (const id of runIds) {
+        const res = await runResources(t, id);
+        byVm[res.images[0]!.name.includes('legacy') ? VMS[0]! : VMS[1]!] = res;
+        expect(res.servers.map((s) => s.status)).toEqual(['ACTIVE']);
+      }
+      const legacy = byVm[VMS[0]!]!.images[0]!;
+      const desk = byVm[VMS[1]!]!.images[0]!;
+      expect(legacy.properties).toMatchObject({ os_version: '2012r2', hw_disk_bus: 'virtio' });
+      expect(desk.properties).toMatchObject({
+        os_version: '11',
+        hw_disk_bus: 'sata',
+        hw_firmware_type: 'uefi',
+        os_secure_boot: 'required',
+      });
+      // raw: the image is the guest-visible disk, byte for byte.
+      expect(desk.size).toBe(labDisks(VMS[1]!)[0]!.capacityBytes);
+    } finally {
+      await t.close();
+    }
+    for (const id of runIds) {
+      const st = await v2o(state, ['status', id, '--json']);
+      const view = JSON.parse(st.stdout) as {
+        run: { subject: string };
+        steps: { stepId: string; output?: { images?: { sha256?: string }[] } }[];
+      };
+      expect(Object.values(stepStates(st.stdout)).every((s) => s === 'succeeded' || s === 'skipped')).toBe(
+        true,
+      );
+      if (view.run.subject === VMS[1]) {
+        const up = view.steps.find((s) => s.stepId === 'upload-images')!.output!;
+        expect(up.images![0]!.sha256).toBe(labDisks(VMS[1]!)[0]!.rawSha256);
+      }
+    }
+  });
+});

@@ -248,7 +248,10 @@ describe('buildPlan', () => {
     const p = buildPlan(inv, config());
     expect(codes(p.blockers)).toEqual(['mac-in-use']);
     expect(p.blockers[0]!.fix).toContain('openstack port delete port-9');
-    const q = buildPlan(inv, config('    networks: [{ portGroup: VM Network, network: lab-net, keepMac: false }]\n'));
+    const q = buildPlan(
+      inv,
+      config('    networks: [{ portGroup: VM Network, network: lab-net, keepMac: false }]\n'),
+    );
     expect(q.blockers).toEqual([]);
   });
 

@@ -47,8 +47,10 @@ const CRASHES = STEPS.flatMap((s) => [
 
 let state = '';
 let runId = '';
+const others: { state: string; runId: string }[] = [];
 afterAll(async () => {
   if (runId) await v2o(state, ['cancel', runId, '--rollback']);
+  for (const o of others) await v2o(o.state, ['cancel', o.runId, '--rollback']);
   await resetVm(VM);
 });
 
@@ -102,4 +104,35 @@ describe('crash (SIGKILL) at every step boundary, then resume', () => {
     }
     expect((await labVm(VM)).powerState).toBe('poweredOff');
   }, 900_000);
+
+  it('boot from image: killed mid-upload and right after it, one image and one server in the end', async () => {
+    await resetVm(VM);
+    const dir = tmpDir('crash-image');
+    const plan = writePlan(dir, { [VM]: '' });
+    let r = await v2o(
+      dir,
+      ['migrate', plan, '--vm', VM],
+      migrationEnv({ V2O_TEST_CRASH_AT: 'upload-images:mid' }),
+    );
+    expect(r.signal, r.stdout + r.stderr).toBe('SIGKILL');
+    const id = runIdOf(r.stdout + r.stderr);
+    others.push({ state: dir, runId: id });
+    for (const point of ['upload-images:mid', 'upload-images:after', 'launch:mid', 'launch:after']) {
+      r = await v2o(dir, ['resume', id], migrationEnv({ V2O_TEST_CRASH_AT: point }));
+      expect(r.signal, `${point}\n${r.stdout}${r.stderr}`).toBe('SIGKILL');
+    }
+    r = await v2o(dir, ['resume', id]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const t = await openTarget();
+    try {
+      const res = await runResources(t, id);
+      expect(res.images.map((i) => [i.name, i.status])).toEqual([['v2o-win2012r2-legacy01-disk0', 'active']]);
+      expect(res.volumes).toHaveLength(0);
+      expect(res.servers.map((x) => x.status)).toEqual(['ACTIVE']);
+      expect(res.ports).toHaveLength(1);
+      expect(res.images[0]!.osHashValue).toBe(await hashFile(labDisks(VM)[0]!.export.localPath, 'sha512'));
+    } finally {
+      await t.close();
+    }
+  });
 });

@@ -31,6 +31,7 @@ export const shutdown: MigrationStep<ShutdownOutput> = {
     const vm = sourceMoref(ctx);
     const wasPoweredOn = ctx.params.plan.source?.wasPoweredOn ?? true;
     if ((await source.powerState(vm, { signal: ctx.signal })) === 'poweredOff') {
+      crashPoint(ctx, 'after');
       return { method: 'already-off', wasPoweredOn };
     }
     const timeoutMs = ctx.params.options.shutdownTimeoutMs;

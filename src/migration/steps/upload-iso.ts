@@ -70,6 +70,7 @@ export const uploadIso: MigrationStep<UploadIsoOutput> = {
     if (stat?.size === local.size && mark?.trim() === local.sha256) {
       ctx.log.info(out, 'the ISO is already on the datastore');
       ctx.progress.update({ message: 'already there' });
+      crashPoint(ctx, 'after');
       return { ...out, skipped: true };
     }
     await source.datastoreUpload(

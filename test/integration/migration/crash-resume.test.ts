@@ -103,6 +103,10 @@ describe('crash (SIGKILL) at every step boundary, then resume', () => {
       await t.close();
     }
     expect((await labVm(VM)).powerState).toBe('poweredOff');
+    // Roll back now: the next test keeps the same MAC.
+    const rb = await v2o(state, ['cancel', runId, '--rollback']);
+    expect(rb.code, rb.stdout + rb.stderr).toBe(0);
+    runId = '';
   }, 900_000);
 
   it('boot from image: killed mid-upload and right after it, one image and one server in the end', async () => {

@@ -75,6 +75,24 @@ describe('migrate (happy path)', () => {
       await t.close();
     }
     expect((await labVm(vm)).powerState).toBe('poweredOff');
+
+    // cancel --rollback: everything of the run deleted (found by its tags), the source powered on again.
+    const rb = await v2o(state, ['cancel', runId, '--rollback']);
+    expect(rb.code, rb.stdout + rb.stderr).toBe(0);
+    cleanup.splice(
+      cleanup.findIndex((c) => c.runId === runId),
+      1,
+    );
+    const t2 = await openTarget();
+    try {
+      const left = await runResources(t2, runId);
+      expect([left.images, left.volumes, left.ports, left.servers].map((x) => x.length)).toEqual([
+        0, 0, 0, 0,
+      ]);
+    } finally {
+      await t2.close();
+    }
+    expect((await labVm(vm)).powerState).toBe('poweredOn');
   });
 
   it('EFI + secure boot VM win2022-db01 with three disks: uefi/q35/secure boot, data disks as volumes', async () => {

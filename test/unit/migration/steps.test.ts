@@ -5,8 +5,10 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { sweepRunResources } from '../../../src/migration/rollback.js';
 import { createVolumes } from '../../../src/migration/steps/create-volumes.js';
+import { finish } from '../../../src/migration/steps/finish.js';
 import { installDrivers } from '../../../src/migration/steps/install-drivers.js';
 import { launch } from '../../../src/migration/steps/launch.js';
+import { preflight } from '../../../src/migration/steps/preflight.js';
 import { shutdown } from '../../../src/migration/steps/shutdown.js';
 import { uploadImages } from '../../../src/migration/steps/upload-images.js';
 import { verifyDrivers } from '../../../src/migration/steps/verify-drivers.js';
@@ -229,6 +231,51 @@ describe('drivers and shutdown', () => {
     const forced = await shutdown.run(ctx('shutdown', { source }, p));
     expect(forced.method).toBe('hard');
     expect(source.calls).toContain('powerOff');
+  });
+});
+
+describe('finish and the source afterwards', () => {
+  const outputs = {
+    'upload-images': {
+      images: [{ index: 0, id: 'img0', name: 'v2o-x-disk0', bytes: 50_000_000, reused: false }],
+      bytes: 50_000_000,
+      seconds: 2,
+    },
+    launch: {
+      serverId: 's1',
+      name: 'win2022-db01',
+      status: 'ACTIVE',
+      ports: [],
+      bootFrom: { image: 'img0' },
+      dataVolumes: [],
+    },
+  };
+  it('keeps the source off by default and reports the rate', async () => {
+    const source = fakeSource({ powerState: async () => 'poweredOff' });
+    const out = await finish.run(ctx('finish', { source }, params(), outputs));
+    expect(out).toMatchObject({
+      source: 'kept powered off',
+      bytes: 50_000_000,
+      rateMBps: 25,
+      server: { id: 's1' },
+    });
+    expect(source.calls).not.toContain('powerOn');
+  });
+  it('powers the source on again when the plan says sourceAfter: power-on', async () => {
+    const source = fakeSource({ powerState: async () => 'poweredOff' });
+    const out = await finish.run(ctx('finish', { source }, params('    sourceAfter: power-on\n'), outputs));
+    expect(out.source).toBe('powered on again');
+    expect(source.calls).toContain('powerOn');
+  });
+  it('a rollback powers the source on only if it was on before the run', async () => {
+    const source = fakeSource({ powerState: async () => 'poweredOff' });
+    await preflight.compensate!(ctx('preflight', { source }), undefined);
+    expect(source.calls).toEqual(['powerOn']);
+    const p = params();
+    p.plan.source!.wasPoweredOn = false;
+    const s2 = fakeSource({ powerState: async () => 'poweredOff' });
+    await preflight.compensate!(ctx('preflight', { source: s2 }, p), undefined);
+    expect(s2.calls).toEqual([]);
   });
 });
 

@@ -25,7 +25,6 @@ import { exportVm, type NfcDeviceUrl, type NfcLease } from '../src/vsphere/objec
 import type { MoRef } from '../src/vsphere/types.js';
 import { writeStreamOptimizedVmdk } from './stream-optimized-writer.js';
 import { startThrottleProxy, type ThrottleProxy } from './throttle-proxy.js';
-import type { ChildArgs } from './transfer-c.js';
 import {
   createVm,
   destroyVm,
@@ -99,6 +98,14 @@ function sh(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<strin
       err ? reject(new Error(`${cmd} failed: ${stderr || err.message}`)) : resolve(stdout),
     ),
   );
+}
+
+/** Arguments of bench/transfer-c.mjs. */
+interface ChildArgs {
+  vm: MoRef;
+  sourcePort?: number;
+  imageEndpoint?: string;
+  hashes?: HashName[];
 }
 
 interface Disk {
@@ -301,16 +308,16 @@ async function runB(vs: VSphereClient, disk: Disk, legs: Legs) {
 }
 
 /** (c) v2o in its own process (bench/transfer-c.ts), so the peak RSS is v2o's and not the benchmark's. */
-async function runC(_vs: VSphereClient, disk: Disk, legs: Legs) {
+async function runC(_vs: VSphereClient, disk: Disk, legs: Legs, hashSet: HashName[] = hashes) {
   const child: ChildArgs = {
     vm: disk.vm,
     sourcePort: legs.sourcePort,
     imageEndpoint: legs.imageEndpoint,
-    hashes,
+    hashes: hashSet,
   };
   const out = await sh(
     process.execPath,
-    ['--import', 'tsx', join(import.meta.dirname, 'transfer-c.ts'), JSON.stringify(child)],
+    [join(import.meta.dirname, 'transfer-c.mjs'), JSON.stringify(child)],
     env,
   );
   const r = JSON.parse(out.trim().split('\n').at(-1)!) as {
@@ -356,10 +363,12 @@ async function main() {
       const b = await runB(vs, full, legs);
       console.error(`[bench] ${label}: (c) v2o ...`);
       const c = await runC(vs, full, legs);
+      console.error(`[bench] ${label}: (c') v2o without hashes ...`);
+      const c0 = await runC(vs, full, legs, []);
       const gain = ideal ?? (b.down + b.up) / Math.max(b.down, b.up);
       const bytes = full.fileBytes;
       rows.push(
-        `| ${label} | ${fmtSize(bytes)} | ${fmtRate(bytes, a.s)} (${a.s.toFixed(1)} s) | ${fmtRate(bytes, b.s)} (${b.s.toFixed(1)} s = ${b.down.toFixed(1)} down + ${b.up.toFixed(1)} up) | ${fmtRate(bytes, c.s)} (${c.s.toFixed(1)} s) | ${(a.s / c.s).toFixed(2)} | ${(b.s / c.s).toFixed(2)} | ${gain.toFixed(2)} | ${(b.s / c.s / gain).toFixed(2)} | ${(c.rss / 2 ** 20).toFixed(0)} MiB | 0 / ${fmtSize(b.localBytes)} / ${c.localBytes} |`,
+        `| ${label} | ${fmtSize(bytes)} | ${fmtRate(bytes, a.s)} (${a.s.toFixed(1)} s) | ${fmtRate(bytes, b.s)} (${b.s.toFixed(1)} s = ${b.down.toFixed(1)} down + ${b.up.toFixed(1)} up) | ${fmtRate(bytes, c.s)} (${c.s.toFixed(1)} s) | ${fmtRate(bytes, c0.s)} | ${(a.s / c.s).toFixed(2)} | ${(b.s / c.s).toFixed(2)} | ${gain.toFixed(2)} | ${(b.s / c.s / gain).toFixed(2)} | ${(c.rss / 2 ** 20).toFixed(0)} MiB | 0 / ${fmtSize(b.localBytes)} / ${c.localBytes} |`,
       );
       console.error(`[bench] ${label}: done, load ${load()}`);
       return c;
@@ -417,9 +426,9 @@ async function main() {
     notes.push(`load ${load()} at the end`);
 
     console.log(
-      '\n| setting | stream | (a) curl→curl | (b) download, then openstack image create | (c) v2o | c/a | b/c | ideal gain | (b/c)/ideal | v2o peak RSS | local disk a / b / c |',
+      '\n| setting | stream | (a) curl→curl | (b) download, then openstack image create | (c) v2o | (c′) v2o, no hashes | c/a | b/c | ideal gain | (b/c)/ideal | v2o peak RSS | local disk a / b / c |',
     );
-    console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+    console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
     for (const r of rows) console.log(r);
     if (extra.length) {
       console.log('\n| v2o alone | stream | time | vs full | peak RSS |');

@@ -1,36 +1,32 @@
 // (c) of the transfer benchmark in its own process, so its peak RSS is v2o's alone: connect to both
 // labs, ExportVm, transferDisk from the lease into a fresh Glance image, complete the lease.
-// Run by bench/transfer.ts: tsx bench/transfer-c.ts '<json args>'; prints one JSON line.
+// It runs the compiled code (dist/, `npm run build`), as the v2o CLI does: a TypeScript loader
+// would add ~30 MiB of its own. Run by bench/transfer.ts:
+//   node bench/transfer-c.mjs '{"vm":{"type":"VirtualMachine","value":"vm-1"},"sourcePort":0,...}'
+// and prints one JSON line.
 import { readFileSync } from 'node:fs';
-import { openCloud } from '../src/openstack/cloud.js';
-import { loadCloudConfig } from '../src/openstack/config.js';
-import { createImage } from '../src/openstack/image/images/requests.js';
-import { glanceSink } from '../src/transfer/sinks/glance-sink.js';
-import { leaseSource } from '../src/transfer/sources/lease-source.js';
-import { transferDisk } from '../src/transfer/transfer-disk.js';
-import type { HashName } from '../src/transfer/types.js';
-import { vsphereConfigFromEnv } from '../src/vsphere/config.js';
-import { connect } from '../src/vsphere/objects/client.js';
-import { exportVm } from '../src/vsphere/objects/nfc-lease.js';
-import type { MoRef } from '../src/vsphere/types.js';
 
-export interface ChildArgs {
-  vm: MoRef;
-  /** Reach the export URL through this port on the same host (the throttling proxy). */
-  sourcePort?: number;
-  /** Glance endpoint override (the throttling proxy). */
-  imageEndpoint?: string;
-  hashes?: HashName[];
-}
+const dist = new URL('../dist/src/', import.meta.url);
+const load = (p) => import(new URL(p, dist).href);
+const { openCloud } = await load('openstack/cloud.js');
+const { loadCloudConfig } = await load('openstack/config.js');
+const { createImage } = await load('openstack/image/images/requests.js');
+const { glanceSink } = await load('transfer/sinks/glance-sink.js');
+const { leaseSource } = await load('transfer/sources/lease-source.js');
+const { transferDisk } = await load('transfer/transfer-disk.js');
+const { vsphereConfigFromEnv } = await load('vsphere/config.js');
+const { connect } = await load('vsphere/objects/client.js');
+const { exportVm } = await load('vsphere/objects/nfc-lease.js');
 
-const args = JSON.parse(process.argv[2]!) as ChildArgs;
+/** @type {{ vm: { type: string, value: string }, sourcePort?: number, imageEndpoint?: string, hashes?: string[] }} */
+const args = JSON.parse(process.argv[2]);
 const vs = await connect(await vsphereConfigFromEnv(process.env));
 const config = loadCloudConfig({ env: process.env });
 if (args.imageEndpoint) config.endpointOverrides = { ...config.endpointOverrides, image: args.imageEndpoint };
 const cloud = await openCloud(config, { services: ['image'] });
 const img = await createImage(cloud.image, { name: 'v2o-bench-c', diskFormat: 'vmdk', tags: ['v2o-bench'] });
 const lease = await exportVm(vs, args.vm);
-const d = lease.deviceUrls.find((u) => u.disk)!;
+const d = lease.deviceUrls.find((u) => u.disk);
 const url = new URL(d.url);
 if (args.sourcePort) url.port = String(args.sourcePort);
 let percent = 0;
@@ -62,8 +58,8 @@ try {
     }),
   );
 } catch (err) {
-  await lease.abort(err as Error).catch(() => {});
-  console.log(JSON.stringify({ error: (err as Error).message, imageId: img.id }));
+  await lease.abort(err).catch(() => {});
+  console.log(JSON.stringify({ error: err.message, imageId: img.id }));
   process.exitCode = 1;
 } finally {
   stop();

@@ -2,6 +2,7 @@
 // (images and their properties, flavor, ports, volumes, drivers, local space), plus blockers and
 // warnings, each with a fix. Pure: no I/O, so `v2o plan` and `v2o migrate` agree by construction
 // and the migration steps read their values from the plan stored in the run's params.
+import { estimateLocalSpace } from '../transfer/space.js';
 import { type DriverPlan, planDrivers } from './drivers.js';
 import { bootImageProperties } from './image-properties.js';
 import type { Inventory, PlanIssue, SourceDisk, SourceVm, TargetFlavor, TargetNetwork } from './inventory.js';
@@ -517,11 +518,11 @@ function diskOrder(a: SourceDisk, b: SourceDisk): number {
 }
 
 /**
- * qcow2/raw are converted with qemu-img from one staged copy of the disk; the stream to Glance is
- * the converted file, so the worst case is the staged vmdk plus the output, each up to the capacity.
+ * Local disk a conversion needs, from src/transfer's estimate. Conservative: whether the export
+ * lease serves Range is only known once it is open, so the plan assumes it stages the source.
  */
 function localSpaceFor(format: ImageFormat, capacityBytes: number): number {
-  return format === 'vmdk' ? 0 : 2 * capacityBytes;
+  return estimateLocalSpace({ capacityBytes, sourceSupportsRange: false }, format).bytes;
 }
 
 function findNetwork(nets: TargetNetwork[], ref: string): TargetNetwork | undefined {

@@ -259,7 +259,11 @@ describe('buildPlan', () => {
     const vm = efi2022();
     expect(buildPlan(inventory(vm), config()).localSpaceBytes).toBe(0);
     const q = buildPlan(inventory(vm), config('    imageFormat: qcow2\n'));
-    expect(q.localSpaceBytes).toBe(2 * 260 * GiB);
+    // The staged export plus the converted qcow2 (metadata overhead included), per disk.
+    expect(q.localSpaceBytes).toBeGreaterThan(2 * 260 * GiB);
+    expect(q.localSpaceBytes).toBeLessThan(2.01 * 260 * GiB);
+    const raw = buildPlan(inventory(vm), config('    imageFormat: raw\n'));
+    expect(raw.localSpaceBytes).toBe(2 * 260 * GiB);
     expect(q.disks[0]!.image.diskFormat).toBe('qcow2');
   });
 

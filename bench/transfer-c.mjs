@@ -18,13 +18,14 @@ const { vsphereConfigFromEnv } = await load('vsphere/config.js');
 const { connect } = await load('vsphere/objects/client.js');
 const { exportVm } = await load('vsphere/objects/nfc-lease.js');
 
-/** @type {{ vm: { type: string, value: string }, sourcePort?: number, imageEndpoint?: string, hashes?: string[] }} */
+/** @type {{ vm: { type: string, value: string }, sourcePort?: number, imageEndpoint?: string, hashes?: string[], format?: 'vmdk' | 'qcow2' | 'raw', workDir?: string }} */
 const args = JSON.parse(process.argv[2]);
 const vs = await connect(await vsphereConfigFromEnv(process.env));
 const config = loadCloudConfig({ env: process.env });
 if (args.imageEndpoint) config.endpointOverrides = { ...config.endpointOverrides, image: args.imageEndpoint };
 const cloud = await openCloud(config, { services: ['image'] });
-const img = await createImage(cloud.image, { name: 'v2o-bench-c', diskFormat: 'vmdk', tags: ['v2o-bench'] });
+const format = args.format ?? 'vmdk';
+const img = await createImage(cloud.image, { name: 'v2o-bench-c', diskFormat: format, tags: ['v2o-bench'] });
 const lease = await exportVm(vs, args.vm);
 const d = lease.deviceUrls.find((u) => u.disk);
 const url = new URL(d.url);
@@ -36,7 +37,8 @@ try {
   const r = await transferDisk({
     source: leaseSource(lease, { ...d, url }),
     sink: glanceSink(cloud.image, img.id),
-    format: 'vmdk',
+    format,
+    workDir: args.workDir,
     hashes: args.hashes,
     onBytes: (done, total) => {
       percent = total ? Math.floor((done / total) * 100) : 0;

@@ -1,14 +1,16 @@
 // Disk transfer benchmark on the labs (`npm run lab -- up all` first):
 //
-//   npm run bench:transfer -- [--size 4G] [--big 16G|0] [--rate 100M|0] [--thin 0.1|0] [--hashes md5,sha256] [--keep]
+//   npm run bench:transfer -- [--size 4G] [--big 16G|0] [--rate 100M|0] [--thin 0.1|0] [--hashes md5,sha256] [--no-convert] [--keep]
 //
 // Side by side, on the same disk in one run: (a) the raw limit, curl GET from the export URL piped
 // into curl PUT to Glance; (b) the manual toolchain, download to a file then `openstack image create
 // --file`; (c) v2o (ExportVm lease → transferDisk → Glance). First direct on loopback, then both legs
 // through a rate-limited TCP proxy (--rate, like a 1 GbE link) where streaming can gain up to 2×.
 // Then v2o alone on a --big disk (peak RSS must not grow with size) and on a thin disk with --thin
-// of it allocated (time against the full one). Disks are streamOptimized VMDKs of random data written
-// by bench/stream-optimized-writer.ts, attached to throwaway VMs on the vSphere lab.
+// of it allocated (time against the full one), and the qcow2 route (qemu-img reading the export over
+// v2o's NBD bridge, one local copy). `npm run build` runs first: (c) runs the compiled CLI code.
+// Disks are streamOptimized VMDKs of random data written by bench/stream-optimized-writer.ts,
+// attached to throwaway VMs on the vSphere lab.
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -40,6 +42,7 @@ const { values: flags } = parseArgs({
     big: { type: 'string', default: '16G' },
     rate: { type: 'string', default: '100M' },
     thin: { type: 'string', default: '0.1' },
+    'no-convert': { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
     hashes: { type: 'string', default: 'md5,sha256' },
     help: { type: 'boolean', default: false },
@@ -106,6 +109,8 @@ interface ChildArgs {
   sourcePort?: number;
   imageEndpoint?: string;
   hashes?: HashName[];
+  format?: 'vmdk' | 'qcow2' | 'raw';
+  workDir?: string;
 }
 
 interface Disk {
@@ -308,12 +313,20 @@ async function runB(vs: VSphereClient, disk: Disk, legs: Legs) {
 }
 
 /** (c) v2o in its own process (bench/transfer-c.ts), so the peak RSS is v2o's and not the benchmark's. */
-async function runC(_vs: VSphereClient, disk: Disk, legs: Legs, hashSet: HashName[] = hashes) {
+async function runC(
+  _vs: VSphereClient,
+  disk: Disk,
+  legs: Legs,
+  hashSet: HashName[] = hashes,
+  format: ChildArgs['format'] = 'vmdk',
+) {
   const child: ChildArgs = {
     vm: disk.vm,
     sourcePort: legs.sourcePort,
     imageEndpoint: legs.imageEndpoint,
     hashes: hashSet,
+    format,
+    workDir: join(work, 'convert'),
   };
   const out = await sh(
     process.execPath,
@@ -330,7 +343,9 @@ async function runC(_vs: VSphereClient, disk: Disk, legs: Legs, hashSet: HashNam
   };
   created.images.push(r.imageId);
   if (r.error) throw new Error(`(c) failed: ${r.error}`);
-  await checkImage(legs.cloud, r.imageId, disk, '(c)');
+  if (format === 'vmdk') await checkImage(legs.cloud, r.imageId, disk, '(c)');
+  else if ((await getImage(legs.cloud.image, r.imageId)).status !== 'active')
+    throw new Error('(c) image not active');
   await dropImage(legs.cloud, r.imageId);
   return r;
 }
@@ -405,6 +420,13 @@ async function main() {
     }
 
     const extra: string[] = [];
+    if (!flags['no-convert']) {
+      console.error('[bench] convert: (c) v2o to qcow2 through the NBD bridge ...');
+      const q = await runC(vs, full, direct, hashes, 'qcow2');
+      extra.push(
+        `| full ${fmtSize(size)} → qcow2 (qemu-img over the NBD bridge, one local copy) | ${fmtSize(full.fileBytes)} | ${q.s.toFixed(1)} s (${fmtRate(full.fileBytes, q.s)}) | ${(q.s / cDirect.s).toFixed(2)} × the vmdk stream; local disk ${fmtSize(q.localBytes)} | ${(q.rss / 2 ** 20).toFixed(0)} MiB |`,
+      );
+    }
     if (thin > 0) {
       const t = await prepareDisk(vs, places, `thin-${flags.size}`, size, thin);
       console.error('[bench] thin: (c) v2o ...');

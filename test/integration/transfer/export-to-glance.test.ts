@@ -17,9 +17,10 @@ import { type Cloud, openCloud } from '../../../src/openstack/cloud.js';
 import { loadCloudConfig } from '../../../src/openstack/config.js';
 import { createImage, deleteImage, getImage } from '../../../src/openstack/image/images/requests.js';
 import { glanceSink } from '../../../src/transfer/sinks/glance-sink.js';
+import { datastoreSource } from '../../../src/transfer/sources/datastore-source.js';
 import { leaseSource } from '../../../src/transfer/sources/lease-source.js';
 import { transferDisk } from '../../../src/transfer/transfer-disk.js';
-import type { ByteSource } from '../../../src/transfer/types.js';
+import type { ByteSource, DiskSink } from '../../../src/transfer/types.js';
 import { vsphereConfigFromEnv } from '../../../src/vsphere/config.js';
 import { connect, type VSphereClient } from '../../../src/vsphere/objects/client.js';
 import { datastoreUpload } from '../../../src/vsphere/objects/datastore.js';
@@ -97,6 +98,21 @@ function dropOnce(src: ByteSource, after: number): ByteSource & { opens: number[
   };
 }
 
+/** A sink that keeps what it got. */
+function collect(): { sink: DiskSink; body: () => Buffer } {
+  const parts: Buffer[] = [];
+  return {
+    sink: {
+      description: 'memory',
+      async write(stream) {
+        for await (const c of stream) parts.push(c as Buffer);
+        return {};
+      },
+    },
+    body: () => Buffer.concat(parts),
+  };
+}
+
 async function exportAndUpload(wrap: (s: ByteSource) => ByteSource) {
   const lease = await exportVm(vs, vm!);
   const device = lease.deviceUrls.find((d) => d.disk)!;
@@ -138,6 +154,26 @@ describe('export → Glance streaming', () => {
     expect(image.size).toBe(disk.length);
     expect(image.checksum).toBe(hex('md5', disk));
     expect(image.osHashValue).toBe(hex('sha512', disk));
+  });
+
+  it('reads the same disk through the datastore (the alternative to the lease), healing a drop', async () => {
+    const src = await datastoreSource(vs, {
+      datacenter: places.datacenter,
+      datastore: places.datastore,
+      path: `${dir}/disk.vmdk`,
+    });
+    expect(src.size).toBe(disk.length);
+    const dropped = dropOnce(src, 1_000_000);
+    const { sink, body } = collect();
+    const r = await transferDisk({
+      source: dropped,
+      sink,
+      format: 'vmdk',
+      signal: AbortSignal.timeout(60_000),
+    });
+    expect(r.reconnects).toBe(1);
+    expect(dropped.opens[1]).toBeGreaterThan(0);
+    expect(hex('sha256', body())).toBe(diskSha256);
   });
 
   it('heals a connection dropped mid-transfer with a Range request', async () => {

@@ -280,6 +280,14 @@ export function buildPlan(inv: Inventory, cfg: VmMigrationConfig): VmPlan {
     );
   }
 
+  if (cfg.exportMethod === 'datastore' && cfg.imageFormat === 'vmdk') {
+    block(
+      'datastore-needs-conversion',
+      'exportMethod: datastore reads the VMDK files as they are on the datastore; uploading them as vmdk is unsafe (flat descriptors, CVE-2022-47951)',
+      'set imageFormat: qcow2 (or raw), or use exportMethod: lease',
+    );
+  }
+
   // Disks → images (and volumes). The first disk in controller order is the boot disk.
   const ordered = [...vm.disks].sort(diskOrder);
   const bootDisk = ordered[0];

@@ -36,6 +36,9 @@ defaults:
   # vmdk streams the export straight into Glance; qcow2 and raw convert with qemu-img
   # through one staged copy (\`v2o plan\` prints the local space that needs).
   imageFormat: vmdk
+  # How disks leave vSphere: lease (ExportVm, any disk type) or datastore (the VMDK files over the
+  # datastore HTTP endpoint; needs imageFormat qcow2 or raw, as they are converted locally).
+  exportMethod: lease
   # true, false, or auto (from a volume only when the boot disk is larger than the flavor's disk).
   bootFromVolume: auto
   # NIC model on OpenStack: virtio (NetKVM is installed) or e1000 (keep the emulated NIC).

@@ -68,6 +68,11 @@ const VmSettingsShape = {
   sourceAfter: z.enum(['keep-off', 'power-on']).optional(),
   /** Datastore for the virtio-win ISO; default: the datastore of the VM's first disk. */
   isoDatastore: z.string().min(1).optional(),
+  /**
+   * How disks leave vSphere: `lease` (ExportVm / HttpNfcLease, any disk type) or `datastore`
+   * (the VMDK files over the datastore HTTP endpoint, converted locally: needs qcow2 or raw).
+   */
+  exportMethod: z.enum(['lease', 'datastore']).optional(),
   /** Where qcow2/raw conversions are staged; default: <state dir>/staging. */
   stagingDir: z.string().min(1).optional(),
 };
@@ -138,6 +143,7 @@ export interface VmMigrationConfig {
   sourceAfter: 'keep-off' | 'power-on';
   isoDatastore?: string;
   stagingDir?: string;
+  exportMethod: 'lease' | 'datastore';
 }
 
 export interface ResolvedPlan {
@@ -176,6 +182,7 @@ export function resolvePlan(plan: PlanFile, file?: string): ResolvedPlan {
       sourceAfter: vm.sourceAfter ?? d.sourceAfter ?? 'keep-off',
       isoDatastore: vm.isoDatastore ?? d.isoDatastore,
       stagingDir: vm.stagingDir ?? d.stagingDir,
+      exportMethod: vm.exportMethod ?? d.exportMethod ?? 'lease',
     };
   });
   const c = plan.concurrency;

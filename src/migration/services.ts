@@ -57,6 +57,8 @@ export interface SourceOps {
     o?: Sig & { timeoutMs?: number },
   ): Promise<GuestCommandResult>;
   exportVm(moref: string, o?: Sig): Promise<ExportSession>;
+  /** The alternative to the lease: each disk's data file on its datastore (the -flat extent for flat disks). */
+  datastoreDisks(moref: string, o?: Sig): Promise<ExportSession>;
   close(): Promise<void>;
 }
 

@@ -2,10 +2,12 @@
 // the plain SourceVm that build-plan reads, and wraps guest commands so their output comes back.
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
+import { NonRetryableError } from '../errors.js';
+import { datastoreSource } from '../transfer/sources/datastore-source.js';
 import { leaseSource } from '../transfer/sources/lease-source.js';
 import { vsphereConfigFromEnv } from '../vsphere/config.js';
 import { isHttpStatus } from '../vsphere/errors.js';
-import type { VmInfo } from '../vsphere/model.js';
+import { parseDatastorePath, type VmInfo } from '../vsphere/model.js';
 import { attachIso, type CdromState, restoreCdrom } from '../vsphere/objects/cdrom.js';
 import { connect, type VSphereClient } from '../vsphere/objects/client.js';
 import { datastoreDownload, datastoreStat, datastoreUpload } from '../vsphere/objects/datastore.js';
@@ -226,6 +228,44 @@ export class VSphereSource implements SourceOps {
       complete: () => lease.complete(),
       abort: (reason) => lease.abort(reason),
     };
+  }
+
+  async datastoreDisks(moref: string, o: { signal?: AbortSignal } = {}): Promise<ExportSession> {
+    const info = await getVm(this.client, vmRef(moref), o);
+    const disks: ExportedDisk[] = [];
+    for (const d of info.disks) {
+      const { datastore, path } = parseDatastorePath(d.fileName);
+      const dataPath = await this.#dataFileOf(datastore, path, o.signal);
+      const src = await datastoreSource(this.client, this.#file(datastore, dataPath), o);
+      disks.push(Object.assign(src, { key: d.key }));
+    }
+    // Plain HTTP GETs: nothing to keep alive or to end.
+    return { disks, progress: async () => {}, complete: async () => {}, abort: async () => {} };
+  }
+
+  /**
+   * The file that holds a disk's data: a sparse VMDK (monolithicSparse, streamOptimized) is its
+   * own data file; a descriptor names its extent (`RW 131072 FLAT "x-flat.vmdk" 0`), raw bytes.
+   */
+  async #dataFileOf(datastore: string, path: string, signal?: AbortSignal): Promise<string> {
+    const head = await datastoreDownload(this.client, this.#file(datastore, path), {
+      signal,
+      range: { start: 0, end: 4095 },
+    });
+    const chunks: Buffer[] = [];
+    for await (const c of head) chunks.push(c as Buffer);
+    const buf = Buffer.concat(chunks);
+    if (buf.subarray(0, 4).toString('latin1') === 'KDMV') return path;
+    const text = buf.toString('latin1');
+    const extents = [...text.matchAll(/^\s*RW\s+\d+\s+(\w+)\s+"([^"]+)"/gm)];
+    if (extents.length === 1 && /^(FLAT|VMFS)$/i.test(extents[0]![1]!)) {
+      const dir = path.includes('/') ? path.slice(0, path.lastIndexOf('/') + 1) : '';
+      return `${dir}${extents[0]![2]}`;
+    }
+    throw new NonRetryableError(
+      `[${datastore}] ${path} is a VMDK layout the datastore route does not read (${extents.map((e) => e[1]).join(', ') || 'no extents'})`,
+      { hint: 'use exportMethod: lease (the export lease streams any disk type)' },
+    );
   }
 
   close() {

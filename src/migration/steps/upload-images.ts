@@ -49,7 +49,7 @@ export const uploadImages: MigrationStep<UploadImagesOutput> = {
   },
   timeoutMs: 24 * 60 * 60_000,
   plan: ({ params }) => ({
-    summary: `export ${params.plan.disks.length} disk(s) through the export lease and stream them to Glance as ${params.config.imageFormat}`,
+    summary: `export ${params.plan.disks.length} disk(s) ${params.config.exportMethod === 'datastore' ? 'from their datastore files' : 'through the export lease'} and stream them to Glance as ${params.config.imageFormat}`,
     details: {
       images: params.plan.disks.map((d) => ({ disk: d.label, sizeBytes: d.sizeBytes, ...d.image })),
       localSpaceBytes: params.plan.localSpaceBytes,
@@ -108,7 +108,10 @@ export const uploadImages: MigrationStep<UploadImagesOutput> = {
     }
 
     if (todo.length > 0) {
-      const lease = await source.exportVm(sourceMoref(ctx), { signal: ctx.signal });
+      const lease =
+        ctx.params.config.exportMethod === 'datastore'
+          ? await source.datastoreDisks(sourceMoref(ctx), { signal: ctx.signal })
+          : await source.exportVm(sourceMoref(ctx), { signal: ctx.signal });
       // Bytes of the export stream; a disk's stream size (streamOptimized: much less than its
       // capacity) replaces the capacity estimate as soon as the source tells it.
       const totals = new Map(todo.map((t) => [t.disk.index, t.disk.sizeBytes]));

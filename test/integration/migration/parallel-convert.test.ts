@@ -2,13 +2,16 @@
 // qcow2 for one, raw for the other (sata bus, EFI + secure boot Windows 11).
 import { afterAll, describe, expect, it } from 'vitest';
 import {
+  hashFile,
   labDisks,
   openTarget,
   resetVm,
+  runIdOf,
   runResources,
   stepStates,
   tmpDir,
   v2o,
+  volumeFile,
   writePlan,
 } from './helpers.js';
 
@@ -76,6 +79,36 @@ describe('a plan with two VMs', () => {
         const up = view.steps.find((s) => s.stepId === 'upload-images')!.output!;
         expect(up.images![0]!.sha256).toBe(labDisks(VMS[1]!)[0]!.rawSha256);
       }
+    }
+  });
+
+  it('the datastore route (no export lease) reads sparse and flat VMDKs and converts them: same bytes in Cinder', async () => {
+    const vm = 'win2022-db01';
+    await resetVm(vm);
+    const dir = tmpDir('datastore');
+    const plan = writePlan(dir, { [vm]: '    exportMethod: datastore\n    imageFormat: qcow2\n' });
+    const r = await v2o(dir, ['migrate', plan, '--vm', vm]);
+    const id = runIdOf(r.stdout + r.stderr);
+    try {
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      const t = await openTarget();
+      try {
+        const res = await runResources(t, id);
+        expect(res.images.map((i) => i.name)).toEqual(['v2o-win2022-db01-disk0']);
+        const disks = labDisks(vm);
+        // Disk 2 is monolithicSparse, disk 3 a flat descriptor + extent: both land as the guest's bytes.
+        for (const v of res.volumes) {
+          const d = disks[Number(v.name.slice(-1))]!;
+          expect(await hashFile(volumeFile(v.id), 'sha256', d.capacityBytes), v.name).toBe(d.rawSha256);
+        }
+        expect(res.volumes).toHaveLength(2);
+      } finally {
+        await t.close();
+      }
+    } finally {
+      const rb = await v2o(dir, ['cancel', id, '--rollback']);
+      expect(rb.code, rb.stdout + rb.stderr).toBe(0);
+      await resetVm(vm);
     }
   });
 });

@@ -267,6 +267,15 @@ describe('buildPlan', () => {
     expect(q.disks[0]!.image.diskFormat).toBe('qcow2');
   });
 
+  it('the datastore export route needs a converted format', () => {
+    const bad = buildPlan(inventory(efi2022()), config('    exportMethod: datastore\n'));
+    expect(codes(bad.blockers)).toEqual(['datastore-needs-conversion']);
+    expect(
+      buildPlan(inventory(efi2022()), config('    exportMethod: datastore\n    imageFormat: qcow2\n'))
+        .blockers,
+    ).toEqual([]);
+  });
+
   it('checks quota when known', () => {
     const inv = inventory(efi2022());
     inv.quota = { cores: 2, volumeGiB: 150 };

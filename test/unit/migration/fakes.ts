@@ -165,6 +165,9 @@ export function fakeSource(over: Partial<SourceOps> = {}): SourceOps & { calls: 
       complete: async () => void calls.push('lease.complete'),
       abort: async () => void calls.push('lease.abort'),
     }),
+    datastoreDisks: async () => {
+      throw new Error('not used');
+    },
     close: async () => {},
   };
   return Object.assign({ ...base, ...over }, { calls });

@@ -126,7 +126,7 @@ export const installDrivers: MigrationStep<InstallDriversOutput> = {
         throw new DriverInstallError(
           `installing ${driver} in the guest failed: ${reason} (the VM is still running on VMware and was not shut down)`,
           {
-            hint: `fix the cause in the guest (pnputil output: \`v2o status ${ctx.runId}\`) and \`v2o resume ${ctx.runId}\`, or use drivers.mode: manual`,
+            hint: `fix the cause in the guest (pnputil output: \`v2o status ${ctx.runId}\`) and \`v2o resume ${ctx.runId}\`; to install them by hand instead: \`v2o cancel ${ctx.runId} --rollback\`, set drivers.mode: manual and migrate again`,
           },
         );
       }

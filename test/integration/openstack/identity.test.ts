@@ -22,8 +22,9 @@ describe('identity against the lab', () => {
     const t = await cloud.identity.authenticate();
     expect(t.project?.name).toBe('demo');
     expect(t.roles).toContain('member');
-    expect(cloud.compute.endpoint).toBe('http://127.0.0.1:8774/v2.1');
-    expect(cloud.image.endpoint).toMatch(/:9292\/v2$/);
+    // Ports follow the lab's (V2O_LAB_OS_PORT_OFFSET may move them); the paths are the catalog's.
+    expect(cloud.compute.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v2\.1$/);
+    expect(cloud.image.endpoint).toMatch(/:\d+\/v2$/);
     expect(cloud.volume.endpoint).toMatch(new RegExp(`/v3/${t.project!.id}$`));
     expect(cloud.network.endpoint).toMatch(/\/v2\.0$/);
     // negotiated from the version documents (lab: compute 2.93, volume 3.70)

@@ -158,19 +158,7 @@ export interface TargetOps {
   deletePort(id: string, o?: Sig): Promise<void>;
 
   findServersByTag(tags: string[], o?: Sig): Promise<ServerInfo[]>;
-  createServer(
-    spec: {
-      name: string;
-      flavorId: string;
-      imageId?: string;
-      bootVolumeId?: string;
-      dataVolumeIds: string[];
-      portIds: string[];
-      metadata: Record<string, string>;
-      tags: string[];
-    },
-    o?: Sig,
-  ): Promise<ServerInfo>;
+  createServer(spec: ServerSpec, o?: Sig): Promise<ServerInfo>;
   waitServer(id: string, status: string, timeoutMs: number, o?: Sig): Promise<ServerInfo>;
   consoleLogTail(id: string, lines: number, o?: Sig): Promise<string | undefined>;
   deleteServer(id: string, o?: Sig): Promise<void>;
@@ -216,4 +204,16 @@ export async function gatherInventory(
   const used = macs.length ? await s.target.findPortsByMac(macs, o) : [];
   const macsInUse = Object.fromEntries(used.map((p) => [p.macAddress.toLowerCase(), p.id]));
   return { vm, flavors, networks, quota, existingImageNames, macsInUse };
+}
+
+/** What launch asks of the target: one server on ready-made ports and volumes. */
+export interface ServerSpec {
+  name: string;
+  flavorId: string;
+  imageId?: string;
+  bootVolumeId?: string;
+  dataVolumeIds: string[];
+  portIds: string[];
+  metadata: Record<string, string>;
+  tags: string[];
 }

@@ -42,6 +42,7 @@ import type {
   ImageInfo,
   PortInfo,
   ServerInfo,
+  ServerSpec,
   Sig,
   TargetOps,
   VolumeInfo,
@@ -294,19 +295,7 @@ export class OpenStackTarget implements TargetOps {
       .map(toServerInfo);
   }
 
-  async createServer(
-    spec: {
-      name: string;
-      flavorId: string;
-      imageId?: string;
-      bootVolumeId?: string;
-      dataVolumeIds: string[];
-      portIds: string[];
-      metadata: Record<string, string>;
-      tags: string[];
-    },
-    o: Sig = {},
-  ) {
+  async createServer(spec: ServerSpec, o: Sig = {}) {
     const blockDevices = [
       ...(spec.imageId
         ? [

@@ -40,6 +40,7 @@ try {
     format,
     workDir: args.workDir,
     hashes: args.hashes,
+    hashWorker: args.hashWorker,
     onBytes: (done, total) => {
       percent = total ? Math.floor((done / total) * 100) : 0;
     },

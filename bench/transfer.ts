@@ -1,6 +1,6 @@
 // Disk transfer benchmark on the labs (`npm run lab -- up all` first):
 //
-//   npm run bench:transfer -- [--size 4G] [--big 16G|0] [--rate 100M|0] [--thin 0.1|0] [--hashes md5,sha256] [--no-convert] [--keep]
+//   npm run bench:transfer -- [--size 4G] [--big 16G|0] [--rate 100M|0] [--thin 0.1|0] [--hashes md5,sha256] [--hash-worker] [--no-convert] [--keep]
 //
 // Side by side, on the same disk in one run: (a) the raw limit, curl GET from the export URL piped
 // into curl PUT to Glance; (b) the manual toolchain, download to a file then `openstack image create
@@ -43,6 +43,7 @@ const { values: flags } = parseArgs({
     rate: { type: 'string', default: '100M' },
     thin: { type: 'string', default: '0.1' },
     'no-convert': { type: 'boolean', default: false },
+    'hash-worker': { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
     hashes: { type: 'string', default: 'md5,sha256' },
     help: { type: 'boolean', default: false },
@@ -111,6 +112,7 @@ interface ChildArgs {
   hashes?: HashName[];
   format?: 'vmdk' | 'qcow2' | 'raw';
   workDir?: string;
+  hashWorker?: boolean;
 }
 
 interface Disk {
@@ -327,6 +329,7 @@ async function runC(
     hashes: hashSet,
     format,
     workDir: join(work, 'convert'),
+    hashWorker: flags['hash-worker'] ? true : undefined,
   };
   const out = await sh(
     process.execPath,

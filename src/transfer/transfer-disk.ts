@@ -52,6 +52,8 @@ export interface TransferDiskOptions {
    * when the sink computes them itself (glanceSink); add sha512 to compare os_hash_value.
    */
   hashes?: HashName[];
+  /** Hash on a worker thread; default: when there are more than 2 CPUs (see hashingStream). */
+  hashWorker?: boolean;
   /** Where converted images are staged (qcow2/raw). Required for conversion. */
   workDir?: string;
   qemuImg?: string;
@@ -283,7 +285,9 @@ async function streamToSink(
   });
   const gate = inspectGate(check);
   // A sink that hashes itself (the Glance client does) spares a second pass over every byte.
-  const hash = hashingStream(o.hashes ?? (o.sink.computesHashes ? [] : ['sha256', 'md5']));
+  const hash = hashingStream(o.hashes ?? (o.sink.computesHashes ? [] : ['sha256', 'md5']), {
+    worker: o.hashWorker,
+  });
   // The sink is only to blame when the source is not the one keeping it waiting.
   const dog = new StallWatchdog(
     stallTimeoutMs,

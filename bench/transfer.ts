@@ -154,6 +154,8 @@ async function prepareDisk(
   let local: string;
   if (p.localDir) {
     mkdirSync(join(p.localDir, 'v2o-bench'), { recursive: true });
+    if (!created.files.includes(join(p.localDir, 'v2o-bench')))
+      created.files.push(join(p.localDir, 'v2o-bench'));
     local = join(p.localDir, dsPath);
   } else {
     local = join(work, `${name}.vmdk`);

@@ -3,7 +3,11 @@
 # win2019-app01 from vSphere to OpenStack with progress bars, then print the new server.
 # Run again as often as you like: the previous demo run is rolled back first.
 #   npm run demo                 (V2O_DEMO_VM=win2022-db01 npm run demo for the EFI VM with 3 disks)
+#   npm run demo -- --undo       only roll the last demo run back (the integration tests do this first:
+#                                the demo's server keeps the VM's MAC, which their plans want too)
 set -euo pipefail
+UNDO=0
+[ "${1:-}" = --undo ] && UNDO=1
 cd "$(dirname "$0")/.."
 VM=${V2O_DEMO_VM:-win2019-app01}
 DIR=${V2O_DEMO_DIR:-$PWD/.v2o/demo}
@@ -12,10 +16,15 @@ mkdir -p "$DIR"
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
-step "labs (vcsim + OpenStack on 127.0.0.1)"
-npm run --silent lab -- up all
-step "build"
-npm run --silent build
+if [ $UNDO = 1 ]; then
+  [ -f "$DIR/last-run" ] || exit 0
+  [ -f dist/src/cli/main.js ] || npm run --silent build
+else
+  step "labs (vcsim + OpenStack on 127.0.0.1)"
+  npm run --silent lab -- up all
+  step "build"
+  npm run --silent build
+fi
 set -a
 # shellcheck disable=SC1091
 . .lab/lab.env
@@ -26,11 +35,16 @@ v2o() { node dist/src/cli/main.js --state-dir "$STATE" "$@"; }
 
 if [ -f "$DIR/last-run" ]; then
   step "rolling back the previous demo run $(cat "$DIR/last-run")"
-  v2o cancel "$(cat "$DIR/last-run")" --rollback || true
-  rm -f "$DIR/last-run"
+  if v2o cancel "$(cat "$DIR/last-run")" --rollback; then
+    rm -f "$DIR/last-run"
+  else
+    echo "the rollback did not finish; it continues where it stopped when run again" >&2
+    [ $UNDO = 1 ] && exit 1
+  fi
 fi
 # Give the VM back its seeded state (powered on, VMware Tools running, no drivers yet).
 curl -fsS --cacert "$GOVC_TLS_CA_CERTS" -X POST -d "{\"vm\":\"$VM\"}" "$V2O_LAB_VSPHERE_EXT_URL/reset" >/dev/null
+[ $UNDO = 1 ] && exit 0
 
 cat >"$DIR/plan.yaml" <<PLAN
 # Written by scripts/demo.sh (see examples/plan.example.yaml for every option).

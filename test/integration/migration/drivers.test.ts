@@ -7,8 +7,10 @@ import {
   migrationEnv,
   openTarget,
   resetVm,
+  rollbackRuns,
   runIdOf,
   runResources,
+  type StartedRun,
   setGuest,
   stepStates,
   tmpDir,
@@ -16,14 +18,9 @@ import {
   writePlan,
 } from './helpers.js';
 
-const cleanup: { state: string; runId: string; vm: string }[] = [];
-afterAll(async () => {
-  for (const c of cleanup) {
-    const r = await v2o(c.state, ['cancel', c.runId, '--rollback']);
-    expect(r.code, `rollback of ${c.runId}: ${r.stdout}${r.stderr}`).toBe(0);
-  }
-  for (const vm of new Set(cleanup.map((c) => c.vm))) await resetVm(vm);
-});
+const cleanup: StartedRun[] = [];
+// Leave the labs as found: delete what the runs created, power the VMs back on.
+afterAll(() => rollbackRuns(cleanup));
 
 async function nothingCreated(runId: string) {
   const t = await openTarget();

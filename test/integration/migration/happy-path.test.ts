@@ -9,8 +9,10 @@ import {
   labVm,
   openTarget,
   resetVm,
+  rollbackRuns,
   runIdOf,
   runResources,
+  type StartedRun,
   stepStates,
   tmpDir,
   v2o,
@@ -18,15 +20,9 @@ import {
   writePlan,
 } from './helpers.js';
 
-const cleanup: { state: string; runId: string; vm: string }[] = [];
-afterAll(async () => {
-  // Leave the labs as found: delete what the runs created, power the VMs back on.
-  for (const c of cleanup) {
-    const r = await v2o(c.state, ['cancel', c.runId, '--rollback']);
-    expect(r.code, `rollback of ${c.runId}: ${r.stdout}${r.stderr}`).toBe(0);
-  }
-  for (const c of cleanup) await resetVm(c.vm);
-});
+const cleanup: StartedRun[] = [];
+// Leave the labs as found: delete what the runs created, power the VMs back on.
+afterAll(() => rollbackRuns(cleanup));
 
 describe('migrate (happy path)', () => {
   it('BIOS VM win2019-app01: Windows image properties, server ACTIVE with the kept MAC, same bytes', async () => {

@@ -203,3 +203,19 @@ export function stepStates(statusJson: string): Record<string, string> {
   const view = JSON.parse(statusJson) as { steps: { stepId: string; state: string }[] };
   return Object.fromEntries(view.steps.map((s) => [s.stepId, s.state]));
 }
+
+/** Runs a test file started; rolled back after it so the labs are left as found. */
+export interface StartedRun {
+  state: string;
+  runId: string;
+  vm: string;
+}
+
+/** `cancel --rollback` every run (each must succeed), then give the VMs back their seeded state. */
+export async function rollbackRuns(runs: StartedRun[]): Promise<void> {
+  for (const c of runs) {
+    const r = await v2o(c.state, ['cancel', c.runId, '--rollback']);
+    if (r.code !== 0) throw new Error(`rollback of ${c.runId} exited ${r.code}: ${r.stdout}${r.stderr}`);
+  }
+  for (const vm of new Set(runs.map((c) => c.vm))) await resetVm(vm);
+}

@@ -1,6 +1,6 @@
 // Cinder GET /limits: volume count and gigabytes, for preflight checks.
 import type { ServiceClient } from '../../client/service-client.js';
-import type { Usage } from '../../compute/limits/requests.js';
+import { quotaShortfalls, type Usage } from '../../util/quota.js';
 
 export interface VolumeLimits {
   volumes: Usage;
@@ -30,15 +30,8 @@ export function volumeQuotaShortfalls(
   l: VolumeLimits,
   need: { volumes?: number; gigabytes?: number },
 ): string[] {
-  const out: string[] = [];
-  const check = (name: string, u: Usage, n = 0) => {
-    if (n > 0 && u.max >= 0 && u.used + n > u.max) {
-      out.push(
-        `${name}: need ${n} more, ${u.used} of ${u.max} used (openstack quota set --${name} ${u.used + n})`,
-      );
-    }
-  };
-  check('volumes', l.volumes, need.volumes);
-  check('gigabytes', l.gigabytes, need.gigabytes);
-  return out;
+  return quotaShortfalls([
+    ['volumes', l.volumes, need.volumes],
+    ['gigabytes', l.gigabytes, need.gigabytes],
+  ]);
 }

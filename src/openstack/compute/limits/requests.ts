@@ -1,11 +1,8 @@
 // Nova GET /limits: the project's absolute limits and usage, for preflight checks.
 import type { ServiceClient } from '../../client/service-client.js';
+import { quotaShortfalls, type Usage } from '../../util/quota.js';
 
-export interface Usage {
-  /** -1 = unlimited */
-  max: number;
-  used: number;
-}
+export type { Usage } from '../../util/quota.js';
 
 export interface ComputeLimits {
   instances: Usage;
@@ -41,16 +38,9 @@ export function computeQuotaShortfalls(
   l: ComputeLimits,
   need: { instances?: number; cores?: number; ramMiB?: number },
 ): string[] {
-  const out: string[] = [];
-  const check = (name: string, u: Usage, n = 0) => {
-    if (n > 0 && u.max >= 0 && u.used + n > u.max) {
-      out.push(
-        `${name}: need ${n} more, ${u.used} of ${u.max} used (openstack quota set --${name} ${u.used + n})`,
-      );
-    }
-  };
-  check('instances', l.instances, need.instances);
-  check('cores', l.cores, need.cores);
-  check('ram', l.ramMiB, need.ramMiB);
-  return out;
+  return quotaShortfalls([
+    ['instances', l.instances, need.instances],
+    ['cores', l.cores, need.cores],
+    ['ram', l.ramMiB, need.ramMiB],
+  ]);
 }

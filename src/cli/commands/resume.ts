@@ -11,7 +11,10 @@ export const resumeCommand: CommandModule = {
       .description('continue a run where it stopped (finished steps are not run again)')
       .argument('<run>', 'run id (see `v2o list`)')
       .option('--json', 'print the outcome as JSON on stdout (progress goes to stderr)')
-      .addHelpText('after', `\nExample:\n  v2o resume r-7k2m9q4x\n${exitCodesHelp([0, 1, 2, 3, 130])}`)
+      .addHelpText(
+        'after',
+        `\nExamples:\n  v2o resume r-7k2m9q4x\n  V2O_FORCE_POWEROFF=1 v2o resume r-7k2m9q4x   # allow a hard power-off if the guest will not shut down\n${exitCodesHelp([0, 1, 2, 3, 130])}`,
+      )
       .action(async (runId: string, o: { json?: boolean }, cmd: Command) => {
         const { resumeRun } = await import('../run-workflow.js');
         const outcome = await resumeRun(runId, { globals: globalOptions(cmd), json: o.json });

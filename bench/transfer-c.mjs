@@ -34,6 +34,7 @@ let percent = 0;
 const stop = lease.startKeepAlive(() => percent);
 try {
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const r = await transferDisk({
     source: leaseSource(lease, { ...d, url }),
     sink: glanceSink(cloud.image, img.id),
@@ -47,11 +48,13 @@ try {
     signal: AbortSignal.timeout(3_600_000),
   });
   const s = (performance.now() - t0) / 1000;
+  const cpu1 = process.cpuUsage(cpu0);
   await lease.complete();
   const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
   console.log(
     JSON.stringify({
       s,
+      cpu: (cpu1.user + cpu1.system) / 1e6,
       rss: hwm ? Number(hwm[1]) * 1024 : process.memoryUsage().rss,
       localBytes: r.localBytes,
       reconnects: r.reconnects,

@@ -1,6 +1,6 @@
 // Disk transfer benchmark on the labs (`npm run lab -- up all` first):
 //
-//   npm run bench:transfer -- [--size 4G] [--big 16G|0] [--rate 100M|0] [--thin 0.1|0] [--hashes md5,sha256] [--hash-worker] [--no-convert] [--keep]
+//   npm run bench:transfer -- [--size 4G] [--big 16G|0] [--rate 100M|0] [--thin 0.1|0] [--repeat 1] [--hashes md5] [--hash-worker] [--no-convert] [--keep]
 //
 // Side by side, on the same disk in one run: (a) the raw limit, curl GET from the export URL piped
 // into curl PUT to Glance; (b) the manual toolchain, download to a file then `openstack image create
@@ -9,6 +9,8 @@
 // Then v2o alone on a --big disk (peak RSS must not grow with size) and on a thin disk with --thin
 // of it allocated (time against the full one), and the qcow2 route (qemu-img reading the export over
 // v2o's NBD bridge, one local copy). `npm run build` runs first: (c) runs the compiled CLI code.
+// (c) hashes what v2o hashes by default (the plan's uploadHashes); --hashes changes it. --repeat N
+// runs a, b, c, c′ N times in turn and reports each one's median, as the machine's load moves.
 // Disks are streamOptimized VMDKs of random data written by bench/stream-optimized-writer.ts,
 // attached to throwaway VMs on the vSphere lab.
 import { execFile } from 'node:child_process';
@@ -17,6 +19,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import YAML from 'yaml';
+import { DEFAULT_UPLOAD_HASHES } from '../src/migration/plan-file.js';
 import { type Cloud, openCloud } from '../src/openstack/cloud.js';
 import { type CloudConfig, loadCloudConfig } from '../src/openstack/config.js';
 import { createImage, deleteImage, getImage } from '../src/openstack/image/images/requests.js';
@@ -45,7 +48,8 @@ const { values: flags } = parseArgs({
     'no-convert': { type: 'boolean', default: false },
     'hash-worker': { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
-    hashes: { type: 'string', default: 'md5,sha256' },
+    hashes: { type: 'string', default: DEFAULT_UPLOAD_HASHES.join(',') },
+    repeat: { type: 'string', default: '1' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -77,6 +81,12 @@ const big = parseSize(flags.big!);
 const rate = parseRate(flags.rate!);
 const thin = Number(flags.thin);
 const hashes = flags.hashes!.split(',').filter(Boolean) as HashName[];
+const repeat = Math.max(1, Number(flags.repeat));
+const GiB = 1024 ** 3;
+/** The run with the median time (the middle one; the slower middle of an even count). */
+function median<T extends { s: number }>(runs: T[]): T {
+  return [...runs].sort((x, y) => x.s - y.s)[Math.floor(runs.length / 2)]!;
+}
 const MB = 1e6;
 const fmtRate = (bytes: number, s: number) => `${(bytes / MB / s).toFixed(0)} MB/s`;
 const fmtSize = (b: number) =>
@@ -340,6 +350,8 @@ async function runC(
   );
   const r = JSON.parse(out.trim().split('\n').at(-1)!) as {
     s: number;
+    /** v2o's CPU time (user + system) during the transfer. */
+    cpu: number;
     rss: number;
     localBytes: number;
     reconnects: number;
@@ -377,18 +389,29 @@ async function main() {
     const direct: Legs = { src: (d) => d.url, cloud, osConfigFile: env.OS_CLIENT_CONFIG_FILE! };
 
     const setting = async (label: string, legs: Legs, ideal?: number) => {
-      console.error(`[bench] ${label}: (a) curl | curl ... load ${load()}`);
-      const a = await runA(vs, full, legs);
-      console.error(`[bench] ${label}: (b) download + openstack image create ...`);
-      const b = await runB(vs, full, legs);
-      console.error(`[bench] ${label}: (c) v2o ...`);
-      const c = await runC(vs, full, legs);
-      console.error(`[bench] ${label}: (c') v2o without hashes ...`);
-      const c0 = await runC(vs, full, legs, []);
+      const runs = {
+        a: [] as Awaited<ReturnType<typeof runA>>[],
+        b: [] as Awaited<ReturnType<typeof runB>>[],
+      };
+      const cs: Awaited<ReturnType<typeof runC>>[] = [];
+      const c0s: Awaited<ReturnType<typeof runC>>[] = [];
+      for (let i = 1; i <= repeat; i++) {
+        const round = repeat > 1 ? ` round ${i}/${repeat}` : '';
+        console.error(`[bench] ${label}${round}: (a) curl | curl ... load ${load()}`);
+        runs.a.push(await runA(vs, full, legs));
+        console.error(`[bench] ${label}${round}: (b) download + openstack image create ...`);
+        runs.b.push(await runB(vs, full, legs));
+        console.error(`[bench] ${label}${round}: (c) v2o, hashes ${hashes.join('+') || 'none'} ...`);
+        cs.push(await runC(vs, full, legs));
+        console.error(`[bench] ${label}${round}: (c') v2o without hashes ...`);
+        c0s.push(await runC(vs, full, legs, []));
+      }
+      const [a, b, c, c0] = [median(runs.a), median(runs.b), median(cs), median(c0s)];
       const gain = ideal ?? (b.down + b.up) / Math.max(b.down, b.up);
       const bytes = full.fileBytes;
+      const cpu = (r: { cpu: number }) => (r.cpu / (bytes / GiB)).toFixed(2);
       rows.push(
-        `| ${label} | ${fmtSize(bytes)} | ${fmtRate(bytes, a.s)} (${a.s.toFixed(1)} s) | ${fmtRate(bytes, b.s)} (${b.s.toFixed(1)} s = ${b.down.toFixed(1)} down + ${b.up.toFixed(1)} up) | ${fmtRate(bytes, c.s)} (${c.s.toFixed(1)} s) | ${fmtRate(bytes, c0.s)} | ${(a.s / c.s).toFixed(2)} | ${(b.s / c.s).toFixed(2)} | ${gain.toFixed(2)} | ${(b.s / c.s / gain).toFixed(2)} | ${(c.rss / 2 ** 20).toFixed(0)} MiB | 0 / ${fmtSize(b.localBytes)} / ${c.localBytes} |`,
+        `| ${label} | ${fmtSize(bytes)} | ${fmtRate(bytes, a.s)} (${a.s.toFixed(1)} s) | ${fmtRate(bytes, b.s)} (${b.s.toFixed(1)} s = ${b.down.toFixed(1)} down + ${b.up.toFixed(1)} up) | ${fmtRate(bytes, c.s)} (${c.s.toFixed(1)} s) | ${fmtRate(bytes, c0.s)} | ${(a.s / c.s).toFixed(2)} | ${(b.s / c.s).toFixed(2)} | ${gain.toFixed(2)} | ${(b.s / c.s / gain).toFixed(2)} | ${(b.s / a.s / gain).toFixed(2)} | ${cpu(c)} / ${cpu(c0)} | ${(Math.max(...cs.map((x) => x.rss)) / 2 ** 20).toFixed(0)} MiB | 0 / ${fmtSize(b.localBytes)} / ${c.localBytes} |`,
       );
       console.error(`[bench] ${label}: done, load ${load()}`);
       return c;
@@ -453,9 +476,9 @@ async function main() {
     notes.push(`load ${load()} at the end`);
 
     console.log(
-      '\n| setting | stream | (a) curl→curl | (b) download, then openstack image create | (c) v2o | (c′) v2o, no hashes | c/a | b/c | ideal gain | (b/c)/ideal | v2o peak RSS | local disk a / b / c |',
+      `\n| setting | stream | (a) curl→curl | (b) download, then openstack image create | (c) v2o, hashes ${hashes.join('+') || 'none'} | (c′) v2o, no hashes | c/a | b/c | ideal gain | (b/c)/ideal | (b/a)/ideal | v2o CPU s/GiB c / c′ | v2o peak RSS | local disk a / b / c |`,
     );
-    console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
+    console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
     for (const r of rows) console.log(r);
     if (extra.length) {
       console.log('\n| v2o alone | stream | time | vs full | peak RSS |');
@@ -463,7 +486,7 @@ async function main() {
       for (const r of extra) console.log(r);
     }
     console.log(
-      `\n${notes.join('; ')}. Throughput = bytes of the exported stream / wall time; ideal gain = (down + up) / max(down, up) from (b)'s legs.`,
+      `\n${notes.join('; ')}. Throughput = bytes of the exported stream / wall time; ideal gain = (down + up) / max(down, up) from (b)'s legs; (b/a)/ideal is how near the raw curl pipe itself comes to the ideal.${repeat > 1 ? ` Each figure is the median of ${repeat} rounds.` : ''}`,
     );
   } finally {
     for (const p of proxies) await p.close();

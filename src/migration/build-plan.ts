@@ -288,6 +288,14 @@ export function buildPlan(inv: Inventory, cfg: VmMigrationConfig): VmPlan {
     );
   }
 
+  if (cfg.uploadHashes.length === 0) {
+    warn(
+      'upload-unverified',
+      "uploadHashes is empty: uploads are checked by their size only, not against Glance's checksum",
+      'keep the default uploadHashes: [md5] unless this host is too short of CPU to hash',
+    );
+  }
+
   // Disks → images (and volumes). The first disk in controller order is the boot disk.
   const ordered = [...vm.disks].sort(diskOrder);
   const bootDisk = ordered[0];

@@ -39,6 +39,10 @@ defaults:
   # How disks leave vSphere: lease (ExportVm, any disk type) or datastore (the VMDK files over the
   # datastore HTTP endpoint; needs imageFormat qcow2 or raw, as they are converted locally).
   exportMethod: lease
+  # Hashes of every uploaded byte, compared with what Glance stored: md5 with its checksum, sha512
+  # (or sha256) with its os_hash_value. Each costs CPU here (about 2 s per GiB for md5 or sha512,
+  # 1 s for sha256); [] checks sizes only.
+  uploadHashes: [md5]
   # true, false, or auto (from a volume only when the boot disk is larger than the flavor's disk).
   bootFromVolume: auto
   # NIC model on OpenStack: virtio (NetKVM is installed) or e1000 (keep the emulated NIC).

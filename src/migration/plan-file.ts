@@ -9,6 +9,10 @@ import { ConfigError } from '../errors.js';
 
 export const DISK_BUSES = ['virtio', 'scsi', 'sata'] as const;
 export const IMAGE_FORMATS = ['vmdk', 'qcow2', 'raw'] as const;
+export const UPLOAD_HASHES = ['md5', 'sha256', 'sha512'] as const;
+/** md5 alone is what comparing with Glance's `checksum` needs, at the least CPU per byte. */
+export const DEFAULT_UPLOAD_HASHES: UploadHash[] = ['md5'];
+export type UploadHash = (typeof UPLOAD_HASHES)[number];
 export type DiskBus = (typeof DISK_BUSES)[number];
 export type ImageFormat = (typeof IMAGE_FORMATS)[number];
 
@@ -75,6 +79,15 @@ const VmSettingsShape = {
   exportMethod: z.enum(['lease', 'datastore']).optional(),
   /** Where qcow2/raw conversions are staged; default: <state dir>/staging. */
   stagingDir: z.string().min(1).optional(),
+  /**
+   * Hashes computed over every uploaded byte and compared with what Glance stored: md5 with its
+   * `checksum`, sha512 or sha256 with its `os_hash_value` (when that is Glance's os_hash_algo).
+   * Each costs CPU on the conversion host; [] checks the size only.
+   */
+  uploadHashes: z
+    .array(z.enum(UPLOAD_HASHES))
+    .refine((a) => new Set(a).size === a.length, { message: 'lists a hash twice' })
+    .optional(),
 };
 
 const VmEntrySchema = z.strictObject({
@@ -144,6 +157,7 @@ export interface VmMigrationConfig {
   isoDatastore?: string;
   stagingDir?: string;
   exportMethod: 'lease' | 'datastore';
+  uploadHashes: UploadHash[];
 }
 
 export interface ResolvedPlan {
@@ -183,6 +197,7 @@ export function resolvePlan(plan: PlanFile, file?: string): ResolvedPlan {
       isoDatastore: vm.isoDatastore ?? d.isoDatastore,
       stagingDir: vm.stagingDir ?? d.stagingDir,
       exportMethod: vm.exportMethod ?? d.exportMethod ?? 'lease',
+      uploadHashes: vm.uploadHashes ?? d.uploadHashes ?? DEFAULT_UPLOAD_HASHES,
     };
   });
   const c = plan.concurrency;

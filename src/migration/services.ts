@@ -6,7 +6,7 @@ import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { ByteSource } from '../transfer/types.js';
 import type { Inventory, SourceVm, TargetFlavor, TargetNetwork, TargetQuota } from './inventory.js';
-import type { ImageFormat } from './plan-file.js';
+import type { ImageFormat, UploadHash } from './plan-file.js';
 
 export interface Sig {
   signal?: AbortSignal;
@@ -70,6 +70,7 @@ export interface ImageInfo {
   properties: Record<string, unknown>;
   size?: number;
   checksum?: string;
+  osHashAlgo?: string;
   osHashValue?: string;
 }
 
@@ -101,8 +102,11 @@ export interface ServerInfo {
 
 export interface DiskUploadResult {
   bytes: number;
-  sha256?: string;
+  /** The hashes v2o computed over the bytes sent (the plan's uploadHashes), each matched Glance's. */
+  hashes: Partial<Record<UploadHash, string>>;
+  /** What Glance stored: `checksum` (md5) and `os_hash_algo` / `os_hash_value`. */
   checksum?: string;
+  osHashAlgo?: string;
   osHashValue?: string;
 }
 
@@ -183,6 +187,8 @@ export type DiskTransfer = (o: {
   checkpoint: (data: unknown) => void;
   lastCheckpoint: unknown;
   onProgress: (bytes: number, total?: number) => void;
+  /** Computed in the same pass and compared with Glance's (plan: uploadHashes). */
+  hashes: UploadHash[];
   limits?: { overall: number; perSource: number; perTarget: number };
   signal: AbortSignal;
 }) => Promise<DiskUploadResult>;

@@ -56,6 +56,7 @@ const toImageInfo = (i: Image): ImageInfo => ({
   properties: i.properties,
   size: i.size,
   checksum: i.checksum,
+  osHashAlgo: i.osHashAlgo,
   osHashValue: i.osHashValue,
 });
 const toVolumeInfo = (v: Volume): VolumeInfo => ({
@@ -384,15 +385,16 @@ export function glanceDiskTransfer(target: OpenStackTarget, log: Logger): DiskTr
       workDir: o.stagingDir,
       checkpoint: (c: TransferCheckpoint) => o.checkpoint(c),
       lastCheckpoint: o.lastCheckpoint,
+      hashes: o.hashes,
       onBytes: (done, total) => o.onProgress(done, total),
       onEvent: (type, data) => log.info({ type, ...data }, 'transfer event'),
       signal: o.signal,
     });
-    const sink = r.sink as { hashes?: { sha256?: string } };
     return {
       bytes: r.bytes,
-      sha256: r.hashes.sha256 ?? sink.hashes?.sha256,
+      hashes: r.hashes,
       checksum: r.sink.checksum,
+      osHashAlgo: r.sink.osHashAlgo,
       osHashValue: r.sink.osHashValue,
     };
   };

@@ -1,7 +1,8 @@
 // Hashes computed in the same pass as the copy. The caller compares them with what the target reports
-// (Glance: `checksum` = md5, `os_hash_value` = sha512 by default) and records sha256 for the journal.
-// Hashing costs more CPU than the copy itself (md5+sha256 ≈ 2.3 s/GB, +sha512 ≈ 5 s/GB on the lab
-// machine), so with more than 2 CPUs it runs on a worker thread and never holds up the main thread's I/O.
+// (Glance: `checksum` = md5, `os_hash_value` = sha512 by default). Hashing costs more CPU than the
+// copy itself (per GiB on the lab machine: md5 1.8 s, sha256 0.8 s with SHA-NI, sha512 2.3 s), so
+// callers hash only what they compare, and with more than 2 CPUs it runs on a worker thread and
+// never holds up the main thread's I/O.
 import { createHash, type Hash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { Transform, type TransformCallback } from 'node:stream';

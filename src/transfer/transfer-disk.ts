@@ -48,8 +48,9 @@ export interface TransferDiskOptions {
   /** Source reopens without progress before giving up. Default 5. */
   maxReconnects?: number;
   /**
-   * Hashes computed here. Default sha256 + md5 (md5 is compared with the target's `checksum`), or none
-   * when the sink computes them itself (glanceSink); add sha512 to compare os_hash_value.
+   * Hashes computed here. Default md5, compared with the target's `checksum` (the cheapest check
+   * Glance offers), or none when the sink computes them itself; add sha512 (or sha256) to compare
+   * os_hash_value too.
    */
   hashes?: HashName[];
   /** Hash on a worker thread; default: when there are more than 2 CPUs (see hashingStream). */
@@ -285,7 +286,7 @@ async function streamToSink(
   });
   const gate = inspectGate(check);
   // A sink that hashes itself (the Glance client does) spares a second pass over every byte.
-  const hash = hashingStream(o.hashes ?? (o.sink.computesHashes ? [] : ['sha256', 'md5']), {
+  const hash = hashingStream(o.hashes ?? (o.sink.computesHashes ? [] : ['md5']), {
     worker: o.hashWorker,
   });
   // The sink is only to blame when the source is not the one keeping it waiting.

@@ -6,6 +6,7 @@ import pLimit from 'p-limit';
 import { V2oError } from '../../errors.js';
 import type { PlannedDisk } from '../build-plan.js';
 import { runTag, runTags } from '../params.js';
+import type { UploadHash } from '../plan-file.js';
 import type { ExportSession, ImageInfo } from '../services.js';
 import { type Ctx, crashPoint, fmtBytes, type MigrationStep, sourceMoref } from './common.js';
 
@@ -14,8 +15,11 @@ export interface UploadedImage {
   name: string;
   id: string;
   bytes: number;
-  sha256?: string;
+  /** v2o's own hashes of the bytes sent (the plan's uploadHashes); none for a reused image. */
+  hashes: Partial<Record<UploadHash, string>>;
+  /** Glance's: md5 `checksum`, and `os_hash_algo` / `os_hash_value`. */
   checksum?: string;
+  osHashAlgo?: string;
   osHashValue?: string;
   reused: boolean;
 }
@@ -49,8 +53,9 @@ export const uploadImages: MigrationStep<UploadImagesOutput> = {
   },
   timeoutMs: 24 * 60 * 60_000,
   plan: ({ params }) => ({
-    summary: `export ${params.plan.disks.length} disk(s) ${params.config.exportMethod === 'datastore' ? 'from their datastore files' : 'through the export lease'} and stream them to Glance as ${params.config.imageFormat}`,
+    summary: `export ${params.plan.disks.length} disk(s) ${params.config.exportMethod === 'datastore' ? 'from their datastore files' : 'through the export lease'} and stream them to Glance as ${params.config.imageFormat}; ${describeVerification(uploadHashesOf(params.config))}`,
     details: {
+      uploadHashes: uploadHashesOf(params.config),
       images: params.plan.disks.map((d) => ({ disk: d.label, sizeBytes: d.sizeBytes, ...d.image })),
       localSpaceBytes: params.plan.localSpaceBytes,
     },
@@ -78,7 +83,9 @@ export const uploadImages: MigrationStep<UploadImagesOutput> = {
           name: image.name,
           id: image.id,
           bytes: image.size ?? 0,
+          hashes: {},
           checksum: image.checksum,
+          osHashAlgo: image.osHashAlgo,
           osHashValue: image.osHashValue,
           reused: true,
         });
@@ -158,6 +165,7 @@ export const uploadImages: MigrationStep<UploadImagesOutput> = {
                     crashPoint(ctx, 'mid');
                   }
                 },
+                hashes: uploadHashesOf(ctx.params.config),
                 limits: ctx.params.options.transferLimits,
                 signal: ctx.signal,
               });
@@ -178,12 +186,13 @@ export const uploadImages: MigrationStep<UploadImagesOutput> = {
                 name: image.name,
                 id: image.id,
                 bytes: r.bytes,
-                sha256: r.sha256,
+                hashes: r.hashes,
                 checksum: r.checksum ?? after.checksum,
+                osHashAlgo: r.osHashAlgo ?? after.osHashAlgo,
                 osHashValue: r.osHashValue ?? after.osHashValue,
                 reused: false,
               });
-              ctx.event('image.uploaded', { imageId: image.id, bytes: r.bytes, sha256: r.sha256 });
+              ctx.event('image.uploaded', { imageId: image.id, bytes: r.bytes, ...r.hashes });
             }),
           ),
         );
@@ -214,6 +223,19 @@ export const uploadImages: MigrationStep<UploadImagesOutput> = {
     }
   },
 };
+
+/** Runs journaled before uploadHashes existed computed md5 and sha256. */
+function uploadHashesOf(config: { uploadHashes?: UploadHash[] }): UploadHash[] {
+  return config.uploadHashes ?? ['md5', 'sha256'];
+}
+
+function describeVerification(hashes: UploadHash[]): string {
+  if (hashes.length === 0) return 'checked by size only (uploadHashes: [])';
+  const against = hashes.map((h) =>
+    h === 'md5' ? 'md5 vs Glance checksum' : `${h} vs os_hash_value when Glance hashes with ${h}`,
+  );
+  return `verified: ${against.join(', ')}`;
+}
 
 function findExported(lease: ExportSession, disk: PlannedDisk) {
   const d = lease.disks.find((x) => x.key === disk.key) ?? lease.disks[disk.index];

@@ -32,7 +32,10 @@ describe('a plan with two VMs', () => {
     state = tmpDir('parallel');
     const plan = writePlan(
       state,
-      { [VMS[0]!]: '    imageFormat: qcow2\n', [VMS[1]!]: '    imageFormat: raw\n    diskBus: sata\n' },
+      {
+        [VMS[0]!]: '    imageFormat: qcow2\n',
+        [VMS[1]!]: '    imageFormat: raw\n    diskBus: sata\n    uploadHashes: [md5, sha256, sha512]\n',
+      },
       'concurrency: { vms: 2 }\n',
     );
     const r = await v2o(state, ['migrate', plan]);
@@ -70,14 +73,26 @@ describe('a plan with two VMs', () => {
       const st = await v2o(state, ['status', id, '--json']);
       const view = JSON.parse(st.stdout) as {
         run: { subject: string };
-        steps: { stepId: string; output?: { images?: { sha256?: string }[] } }[];
+        steps: {
+          stepId: string;
+          output?: {
+            images?: { hashes: Record<string, string>; osHashAlgo?: string; osHashValue?: string }[];
+          };
+        }[];
       };
       expect(Object.values(stepStates(st.stdout)).every((s) => s === 'succeeded' || s === 'skipped')).toBe(
         true,
       );
       if (view.run.subject === VMS[1]) {
-        const up = view.steps.find((s) => s.stepId === 'upload-images')!.output!;
-        expect(up.images![0]!.sha256).toBe(labDisks(VMS[1]!)[0]!.rawSha256);
+        // This VM's plan asks for all three hashes: sha256 is the raw disk's, sha512 is Glance's os_hash.
+        const img = view.steps.find((s) => s.stepId === 'upload-images')!.output!.images![0]!;
+        expect(Object.keys(img.hashes).sort()).toEqual(['md5', 'sha256', 'sha512']);
+        expect(img.hashes.sha256).toBe(labDisks(VMS[1]!)[0]!.rawSha256);
+        expect(img.osHashAlgo).toBe('sha512');
+        expect(img.hashes.sha512).toBe(img.osHashValue);
+      } else {
+        const img = view.steps.find((s) => s.stepId === 'upload-images')!.output!.images![0]!;
+        expect(Object.keys(img.hashes)).toEqual(['md5']);
       }
     }
   });

@@ -276,6 +276,13 @@ describe('buildPlan', () => {
     ).toEqual([]);
   });
 
+  it('warns when uploads would be checked by size only', () => {
+    expect(codes(buildPlan(inventory(efi2022()), config('    uploadHashes: []\n')).warnings)).toContain(
+      'upload-unverified',
+    );
+    expect(codes(buildPlan(inventory(efi2022()), config()).warnings)).not.toContain('upload-unverified');
+  });
+
   it('checks quota when known', () => {
     const inv = inventory(efi2022());
     inv.quota = { cores: 2, volumeGiB: 150 };

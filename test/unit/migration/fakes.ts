@@ -203,7 +203,7 @@ export function ctx(
     services: {
       source: fakeSource(),
       target: new FakeTarget(),
-      transferDisk: async () => ({ bytes: 4, sha256: 'ab' }),
+      transferDisk: async () => ({ bytes: 4, hashes: { md5: 'ab' } }),
       stateDir: '/tmp/v2o-unit',
       env: { V2O_GUEST_USERNAME: 'Administrator', V2O_GUEST_PASSWORD: 'x' },
       log: pino({ level: 'silent' }),

@@ -40,7 +40,31 @@ describe('plan file', () => {
       sourceAfter: 'keep-off',
       guestCredentials: { usernameEnv: 'V2O_GUEST_USERNAME', passwordEnv: 'V2O_GUEST_PASSWORD' },
       networks: [],
+      uploadHashes: ['md5'],
     });
+  });
+
+  it('takes uploadHashes per VM, and names a hash listed twice or unknown', () => {
+    const plan = parsePlanText(`version: 1
+source: {}
+target: {}
+defaults: { uploadHashes: [md5, sha512] }
+vms: [{ name: a }, { name: b, uploadHashes: [] }]
+`);
+    expect(plan.vms.map((v) => v.uploadHashes)).toEqual([['md5', 'sha512'], []]);
+    const { problems } = problemsOf(`version: 1
+source: {}
+target: {}
+vms:
+  - name: a
+    uploadHashes: [md5, md5]
+  - name: b
+    uploadHashes: [sha1]
+`);
+    expect(problems).toEqual([
+      { line: 6, path: 'vms[0].uploadHashes', message: 'lists a hash twice' },
+      { line: 8, path: 'vms[1].uploadHashes[0]', message: 'must be one of "md5", "sha256", "sha512"' },
+    ]);
   });
 
   it('lets a VM override the defaults field by field', () => {

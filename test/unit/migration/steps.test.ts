@@ -21,16 +21,21 @@ describe('upload-images', () => {
     const target = new FakeTarget();
     const source = fakeSource();
     const order: string[] = [];
+    const asked: string[][] = [];
     const c = ctx('upload-images', {
       target,
       source,
       transferDisk: async (o) => {
         order.push(`transfer ${o.imageId} after ${c.checkpoints.length} checkpoint(s)`);
+        asked.push(o.hashes);
         target.images.find((i) => i.id === o.imageId)!.status = 'active';
-        return { bytes: 4, sha256: 'ab' };
+        return { bytes: 4, hashes: { md5: 'ab' } };
       },
     });
     const out = await uploadImages.run(c);
+    // The plan's uploadHashes (default: md5, what Glance's checksum is compared with) reach the transfer.
+    expect(asked).toEqual([['md5'], ['md5'], ['md5']]);
+    expect(out.images.map((i) => i.hashes)).toEqual([{ md5: 'ab' }, { md5: 'ab' }, { md5: 'ab' }]);
     expect(out.images.map((i) => i.name)).toEqual([
       'v2o-win2022-db01-disk0',
       'v2o-win2022-db01-disk1',
@@ -58,7 +63,7 @@ describe('upload-images', () => {
         transferDisk: async (o) => {
           moved.push(o.imageId);
           target.images.find((i) => i.id === o.imageId)!.status = 'active';
-          return { bytes: 4 };
+          return { bytes: 4, hashes: {} };
         },
       },
       p,

@@ -17,7 +17,8 @@ import type { Clock, ProgressUpdate, RunState, StepContext, StepDefinition, Step
 /** What the progress display hears about; every method optional. */
 export interface RunObserver {
   runStarted?(info: { runId: string; workflow: AnyWorkflow; steps: StepRecord[]; resumed: boolean }): void;
-  stepStarted?(stepId: string, attempt: number): void;
+  /** `phase` is 'compensate' when a rollback undoes the step (cancel --rollback). */
+  stepStarted?(stepId: string, attempt: number, phase?: 'run' | 'compensate'): void;
   stepProgress?(stepId: string, update: ProgressUpdate): void;
   stepRetrying?(stepId: string, error: Error, delayMs: number): void;
   /** `fromJournal`: the step was done by an earlier process and is not run again. */
@@ -449,7 +450,7 @@ export class Runner {
       const output = records.find((x) => x.stepId === step.id)?.output;
       if (!step.compensate) continue;
       journal.appendEvent(runId, this.now(), 'step.compensating', step.id);
-      this.obs.stepStarted?.(step.id, 1);
+      this.obs.stepStarted?.(step.id, 1, 'compensate');
       try {
         await withRetry(
           resolveRetryPolicy(step.retry),

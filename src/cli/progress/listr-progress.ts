@@ -63,8 +63,9 @@ export class ListrProgress implements RunObserver {
     if (slot.task) slot.task.output = text;
   }
 
-  stepStarted(stepId: string, attempt: number) {
-    if (attempt > 1) this.set(stepId, `attempt ${attempt}`);
+  stepStarted(stepId: string, attempt: number, phase: 'run' | 'compensate' = 'run') {
+    if (phase === 'compensate') this.set(stepId, 'rolling back');
+    else if (attempt > 1) this.set(stepId, `attempt ${attempt}`);
   }
 
   stepProgress(stepId: string, u: ProgressUpdate) {

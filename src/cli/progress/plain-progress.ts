@@ -6,6 +6,8 @@ import { ProgressMeter } from './format.js';
 export class PlainProgress implements RunObserver {
   private readonly meters = new Map<string, ProgressMeter>();
   private readonly lastLine = new Map<string, number>();
+  /** Steps whose compensation is running (cancel --rollback). */
+  private readonly rollingBack = new Set<string>();
 
   constructor(
     private readonly out: NodeJS.WritableStream,
@@ -23,7 +25,11 @@ export class PlainProgress implements RunObserver {
     );
   }
 
-  stepStarted(stepId: string, attempt: number) {
+  stepStarted(stepId: string, attempt: number, phase: 'run' | 'compensate' = 'run') {
+    if (phase === 'compensate') {
+      this.rollingBack.add(stepId);
+      return this.line(`${stepId}: rolling back`);
+    }
     this.line(`${stepId}: started${attempt > 1 ? ` (attempt ${attempt})` : ''}`);
   }
 
@@ -49,7 +55,8 @@ export class PlainProgress implements RunObserver {
   ) {
     if (info?.fromJournal) return this.line(`${stepId}: ${state} earlier, not run again`);
     const why = info?.error?.message ?? info?.message;
-    this.line(`${stepId}: ${state}${why ? ` (${why})` : ''}`);
+    const what = this.rollingBack.has(stepId) && state === 'failed' ? 'rollback failed' : state;
+    this.line(`${stepId}: ${what}${why ? ` (${why})` : ''}`);
   }
 
   runFinished(_o: RunOutcome) {}

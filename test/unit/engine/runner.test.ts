@@ -1,4 +1,6 @@
+import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
+import { PlainProgress } from '../../../src/cli/progress/plain-progress.js';
 import { approveRun } from '../../../src/engine/approve.js';
 import { LeaseHeldError, RunStateError, WorkflowVersionMismatchError } from '../../../src/engine/errors.js';
 import type { StepDefinition, WorkflowDefinition } from '../../../src/engine/types.js';
@@ -267,11 +269,25 @@ describe('runner', () => {
       },
       { ...ok('c', []), compensate: async () => void undone.push('c') },
     ]);
-    const r = k.runner([w]);
-    const { runId } = await r.start(w, {}, 's');
+    const { runId } = await k.runner([w]).start(w, {}, 's');
+    const lines: string[] = [];
+    const out = new Writable({
+      write(chunk, _enc, cb) {
+        lines.push(String(chunk).slice(9).trim()); // without the time of day
+        cb();
+      },
+    });
+    const r = k.runner([w], { observer: new PlainProgress(out) });
     const first = await r.cancel(runId, { rollback: true });
     expect(first).toMatchObject({ exitCode: ExitCode.failed, stepId: 'b' });
     expect(undone).toEqual(['c']);
+    // The operator reads a rollback, not steps starting again.
+    expect(lines).toEqual([
+      'c: rolling back',
+      'c: compensated',
+      'b: rolling back',
+      'b: rollback failed (cannot delete)',
+    ]);
     failB = false;
     expect((await r.cancel(runId, { rollback: true })).exitCode).toBe(ExitCode.ok);
     expect(undone).toEqual(['c', 'b', 'a']);

@@ -5,7 +5,7 @@ export interface SourceDisk {
   key: number;
   label: string;
   capacityBytes: number;
-  /** lsilogic, lsilogic-sas, pvscsi, buslogic, sata, nvme, ide. */
+  /** The controller's vim type: VirtualLsiLogicSASController, ParaVirtualSCSIController, VirtualAHCIController … */
   controllerType: string;
   busNumber: number;
   unitNumber: number;

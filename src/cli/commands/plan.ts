@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import { ExitCode } from '../../errors.js';
 import type { VmPlan } from '../../migration/build-plan.js';
+import { controllerLabel } from '../../vsphere/controllers.js';
 import type { CommandModule } from '../command.js';
 import { globalOptions, stateDirOf } from '../context.js';
 import { exitCodesHelp } from './help.js';
@@ -58,7 +59,7 @@ export function renderVmPlan(
   line(`  boot       from ${p.bootFromVolume ? 'a volume' : 'the image'}`);
   for (const d of p.disks) {
     line(
-      `  disk${d.index}      ${d.label} ${fmt(d.sizeBytes)} (${d.sourceFile}, ${d.controller}), ${d.role}`,
+      `  disk${d.index}      ${d.label} ${fmt(d.sizeBytes)} (${d.sourceFile}, ${controllerLabel(d.controller)}), ${d.role}`,
     );
     line(`             → image ${d.image.name} (${d.image.diskFormat}, min_disk ${d.image.minDiskGiB} GiB)`);
     for (const [k, v] of Object.entries(d.image.properties)) line(`                 ${k}=${v}`);

@@ -28,6 +28,8 @@ describe('plan view', () => {
     expect(text).toContain('flavor     win.small (2 vCPU, 4096 MiB, 50 GiB disk; best match)');
     expect(text).toContain('→ image v2o-win2019-app01-disk0 (vmdk, min_disk 40 GiB)');
     expect(text).toContain('hw_disk_bus=virtio');
+    // The controller as vSphere's UI names it, not its vim type.
+    expect(text).toMatch(/disk0 .*, LSI Logic SAS\), boot/);
     expect(text).toContain(
       'port       v2o-win2019-app01-nic0: Network adapter 1 00:50:56:AA:BB:01 on "VM Network" → network lab-net, MAC kept',
     );

@@ -2,7 +2,6 @@
 // stored (size, checksum = md5, os_hash_value) for transferDisk to compare with its own hashes. The
 // PUT is sent here rather than through uploadImageData so every byte is hashed once, by transferDisk.
 import type { Readable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { V2oError } from '../../errors.js';
 import { type ServiceClient, streamBody } from '../../openstack/client/service-client.js';
 import { getImage } from '../../openstack/image/images/requests.js';
@@ -20,7 +19,11 @@ export interface GlanceSinkResult extends SinkResult {
   image: Image;
 }
 
-/** An upload into the existing image `imageId`, which must be `queued` (see imageUploadState). */
+/**
+ * An upload into the existing image `imageId`, which must be `queued`. Glance cannot resume an
+ * upload, but an interrupted PUT leaves the image `saving` for a moment and then `queued` again
+ * (test/integration/transfer/glance-upload.test.ts), so a retried upload can reuse the image.
+ */
 export function glanceSink(image: ServiceClient, imageId: string, o: GlanceSinkOptions = {}): DiskSink {
   return {
     description: `glance image ${imageId}`,
@@ -49,26 +52,4 @@ export function glanceSink(image: ServiceClient, imageId: string, o: GlanceSinkO
       };
     },
   };
-}
-
-/**
- * What a retried upload must do with an image a previous attempt wrote into. Glance cannot resume an
- * upload, but (measured on the Zed lab) an interrupted PUT leaves the image `saving` for a moment and
- * then puts it back to `queued`, which takes a new PUT. So: `queued` → upload again; `saving` /
- * `uploading` → wait up to `timeoutMs` for `queued` (an orphaned upload that never returns, or
- * `killed`, means delete and create the image again); `active` → already done.
- */
-export async function imageUploadState(
-  image: ServiceClient,
-  imageId: string,
-  o: { signal?: AbortSignal; timeoutMs?: number; pollMs?: number } = {},
-): Promise<'upload' | 'recreate' | 'done'> {
-  const deadline = Date.now() + (o.timeoutMs ?? 30_000);
-  for (;;) {
-    const img = await getImage(image, imageId, o);
-    if (img.status === 'queued') return 'upload';
-    if (img.status === 'active') return 'done';
-    if ((img.status !== 'saving' && img.status !== 'uploading') || Date.now() >= deadline) return 'recreate';
-    await sleep(o.pollMs ?? 500, undefined, { signal: o.signal });
-  }
 }

@@ -15,6 +15,9 @@ import { runLogPath } from './state-dir.js';
 import type { Clock, ProgressUpdate, RunState, StepContext, StepDefinition, StepState } from './types.js';
 
 /** What the progress display hears about; every method optional. */
+/** Step states whose run() was entered: what a rollback compensates. */
+const RAN = new Set<StepState>(['succeeded', 'failed', 'interrupted', 'running', 'cancelled']);
+
 export interface RunObserver {
   runStarted?(info: { runId: string; workflow: AnyWorkflow; steps: StepRecord[]; resumed: boolean }): void;
   /** `phase` is 'compensate' when a rollback undoes the step (cancel --rollback). */
@@ -138,7 +141,7 @@ export class Runner {
 
   /**
    * Cancels a run: marks it cancelled (a live runner stops at its next heartbeat). With rollback,
-   * takes the lease and runs compensate() of the succeeded steps in reverse order, recording each.
+   * takes the lease and runs compensate() of the steps that ran in reverse order, recording each.
    */
   async cancel(runId: string, opts: { rollback?: boolean } = {}): Promise<RunOutcome> {
     const { journal } = this.o;
@@ -438,13 +441,17 @@ export class Runner {
     };
   }
 
-  /** Saga rollback: compensate() of succeeded steps, newest first; stops at the first failure. */
+  /**
+   * Saga rollback: compensate() of every step that ran, newest first; stops at the first failure.
+   * A step that failed, was interrupted or died part-way may have changed things too, so it is
+   * compensated with no output (it reads its checkpoint); steps that never ran are left alone.
+   */
   private async compensate(r: Running): Promise<RunOutcome> {
     const { journal } = this.o;
     const runId = r.run.id;
     const records = journal.getSteps(runId);
     const done = r.workflow.steps
-      .filter((s) => records.find((x) => x.stepId === s.id)?.state === 'succeeded')
+      .filter((s) => RAN.has(records.find((x) => x.stepId === s.id)?.state ?? 'pending'))
       .reverse();
     for (const step of done) {
       const output = records.find((x) => x.stepId === step.id)?.output;

@@ -104,7 +104,11 @@ export interface StepDefinition<P = unknown, S = unknown, O = unknown> {
   timeoutMs?: number;
   /** When it returns a request, the run stops in `waiting` before run() until `v2o approve`. */
   gate?(ctx: StepContext<P, S>): GateRequest | undefined | Promise<GateRequest | undefined>;
-  /** Undo this step's effects on `cancel --rollback`; run in reverse step order. Must be idempotent. */
+  /**
+   * Undo this step's effects on `cancel --rollback`; run in reverse step order for every step that
+   * ran. `output` is undefined when the step stopped part-way (failed, interrupted, killed): undo
+   * what ctx.lastCheckpoint or a lookup shows was done. Must be idempotent.
+   */
   compensate?(ctx: StepContext<P, S>, output: O | undefined): Promise<void>;
 }
 

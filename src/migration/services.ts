@@ -46,8 +46,15 @@ export interface SourceOps {
   ): Promise<void>;
   /** Small files only (the ISO's hash sidecar). */
   datastoreReadText(datastore: string, path: string, o?: Sig): Promise<string | undefined>;
-  /** Mount an ISO (adding a drive when there is none); returns the previous state for restoreCdrom. */
-  attachIso(moref: string, isoDatastorePath: string, o?: Sig): Promise<unknown>;
+  /**
+   * Mount an ISO (adding a drive when there is none); returns the previous state for restoreCdrom,
+   * and gives it to `beforeChange` before the VM is reconfigured (so it can be journaled first).
+   */
+  attachIso(
+    moref: string,
+    isoDatastorePath: string,
+    o?: Sig & { beforeChange?: (previous: unknown) => void },
+  ): Promise<unknown>;
   restoreCdrom(moref: string, previous: unknown, o?: Sig): Promise<void>;
   /** Runs `cmd.exe /c <command>` in the guest and returns its exit code and output. */
   runInGuest(

@@ -166,7 +166,11 @@ export class VSphereSource implements SourceOps {
     }
   }
 
-  attachIso(moref: string, isoDatastorePath: string, o: { signal?: AbortSignal } = {}) {
+  attachIso(
+    moref: string,
+    isoDatastorePath: string,
+    o: { signal?: AbortSignal; beforeChange?: (previous: unknown) => void } = {},
+  ) {
     return attachIso(this.client, vmRef(moref), isoDatastorePath, o);
   }
 

@@ -25,17 +25,24 @@ export const attachIso: MigrationStep<AttachIsoOutput> = {
   async run(ctx: Ctx) {
     crashPoint(ctx, 'before');
     const up = ctx.outputOf<UploadIsoOutput>('upload-iso')!;
-    // A re-run after a crash would see our own ISO as "previous": keep the first answer.
+    // The state to restore is journaled before the VM changes: a re-run after a crash would see
+    // our own ISO as "previous", so the first answer is kept.
     const saved = ctx.lastCheckpoint as { previous?: unknown } | undefined;
     const previous = await ctx.services.source.attachIso(sourceMoref(ctx), up.datastorePath, {
       signal: ctx.signal,
+      beforeChange: (p) => {
+        if (saved?.previous === undefined) ctx.checkpoint({ previous: p });
+        crashPoint(ctx, 'mid');
+      },
     });
-    if (saved?.previous === undefined) ctx.checkpoint({ previous });
     crashPoint(ctx, 'after');
     return { datastorePath: up.datastorePath, previous: saved?.previous ?? previous };
   },
   async compensate(ctx, output) {
-    if (!output) return;
-    await ctx.services.source.restoreCdrom(sourceMoref(ctx), output.previous, { signal: ctx.signal });
+    // Without an output the step stopped part-way (cancel --rollback after a crash): the journaled
+    // state is what to put back, if the VM got as far as being changed.
+    const previous = output?.previous ?? (ctx.lastCheckpoint as { previous?: unknown } | undefined)?.previous;
+    if (previous === undefined) return;
+    await ctx.services.source.restoreCdrom(sourceMoref(ctx), previous, { signal: ctx.signal });
   },
 };

@@ -13,10 +13,12 @@ import type { OpOptions } from './vm.js';
 
 /** What a CD-ROM looked like before attachIso changed it; give it back to restoreCdrom. */
 export interface CdromState {
-  /** The drive attachIso used (added or changed). */
+  /** The drive attachIso used (added or changed); unknown (-1) for a drive still to be added. */
   key: number;
   /** False when attachIso added the drive: restoreCdrom then removes it. */
   existed: boolean;
+  /** The ISO attachIso mounts: finds an added drive whose key was not known yet. */
+  isoPath?: string;
   backing: CdromBacking;
   connected: boolean;
   startConnected: boolean;
@@ -133,13 +135,27 @@ export async function attachIso(
   client: VSphereClient,
   vm: MoRef,
   isoPath: string,
-  opts: OpOptions = {},
+  opts: OpOptions & {
+    /**
+     * Called with the state to restore before anything changes, so a caller can record it first:
+     * a process that dies during the reconfigure then still knows what the drive looked like.
+     */
+    beforeChange?: (previous: CdromState) => void;
+  } = {},
 ): Promise<CdromState> {
   const { info, devices } = await readCdroms(client, vm, opts);
   const on = info.powerState === 'poweredOn';
   const iso: CdromBacking = { kind: 'iso', fileName: isoPath };
   const cd: VmCdrom | undefined = info.cdroms[0];
   if (cd) {
+    opts.beforeChange?.({
+      key: cd.key,
+      existed: true,
+      isoPath,
+      backing: cd.backing,
+      connected: cd.connected,
+      startConnected: cd.startConnected,
+    });
     await reconfigure(
       client,
       vm,
@@ -158,11 +174,14 @@ export async function attachIso(
     return {
       key: cd.key,
       existed: true,
+      isoPath,
       backing: cd.backing,
       connected: cd.connected,
       startConnected: cd.startConnected,
     };
   }
+  const none = { backing: { kind: 'none' } as const, connected: false, startConnected: false };
+  opts.beforeChange?.({ key: -1, existed: false, isoPath, ...none });
   let changes = '';
   let slot = freeSlot(info.controllers, devices);
   if (!slot) {
@@ -193,13 +212,7 @@ export async function attachIso(
     throw new V2oError(`the CD-ROM added to VM ${info.name} did not appear`, {
       hint: 'check the VM in vSphere and retry',
     });
-  return {
-    key: added.key,
-    existed: false,
-    backing: { kind: 'none' },
-    connected: false,
-    startConnected: false,
-  };
+  return { key: added.key, existed: false, isoPath, ...none };
 }
 
 /** Puts the CD-ROM back as `previous` describes: the old backing, or removes the drive attachIso added. */
@@ -210,7 +223,12 @@ export async function restoreCdrom(
   opts: OpOptions = {},
 ): Promise<void> {
   const { info } = await readCdroms(client, vm, opts);
-  const cd = info.cdroms.find((c) => c.key === previous.key);
+  const cd =
+    info.cdroms.find((c) => c.key === previous.key) ??
+    // A drive added by an attachIso that did not return: known by the ISO it holds.
+    (previous.existed
+      ? undefined
+      : info.cdroms.find((c) => c.backing.kind === 'iso' && c.backing.fileName === previous.isoPath));
   if (!cd) return; // already gone: nothing to restore
   const on = info.powerState === 'poweredOn';
   await reconfigure(

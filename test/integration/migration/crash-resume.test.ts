@@ -7,6 +7,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   hashFile,
+  labCdroms,
   labDisks,
   labVm,
   migrationEnv,
@@ -39,7 +40,11 @@ const STEPS = [
 /** Every boundary twice (before the step's work, and after it but before the journal records it), plus mid-operation points. */
 const CRASHES = STEPS.flatMap((s) => [
   `${s}:before`,
-  ...(s === 'upload-images' || s === 'create-volumes' || s === 'launch' || s === 'install-drivers'
+  ...(s === 'upload-images' ||
+  s === 'create-volumes' ||
+  s === 'launch' ||
+  s === 'install-drivers' ||
+  s === 'attach-iso'
     ? [`${s}:mid`]
     : []),
   `${s}:after`,
@@ -138,5 +143,25 @@ describe('crash (SIGKILL) at every step boundary, then resume', () => {
     } finally {
       await t.close();
     }
+  });
+
+  it('killed right after mounting the ISO, a rollback still takes it off the source VM', async () => {
+    await resetVm(VM);
+    const before = await labCdroms(VM);
+    const dir = tmpDir('crash-iso');
+    const plan = writePlan(dir, { [VM]: '' });
+    const r = await v2o(
+      dir,
+      ['migrate', plan, '--vm', VM],
+      migrationEnv({ V2O_TEST_CRASH_AT: 'attach-iso:after' }),
+    );
+    expect(r.signal, r.stdout + r.stderr).toBe('SIGKILL');
+    const id = runIdOf(r.stdout + r.stderr);
+    // The VM changed; the journal never heard that the step finished.
+    expect((await labCdroms(VM)).isos.some((i) => i.includes('v2o/virtio-win-'))).toBe(true);
+    const rb = await v2o(dir, ['cancel', id, '--rollback']);
+    expect(rb.code, rb.stdout + rb.stderr).toBe(0);
+    expect(rb.stdout).toMatch(/attach-iso: compensated/);
+    expect(await labCdroms(VM)).toEqual(before);
   });
 });

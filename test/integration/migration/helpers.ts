@@ -9,6 +9,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pino } from 'pino';
 import { connectTarget, type OpenStackTarget } from '../../../src/migration/target-openstack.js';
+import { vsphereConfigFromEnv } from '../../../src/vsphere/config.js';
+import { connect } from '../../../src/vsphere/objects/client.js';
+import { findVmByName, getVm } from '../../../src/vsphere/objects/vm.js';
 import { labProcessEnv } from '../../helpers/lab-env.js';
 
 export const repoRoot = resolve(import.meta.dirname, '../../..');
@@ -134,6 +137,20 @@ export async function labVm(name: string): Promise<LabVm> {
   if (!vm) throw new Error(`lab VM ${name} not found`);
   return vm;
 }
+/** The VM's CD-ROM drives as vSphere reports them: how many, and the ISOs mounted in them. */
+export async function labCdroms(name: string): Promise<{ drives: number; isos: string[] }> {
+  const client = await connect(await vsphereConfigFromEnv(migrationEnv()));
+  try {
+    const vm = await getVm(client, await findVmByName(client, name));
+    return {
+      drives: vm.cdroms.length,
+      isos: vm.cdroms.flatMap((c) => (c.backing.kind === 'iso' ? [c.backing.fileName] : [])),
+    };
+  } finally {
+    await client.close();
+  }
+}
+
 /** Seeded power state, tools, guest (drivers, registry, rules) and CD-ROM of one VM. */
 export async function resetVm(name: string): Promise<void> {
   await hook('/reset', 'POST', { vm: name });

@@ -253,6 +253,33 @@ describe('runner', () => {
     ).toEqual(['c', 'b', 'a']);
   });
 
+  it('rollback also undoes a step that failed part-way, from its checkpoint; steps never run are left', async () => {
+    k = kit();
+    const undone: string[] = [];
+    const w = wf([
+      { ...ok('a', []), compensate: async () => void undone.push('a') },
+      {
+        id: 'b',
+        title: 'b',
+        run: async (ctx) => {
+          ctx.checkpoint({ made: 'thing-1' });
+          throw new NonRetryableError('broke after making thing-1');
+        },
+        compensate: async (ctx, output) =>
+          void undone.push(
+            `b output=${JSON.stringify(output)} checkpoint=${JSON.stringify(ctx.lastCheckpoint)}`,
+          ),
+      },
+      { ...ok('c', []), compensate: async () => void undone.push('c') },
+    ]);
+    const r = k.runner([w]);
+    const { runId } = await r.start(w, {}, 's');
+    expect(k.journal.getSteps(runId).map((s) => s.state)).toEqual(['succeeded', 'failed', 'pending']);
+    expect((await r.cancel(runId, { rollback: true })).exitCode).toBe(ExitCode.ok);
+    expect(undone).toEqual(['b output=undefined checkpoint={"made":"thing-1"}', 'a']);
+    expect(k.journal.getSteps(runId).map((s) => s.state)).toEqual(['compensated', 'compensated', 'pending']);
+  });
+
   it('a failed compensation stops the rollback; running it again continues where it stopped', async () => {
     k = kit();
     const undone: string[] = [];

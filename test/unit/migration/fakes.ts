@@ -147,8 +147,12 @@ export function fakeSource(over: Partial<SourceOps> = {}): SourceOps & { calls: 
     datastoreStat: async () => undefined,
     datastoreUpload: async (_ds, path) => void calls.push(`upload ${path}`),
     datastoreReadText: async () => undefined,
-    attachIso: async () => ({ key: 3000, existed: true }),
-    restoreCdrom: async () => void calls.push('restoreCdrom'),
+    attachIso: async (_vm, _iso, o) => {
+      o?.beforeChange?.({ key: 3000, existed: true });
+      calls.push('attachIso');
+      return { key: 3000, existed: true };
+    },
+    restoreCdrom: async (_vm, previous) => void calls.push(`restoreCdrom ${JSON.stringify(previous)}`),
     runInGuest: async (_vm, _c, command) => {
       calls.push(command);
       return { exitCode: 0, output: '' };

@@ -4,6 +4,7 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { sweepRunResources } from '../../../src/migration/rollback.js';
+import { attachIso } from '../../../src/migration/steps/attach-iso.js';
 import { createVolumes } from '../../../src/migration/steps/create-volumes.js';
 import { finish } from '../../../src/migration/steps/finish.js';
 import { installDrivers } from '../../../src/migration/steps/install-drivers.js';
@@ -285,6 +286,22 @@ describe('finish and the source afterwards', () => {
 });
 
 describe('rollback', () => {
+  it('attach-iso journals the CD-ROM it will change before changing it, and restores it from there', async () => {
+    const source = fakeSource();
+    const iso = { 'upload-iso': { datastorePath: '[ds1] v2o/virtio-win-0123.iso' } };
+    const c = ctx('attach-iso', { source }, params(), iso);
+    await attachIso.run(c);
+    expect(c.checkpoints).toEqual([{ previous: { key: 3000, existed: true } }]);
+    // Killed before the step was recorded: the rollback has no output, only the checkpoint.
+    await attachIso.compensate!(ctx('attach-iso', { source }, params(), iso, c.checkpoints[0]), undefined);
+    expect(source.calls.filter((x) => x.startsWith('restoreCdrom'))).toEqual([
+      'restoreCdrom {"key":3000,"existed":true}',
+    ]);
+    // Killed before the checkpoint: the VM was not changed, nothing to restore.
+    await attachIso.compensate!(ctx('attach-iso', { source }, params(), iso), undefined);
+    expect(source.calls.filter((x) => x.startsWith('restoreCdrom'))).toHaveLength(1);
+  });
+
   it('deletes the run’s servers, ports, volumes and images, and nothing else', async () => {
     const t = new FakeTarget();
     t.servers.push({ id: 's1', name: 'x', status: 'ACTIVE', tags: TAGS });

@@ -1,4 +1,4 @@
-// `v2o cancel <run> [--rollback]`: stop a run for good; --rollback undoes finished steps.
+// `v2o cancel <run> [--rollback]`: stop a run for good; --rollback undoes the steps that ran.
 import type { Command } from 'commander';
 import type { CommandModule } from '../command.js';
 import { globalOptions } from '../context.js';
@@ -8,9 +8,9 @@ export const cancelCommand: CommandModule = {
   register(program: Command) {
     program
       .command('cancel')
-      .description('cancel a run; with --rollback, undo its finished steps in reverse order')
+      .description('cancel a run; with --rollback, undo the steps that ran (even part-way), newest first')
       .argument('<run>', 'run id')
-      .option('--rollback', "run the compensations of the run's finished steps, newest first")
+      .option('--rollback', "run the compensations of the run's steps that ran, newest first")
       .option('--json', 'print the outcome as JSON')
       .addHelpText(
         'after',

@@ -86,7 +86,9 @@ export class LeaseLostError extends V2oError {
 /** The run was cancelled (by `v2o cancel`) while this process ran it. */
 export class RunCancelledError extends V2oError {
   constructor(runId: string) {
-    super(`run ${runId} was cancelled`, { hint: `\`v2o cancel ${runId} --rollback\` undoes the steps that ran` });
+    super(`run ${runId} was cancelled`, {
+      hint: `\`v2o cancel ${runId} --rollback\` undoes the steps that ran`,
+    });
   }
 }
 

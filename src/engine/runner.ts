@@ -164,16 +164,7 @@ export class Runner {
       };
     }
     const workflow = this.o.registry.forRun(run);
-    return this.withLease(
-      run,
-      workflow,
-      async (r) => {
-        if (run.state !== 'cancelled')
-          journal.setRunState(runId, 'cancelled', this.now(), undefined, { by: 'cancel' });
-        return this.compensate(r);
-      },
-      false,
-    );
+    return this.withLease(run, workflow, (r) => this.compensate(r), 'rollback');
   }
 
   private isAlive(pid: number): boolean {
@@ -208,7 +199,8 @@ export class Runner {
     run: RunRecord,
     workflow: AnyWorkflow,
     body: (r: Running) => Promise<RunOutcome>,
-    watchCancel = true,
+    /** `rollback`: the run is cancelled first, and a failure says to repeat the rollback, not to resume. */
+    mode: 'run' | 'rollback' = 'run',
   ): Promise<RunOutcome> {
     const { journal } = this.o;
     const ttl = this.o.leaseTtlMs ?? 20_000;
@@ -220,6 +212,8 @@ export class Runner {
       runLog.close();
       throw err;
     }
+    if (mode === 'rollback' && journal.getRun(run.id)?.state !== 'cancelled')
+      journal.setRunState(run.id, 'cancelled', this.now(), undefined, { by: 'cancel' });
     const ctl = new AbortController();
     const onInterrupt = () => ctl.abort(new InterruptedError(`run ${run.id} interrupted`));
     if (this.o.signal?.aborted) onInterrupt();
@@ -228,7 +222,7 @@ export class Runner {
       try {
         journal.maintain();
         if (!journal.heartbeat(run.id, this.owner, this.now(), ttl)) ctl.abort(new LeaseLostError(run.id));
-        else if (watchCancel && journal.getRun(run.id)?.state === 'cancelled')
+        else if (mode === 'run' && journal.getRun(run.id)?.state === 'cancelled')
           ctl.abort(new RunCancelledError(run.id));
       } catch (err) {
         log.warn({ err }, 'lease heartbeat failed'); // a locked journal for a moment is not fatal
@@ -249,7 +243,10 @@ export class Runner {
         : undefined;
       outcome = await body({ run, workflow, services, signal: ctl.signal, log, outputs: new Map() });
     } catch (err) {
-      outcome = this.failRun(run.id, undefined, err, log, ctl.signal);
+      outcome =
+        mode === 'rollback'
+          ? this.rollbackNotStarted(run.id, err, log, ctl.signal)
+          : this.failRun(run.id, undefined, err, log, ctl.signal);
     } finally {
       clearInterval(heartbeat);
       this.o.signal?.removeEventListener('abort', onInterrupt);
@@ -438,6 +435,19 @@ export class Runner {
       stepId,
       error: reason,
       message: `run ${runId} failed${stepId ? ` at step ${stepId}` : ''}: ${reason.message}\n  see: v2o status ${runId}; after fixing the cause: v2o resume ${runId}`,
+    };
+  }
+
+  /** The rollback could not begin (e.g. vCenter or the cloud unreachable): the run stays cancelled. */
+  private rollbackNotStarted(runId: string, err: unknown, log: Logger, signal: AbortSignal): RunOutcome {
+    const reason = signal.aborted ? asError(signal.reason) : asError(err);
+    log.error({ err: reason }, 'rollback could not start');
+    return {
+      runId,
+      state: 'cancelled',
+      exitCode: reason instanceof InterruptedError ? ExitCode.interrupted : ExitCode.failed,
+      error: reason,
+      message: `run ${runId} is cancelled, but its rollback could not run: ${reason.message}\n  after fixing the cause: v2o cancel ${runId} --rollback (it continues where it stopped)`,
     };
   }
 

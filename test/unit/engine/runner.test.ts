@@ -280,6 +280,31 @@ describe('runner', () => {
     expect(k.journal.getSteps(runId).map((s) => s.state)).toEqual(['compensated', 'compensated', 'pending']);
   });
 
+  it('a rollback whose services cannot be reached leaves the run cancelled and says to repeat the rollback', async () => {
+    k = kit();
+    const undone: string[] = [];
+    let reachable = true;
+    const w = {
+      ...wf([{ ...ok('a', []), compensate: async () => void undone.push('a') }]),
+      services: async () => {
+        if (!reachable) throw new ConfigError('cannot reach the cloud');
+        return {};
+      },
+    };
+    const r = k.runner([w]);
+    const { runId } = await r.start(w, {}, 's');
+    reachable = false;
+    const first = await r.cancel(runId, { rollback: true });
+    expect(first).toMatchObject({ state: 'cancelled', exitCode: ExitCode.failed });
+    expect(first.message).toContain(`v2o cancel ${runId} --rollback`);
+    expect(first.message).not.toContain('resume');
+    expect(k.journal.getRun(runId)!.state).toBe('cancelled');
+    expect(undone).toEqual([]);
+    reachable = true;
+    expect((await r.cancel(runId, { rollback: true })).exitCode).toBe(ExitCode.ok);
+    expect(undone).toEqual(['a']);
+  });
+
   it('a failed compensation stops the rollback; running it again continues where it stopped', async () => {
     k = kit();
     const undone: string[] = [];

@@ -148,14 +148,15 @@ export async function attachIso(
   const iso: CdromBacking = { kind: 'iso', fileName: isoPath };
   const cd: VmCdrom | undefined = info.cdroms[0];
   if (cd) {
-    opts.beforeChange?.({
+    const previous: CdromState = {
       key: cd.key,
       existed: true,
       isoPath,
       backing: cd.backing,
       connected: cd.connected,
       startConnected: cd.startConnected,
-    });
+    };
+    opts.beforeChange?.(previous);
     await reconfigure(
       client,
       vm,
@@ -171,14 +172,7 @@ export async function attachIso(
       }),
       opts,
     );
-    return {
-      key: cd.key,
-      existed: true,
-      isoPath,
-      backing: cd.backing,
-      connected: cd.connected,
-      startConnected: cd.startConnected,
-    };
+    return previous;
   }
   const none = { backing: { kind: 'none' } as const, connected: false, startConnected: false };
   opts.beforeChange?.({ key: -1, existed: false, isoPath, ...none });

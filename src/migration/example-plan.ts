@@ -19,10 +19,12 @@ target:
   # region: RegionOne
   cloud: v2o-lab
 
-# At most this many VMs migrate at once; disks move in parallel within these limits.
+# At most this many VMs migrate at once; disks move in parallel within these limits: per VM, in all
+# (default vms × disksPerVm), per source host (ESXi/vCenter) and per target cloud.
 concurrency:
   vms: 2
   disksPerVm: 2
+  disks: 4
   perSourceHost: 4
   perTarget: 4
 

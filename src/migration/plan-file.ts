@@ -127,6 +127,8 @@ export const PlanFileSchema = z.strictObject({
     .strictObject({
       vms: z.int().min(1).max(64).default(1),
       disksPerVm: z.int().min(1).max(16).default(2),
+      /** Disk copies at once over all VMs; default vms × disksPerVm. */
+      disks: z.int().min(1).max(256).optional(),
       perSourceHost: z.int().min(1).max(64).default(4),
       perTarget: z.int().min(1).max(64).default(4),
     })
@@ -164,7 +166,7 @@ export interface ResolvedPlan {
   file?: string;
   source: PlanFile['source'];
   target: PlanFile['target'];
-  concurrency: { vms: number; disksPerVm: number; perSourceHost: number; perTarget: number };
+  concurrency: { vms: number; disksPerVm: number; disks: number; perSourceHost: number; perTarget: number };
   vms: VmMigrationConfig[];
 }
 
@@ -208,6 +210,7 @@ export function resolvePlan(plan: PlanFile, file?: string): ResolvedPlan {
     concurrency: {
       vms: c?.vms ?? 1,
       disksPerVm: c?.disksPerVm ?? 2,
+      disks: c?.disks ?? (c?.vms ?? 1) * (c?.disksPerVm ?? 2),
       perSourceHost: c?.perSourceHost ?? 4,
       perTarget: c?.perTarget ?? 4,
     },

@@ -47,7 +47,7 @@ export function toParams(
       shutdownTimeoutMs: o.shutdownTimeoutMs ?? 10 * 60_000,
       disksInParallel: plan.concurrency.disksPerVm,
       transferLimits: {
-        overall: plan.concurrency.vms * plan.concurrency.disksPerVm,
+        overall: plan.concurrency.disks,
         perSource: plan.concurrency.perSourceHost,
         perTarget: plan.concurrency.perTarget,
       },

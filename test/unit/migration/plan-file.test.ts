@@ -3,8 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { writeExamplePlan } from '../../../src/cli/commands/init.js';
+import type { VmPlan } from '../../../src/migration/build-plan.js';
 import { EXAMPLE_PLAN } from '../../../src/migration/example-plan.js';
 import { loadPlanFile, PlanFileError, parsePlanText } from '../../../src/migration/plan-file.js';
+import { toParams } from '../../../src/migration/prepare.js';
 
 const minimal = `version: 1
 source: {}
@@ -28,7 +30,7 @@ describe('plan file', () => {
   it('applies defaults to a minimal plan', () => {
     const plan = parsePlanText(minimal);
     expect(plan.target.cloud).toBe('v2o-lab');
-    expect(plan.concurrency).toEqual({ vms: 1, disksPerVm: 2, perSourceHost: 4, perTarget: 4 });
+    expect(plan.concurrency).toEqual({ vms: 1, disksPerVm: 2, disks: 2, perSourceHost: 4, perTarget: 4 });
     expect(plan.vms[0]).toMatchObject({
       name: 'win2019-app01',
       flavor: 'auto',
@@ -42,6 +44,18 @@ describe('plan file', () => {
       networks: [],
       uploadHashes: ['md5'],
     });
+  });
+
+  it('turns concurrency into the transfer limits every run shares', () => {
+    const limitsOf = (c: string) => {
+      const plan = parsePlanText(`version: 1\nsource: {}\ntarget: {}\n${c}vms: [{ name: a }]\n`);
+      return toParams(plan, plan.vms[0]!, {} as VmPlan).options;
+    };
+    expect(limitsOf('concurrency: { vms: 3, disksPerVm: 2, perSourceHost: 2 }\n')).toMatchObject({
+      disksInParallel: 2,
+      transferLimits: { overall: 6, perSource: 2, perTarget: 4 },
+    });
+    expect(limitsOf('concurrency: { vms: 3, disks: 4 }\n').transferLimits!.overall).toBe(4);
   });
 
   it('takes uploadHashes per VM, and names a hash listed twice or unknown', () => {

@@ -149,7 +149,10 @@ describe('crash (SIGKILL) at every step boundary, then resume', () => {
     await resetVm(VM);
     const before = await labCdroms(VM);
     const dir = tmpDir('crash-iso');
-    const plan = writePlan(dir, { [VM]: '' });
+    // A new MAC: the run of the test before still holds the VM's own until afterAll.
+    const plan = writePlan(dir, {
+      [VM]: '    networks:\n      - { portGroup: VM Network, network: lab-net, keepMac: false }\n      - { portGroup: DB Network, network: lab-db-net, keepMac: false }\n',
+    });
     const r = await v2o(
       dir,
       ['migrate', plan, '--vm', VM],

@@ -7,20 +7,14 @@ import { V2oError } from '../../errors.js';
 import type { PlannedDisk } from '../build-plan.js';
 import { runTag, runTags } from '../params.js';
 import type { UploadHash } from '../plan-file.js';
-import type { ExportSession, ImageInfo } from '../services.js';
+import type { DiskUploadResult, ExportSession, ImageInfo } from '../services.js';
 import { type Ctx, crashPoint, fmtBytes, type MigrationStep, sourceMoref } from './common.js';
 
-export interface UploadedImage {
+/** What the transfer reported (hashes: none for a reused image), and which image it went to. */
+export interface UploadedImage extends DiskUploadResult {
   index: number;
   name: string;
   id: string;
-  bytes: number;
-  /** v2o's own hashes of the bytes sent (the plan's uploadHashes); none for a reused image. */
-  hashes: Partial<Record<UploadHash, string>>;
-  /** Glance's: md5 `checksum`, and `os_hash_algo` / `os_hash_value`. */
-  checksum?: string;
-  osHashAlgo?: string;
-  osHashValue?: string;
   reused: boolean;
 }
 

@@ -59,6 +59,13 @@ afterAll(async () => {
   await resetVm(VM);
 });
 
+/** `v2o migrate` of VM, killed by the hook at `point`; the id of the run it began. */
+async function migrateKilledAt(dir: string, plan: string, point: string): Promise<string> {
+  const r = await v2o(dir, ['migrate', plan, '--vm', VM], migrationEnv({ V2O_TEST_CRASH_AT: point }));
+  expect(r.signal, r.stdout + r.stderr).toBe('SIGKILL');
+  return runIdOf(r.stdout + r.stderr);
+}
+
 describe('crash (SIGKILL) at every step boundary, then resume', () => {
   it(`survives ${CRASHES.length} kills in one migration and ends with one volume, one server, one port`, async () => {
     await resetVm(VM);
@@ -118,14 +125,9 @@ describe('crash (SIGKILL) at every step boundary, then resume', () => {
     await resetVm(VM);
     const dir = tmpDir('crash-image');
     const plan = writePlan(dir, { [VM]: '' });
-    let r = await v2o(
-      dir,
-      ['migrate', plan, '--vm', VM],
-      migrationEnv({ V2O_TEST_CRASH_AT: 'upload-images:mid' }),
-    );
-    expect(r.signal, r.stdout + r.stderr).toBe('SIGKILL');
-    const id = runIdOf(r.stdout + r.stderr);
+    const id = await migrateKilledAt(dir, plan, 'upload-images:mid');
     others.push({ state: dir, runId: id });
+    let r: Awaited<ReturnType<typeof v2o>>;
     for (const point of ['upload-images:mid', 'upload-images:after', 'launch:mid', 'launch:after']) {
       r = await v2o(dir, ['resume', id], migrationEnv({ V2O_TEST_CRASH_AT: point }));
       expect(r.signal, `${point}\n${r.stdout}${r.stderr}`).toBe('SIGKILL');
@@ -153,13 +155,8 @@ describe('crash (SIGKILL) at every step boundary, then resume', () => {
     const plan = writePlan(dir, {
       [VM]: '    networks:\n      - { portGroup: VM Network, network: lab-net, keepMac: false }\n      - { portGroup: DB Network, network: lab-db-net, keepMac: false }\n',
     });
-    const r = await v2o(
-      dir,
-      ['migrate', plan, '--vm', VM],
-      migrationEnv({ V2O_TEST_CRASH_AT: 'attach-iso:after' }),
-    );
-    expect(r.signal, r.stdout + r.stderr).toBe('SIGKILL');
-    const id = runIdOf(r.stdout + r.stderr);
+    const id = await migrateKilledAt(dir, plan, 'attach-iso:after');
+    others.push({ state: dir, runId: id }); // rolled back again in afterAll if an assertion fails first
     // The VM changed; the journal never heard that the step finished.
     expect((await labCdroms(VM)).isos.some((i) => i.includes('v2o/virtio-win-'))).toBe(true);
     const rb = await v2o(dir, ['cancel', id, '--rollback']);

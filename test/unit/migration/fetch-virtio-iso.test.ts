@@ -22,6 +22,13 @@ function setup(sha256?: string) {
 beforeEach(() => nock.disableNetConnect());
 afterEach(() => nock.cleanAll());
 
+/** What an interrupted download leaves in the cache. */
+function leavePartial(state: string, bytes: Buffer): void {
+  const dir = join(state, 'cache/virtio-win');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `${SHA}.iso.part`), bytes);
+}
+
 describe('fetch-virtio-iso', () => {
   it('downloads, verifies the sha256 and caches the ISO by its hash', async () => {
     const scope = nock('http://downloads.example.com').get('/virtio-win.iso').reply(200, ISO);
@@ -42,9 +49,7 @@ describe('fetch-virtio-iso', () => {
 
   it('resumes a partial download with Range', async () => {
     const { state, c } = setup(SHA);
-    const dir = join(state, 'cache/virtio-win');
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, `${SHA}.iso.part`), ISO.subarray(0, 100_000));
+    leavePartial(state, ISO.subarray(0, 100_000));
     const scope = nock('http://downloads.example.com', { reqheaders: { range: 'bytes=100000-' } })
       .get('/virtio-win.iso')
       .reply(206, ISO.subarray(100_000), { 'Content-Range': `bytes 100000-${ISO.length - 1}/${ISO.length}` });
@@ -55,9 +60,7 @@ describe('fetch-virtio-iso', () => {
 
   it('starts over when the server ignores Range (200)', async () => {
     const { state, c } = setup(SHA);
-    const dir = join(state, 'cache/virtio-win');
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, `${SHA}.iso.part`), Buffer.from('garbage'));
+    leavePartial(state, Buffer.from('garbage'));
     const scope = nock('http://downloads.example.com').get('/virtio-win.iso').reply(200, ISO);
     expect((await fetchVirtioIso.run(c)).sha256).toBe(SHA);
     expect(scope.isDone()).toBe(true);

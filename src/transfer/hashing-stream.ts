@@ -40,7 +40,8 @@ function withDone(t: HashingStream, get: () => Hashes | undefined): { settle: (e
 export interface HashingOptions {
   /**
    * Hash on a worker thread. Default: only with more than 2 CPUs; on 2 the copy to the worker costs
-   * more than it frees (measured on the lab machine: 230 vs 311 MB/s under load).
+   * more than it frees (bench/transfer.ts on loopback, 1 GiB, medians of 3: 268-284 MB/s against
+   * 283-316 inline), as Glance and the source compete for the same cores.
    */
   worker?: boolean;
   /** Bytes handed to the worker and not yet hashed before the stream waits. Default 4 MiB. */
@@ -57,9 +58,9 @@ parentPort.on('message', (m) => {
     parentPort.postMessage({ digests: Object.fromEntries(hashes.map(([a, h]) => [a, h.digest('hex')])) });
     return;
   }
-  const b = new Uint8Array(m);
+  const b = new Uint8Array(m.buf, 0, m.len);
   for (const [, h] of hashes) h.update(b);
-  parentPort.postMessage(b.byteLength);
+  parentPort.postMessage(m, [m.buf]); // the block goes back to be filled again
 });
 `;
 
@@ -105,6 +106,12 @@ function inlineHashing(algorithms: readonly HashName[]): HashingStream {
   return t;
 }
 
+/** A staging block on its way to or from the hash worker: `len` bytes of `buf` are data. */
+interface Block {
+  buf: ArrayBuffer;
+  len: number;
+}
+
 function workerHashing(algorithms: readonly HashName[], maxInFlight: number): HashingStream {
   const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: [...algorithms] });
   worker.unref();
@@ -113,9 +120,13 @@ function workerHashing(algorithms: readonly HashName[], maxInFlight: number): Ha
   let result: Hashes | undefined;
   let failure: Error | undefined;
   let waiting: (() => void) | undefined;
-  worker.on('message', (m: number | { digests: Hashes }) => {
-    if (typeof m === 'number') inFlight -= m;
-    else result = m.digests;
+  // Blocks the worker has hashed and handed back, ready to be filled again.
+  const free: ArrayBuffer[] = [];
+  worker.on('message', (m: Block | { digests: Hashes }) => {
+    if ('buf' in m) {
+      inFlight -= m.len;
+      free.push(m.buf);
+    } else result = m.digests;
     const w = waiting;
     waiting = undefined;
     w?.();
@@ -134,16 +145,19 @@ function workerHashing(algorithms: readonly HashName[], maxInFlight: number): Ha
     });
 
   // Chunks are copied into a staging block that is moved (not cloned) to the worker when full: one
-  // message per MiB, not per 16 KiB TLS record; the originals go on downstream untouched.
+  // message per MiB, not per 16 KiB TLS record; the originals go on downstream untouched. The worker
+  // moves each block back, so a few blocks circulate: blocks left to the worker's garbage collector
+  // (it allocates almost nothing, so it seldom runs) piled up to ~90 MiB of RSS.
   const BLOCK = 1024 * 1024;
   let block = new Uint8Array(BLOCK);
   let used = 0;
   const post = () => {
     if (!used) return;
-    const out = used === BLOCK ? block : block.slice(0, used);
     inFlight += used;
-    worker.postMessage(out.buffer, [out.buffer]);
-    block = new Uint8Array(BLOCK);
+    const m: Block = { buf: block.buffer as ArrayBuffer, len: used };
+    worker.postMessage(m, [m.buf]);
+    const next = free.pop();
+    block = next ? new Uint8Array(next) : new Uint8Array(BLOCK);
     used = 0;
   };
   const t = new Transform({

@@ -16,6 +16,8 @@ export interface DriveOptions {
   json?: boolean;
   /** Workflows the runner may use; default: the run's own, loaded from workflows/index.ts. */
   registry?: WorkflowRegistry;
+  /** The environment the run's services see; default process.env. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface RunWorkflowOptions<P = unknown> extends DriveOptions {
@@ -69,7 +71,14 @@ async function drive(
   const interrupt = installInterruptHandlers();
   const progress = await progressFor(o.json ?? false);
   try {
-    const runner = new Runner({ journal, registry, stateDir, observer: progress, signal: interrupt.signal });
+    const runner = new Runner({
+      journal,
+      registry,
+      stateDir,
+      observer: progress,
+      signal: interrupt.signal,
+      env: o.env,
+    });
     const outcome = await act(runner);
     await progress.done();
     report(outcome, stateDir, o.json ?? false);

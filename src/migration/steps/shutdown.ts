@@ -47,7 +47,7 @@ export const shutdown: MigrationStep<ShutdownOutput> = {
           `the guest did not shut down (waited up to ${Math.round(timeoutMs / 1000)} s): ${(err as Error).message}`,
           {
             cause: err,
-            hint: `shut it down from inside Windows and resume, or allow a hard power-off: V2O_FORCE_POWEROFF=1 v2o resume ${ctx.runId}`,
+            hint: `shut it down from inside Windows and resume, or allow a hard power-off: v2o resume ${ctx.runId} --force-poweroff`,
           },
         );
       }

@@ -85,7 +85,7 @@ describe('drivers', () => {
     expect(m.code, m.stdout + m.stderr).toBe(3);
     expect((await v2o(state, ['approve', runId])).code).toBe(0);
     // Without tools the guest cannot shut itself down either: allow a hard power-off.
-    const r = await v2o(state, ['resume', runId], migrationEnv({ V2O_FORCE_POWEROFF: '1' }));
+    const r = await v2o(state, ['resume', runId, '--force-poweroff'], migrationEnv());
     expect(r.code, r.stdout + r.stderr).toBe(0);
     const st = await v2o(state, ['status', runId, '--json']);
     const view = JSON.parse(st.stdout) as {

@@ -230,7 +230,12 @@ describe('drivers and shutdown', () => {
         throw new Error('timed out');
       },
     });
-    await expect(shutdown.run(ctx('shutdown', { source }))).rejects.toThrow(/did not shut down/);
+    const err = (await shutdown.run(ctx('shutdown', { source })).catch((e: unknown) => e)) as {
+      message: string;
+      hint?: string;
+    };
+    expect(err.message).toMatch(/did not shut down/);
+    expect(err.hint).toMatch(/v2o resume \S+ --force-poweroff/);
     expect(source.calls).not.toContain('powerOff');
     const p = params();
     p.options.forcePoweroff = true;

@@ -45,6 +45,9 @@ defaults:
   # (or sha256) with its os_hash_value. Each costs CPU here (about 2 s per GiB for md5 or sha512,
   # 1 s for sha256); [] checks sizes only.
   uploadHashes: [md5]
+  # Seconds without a byte moving before a disk copy counts as stalled: the export is reopened where
+  # it stopped (HTTP Range), an upload is aborted and retried.
+  transferStallSeconds: 60
   # true, false, or auto (from a volume only when the boot disk is larger than the flavor's disk).
   bootFromVolume: auto
   # NIC model on OpenStack: virtio (NetKVM is installed) or e1000 (keep the emulated NIC).

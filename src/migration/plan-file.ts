@@ -12,6 +12,8 @@ export const IMAGE_FORMATS = ['vmdk', 'qcow2', 'raw'] as const;
 export const UPLOAD_HASHES = ['md5', 'sha256', 'sha512'] as const;
 /** md5 alone is what comparing with Glance's `checksum` needs, at the least CPU per byte. */
 export const DEFAULT_UPLOAD_HASHES: UploadHash[] = ['md5'];
+/** A disk copy with no bytes moving for this long is reconnected (source) or retried (upload). */
+export const DEFAULT_TRANSFER_STALL_SECONDS = 60;
 export type UploadHash = (typeof UPLOAD_HASHES)[number];
 export type DiskBus = (typeof DISK_BUSES)[number];
 export type ImageFormat = (typeof IMAGE_FORMATS)[number];
@@ -88,6 +90,11 @@ const VmSettingsShape = {
     .array(z.enum(UPLOAD_HASHES))
     .refine((a) => new Set(a).size === a.length, { message: 'lists a hash twice' })
     .optional(),
+  /**
+   * Seconds without a byte moving before a disk copy counts as stalled: a stalled source is reopened
+   * at the offset reached (HTTP Range), a stalled upload is aborted and the step retries it.
+   */
+  transferStallSeconds: z.int().min(5).max(3600).optional(),
 };
 
 const VmEntrySchema = z.strictObject({
@@ -160,6 +167,7 @@ export interface VmMigrationConfig {
   stagingDir?: string;
   exportMethod: 'lease' | 'datastore';
   uploadHashes: UploadHash[];
+  transferStallSeconds: number;
 }
 
 export interface ResolvedPlan {
@@ -200,6 +208,8 @@ export function resolvePlan(plan: PlanFile, file?: string): ResolvedPlan {
       stagingDir: vm.stagingDir ?? d.stagingDir,
       exportMethod: vm.exportMethod ?? d.exportMethod ?? 'lease',
       uploadHashes: vm.uploadHashes ?? d.uploadHashes ?? DEFAULT_UPLOAD_HASHES,
+      transferStallSeconds:
+        vm.transferStallSeconds ?? d.transferStallSeconds ?? DEFAULT_TRANSFER_STALL_SECONDS,
     };
   });
   const c = plan.concurrency;

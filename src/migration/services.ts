@@ -196,6 +196,8 @@ export type DiskTransfer = (o: {
   onProgress: (bytes: number, total?: number) => void;
   /** Computed in the same pass and compared with Glance's (plan: uploadHashes). */
   hashes: UploadHash[];
+  /** No bytes moving for this long: the source is reopened (Range), the upload aborted for a retry. */
+  stallTimeoutMs: number;
   limits?: { overall: number; perSource: number; perTarget: number };
   signal: AbortSignal;
 }) => Promise<DiskUploadResult>;

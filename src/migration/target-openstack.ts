@@ -386,6 +386,7 @@ export function glanceDiskTransfer(target: OpenStackTarget, log: Logger): DiskTr
       checkpoint: (c: TransferCheckpoint) => o.checkpoint(c),
       lastCheckpoint: o.lastCheckpoint,
       hashes: o.hashes,
+      stallTimeoutMs: o.stallTimeoutMs,
       onBytes: (done, total) => o.onProgress(done, total),
       onEvent: (type, data) => log.info({ type, ...data }, 'transfer event'),
       signal: o.signal,

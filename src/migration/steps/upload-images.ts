@@ -6,7 +6,7 @@ import pLimit from 'p-limit';
 import { V2oError } from '../../errors.js';
 import type { PlannedDisk } from '../build-plan.js';
 import { runTag, runTags } from '../params.js';
-import type { UploadHash } from '../plan-file.js';
+import { DEFAULT_TRANSFER_STALL_SECONDS, type UploadHash } from '../plan-file.js';
 import type { DiskUploadResult, ExportSession, ImageInfo } from '../services.js';
 import { type Ctx, crashPoint, fmtBytes, type MigrationStep, sourceMoref } from './common.js';
 
@@ -47,9 +47,10 @@ export const uploadImages: MigrationStep<UploadImagesOutput> = {
   },
   timeoutMs: 24 * 60 * 60_000,
   plan: ({ params }) => ({
-    summary: `export ${params.plan.disks.length} disk(s) ${params.config.exportMethod === 'datastore' ? 'from their datastore files' : 'through the export lease'} and stream them to Glance as ${params.config.imageFormat}; ${describeVerification(uploadHashesOf(params.config))}`,
+    summary: `export ${params.plan.disks.length} disk(s) ${params.config.exportMethod === 'datastore' ? 'from their datastore files' : 'through the export lease'} and stream them to Glance as ${params.config.imageFormat}; ${describeVerification(uploadHashesOf(params.config))}; a copy with no bytes moving for ${stallSecondsOf(params.config)} s is resumed or retried`,
     details: {
       uploadHashes: uploadHashesOf(params.config),
+      transferStallSeconds: stallSecondsOf(params.config),
       images: params.plan.disks.map((d) => ({ disk: d.label, sizeBytes: d.sizeBytes, ...d.image })),
       localSpaceBytes: params.plan.localSpaceBytes,
     },
@@ -160,6 +161,7 @@ export const uploadImages: MigrationStep<UploadImagesOutput> = {
                   }
                 },
                 hashes: uploadHashesOf(ctx.params.config),
+                stallTimeoutMs: stallSecondsOf(ctx.params.config) * 1000,
                 limits: ctx.params.options.transferLimits,
                 signal: ctx.signal,
               });
@@ -217,6 +219,11 @@ export const uploadImages: MigrationStep<UploadImagesOutput> = {
     }
   },
 };
+
+/** Runs journaled before transferStallSeconds existed keep the default. */
+function stallSecondsOf(config: { transferStallSeconds?: number }): number {
+  return config.transferStallSeconds ?? DEFAULT_TRANSFER_STALL_SECONDS;
+}
 
 /** Runs journaled before uploadHashes existed computed md5 and sha256. */
 function uploadHashesOf(config: { uploadHashes?: UploadHash[] }): UploadHash[] {

@@ -43,6 +43,7 @@ describe('plan file', () => {
       guestCredentials: { usernameEnv: 'V2O_GUEST_USERNAME', passwordEnv: 'V2O_GUEST_PASSWORD' },
       networks: [],
       uploadHashes: ['md5'],
+      transferStallSeconds: 60,
     });
   });
 
@@ -79,6 +80,26 @@ vms:
       { line: 6, path: 'vms[0].uploadHashes', message: 'lists a hash twice' },
       { line: 8, path: 'vms[1].uploadHashes[0]', message: 'must be one of "md5", "sha256", "sha512"' },
     ]);
+  });
+
+  it('takes transferStallSeconds from defaults or the VM, and names a value out of range', () => {
+    const plan = parsePlanText(`version: 1
+source: {}
+target: {}
+defaults: { transferStallSeconds: 120 }
+vms: [{ name: a }, { name: b, transferStallSeconds: 15 }]
+`);
+    expect(plan.vms.map((v) => v.transferStallSeconds)).toEqual([120, 15]);
+    const { problems } = problemsOf(`version: 1
+source: {}
+target: {}
+vms:
+  - name: a
+    transferStallSeconds: 1
+`);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatchObject({ line: 6, path: 'vms[0].transferStallSeconds' });
+    expect(problems[0]!.message).toMatch(/>=\s*5/);
   });
 
   it('lets a VM override the defaults field by field', () => {

@@ -23,12 +23,14 @@ describe('upload-images', () => {
     const source = fakeSource();
     const order: string[] = [];
     const asked: string[][] = [];
+    const stalls: number[] = [];
     const c = ctx('upload-images', {
       target,
       source,
       transferDisk: async (o) => {
         order.push(`transfer ${o.imageId} after ${c.checkpoints.length} checkpoint(s)`);
         asked.push(o.hashes);
+        stalls.push(o.stallTimeoutMs);
         target.images.find((i) => i.id === o.imageId)!.status = 'active';
         return { bytes: 4, hashes: { md5: 'ab' } };
       },
@@ -36,6 +38,8 @@ describe('upload-images', () => {
     const out = await uploadImages.run(c);
     // The plan's uploadHashes (default: md5, what Glance's checksum is compared with) reach the transfer.
     expect(asked).toEqual([['md5'], ['md5'], ['md5']]);
+    // So does the stall limit (default 60 s).
+    expect(stalls).toEqual([60_000, 60_000, 60_000]);
     expect(out.images.map((i) => i.hashes)).toEqual([{ md5: 'ab' }, { md5: 'ab' }, { md5: 'ab' }]);
     expect(out.images.map((i) => i.name)).toEqual([
       'v2o-win2022-db01-disk0',

@@ -4,7 +4,9 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
-import { Readable, Transform } from 'node:stream';
+import { tmpdir } from 'node:os';
+import { PassThrough, Readable, Transform, Writable } from 'node:stream';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createVm,
@@ -13,6 +15,7 @@ import {
   labPlaces,
   toCreateVmBody,
 } from '../../../bench/transfer-lab.js';
+import { glanceDiskTransfer, OpenStackTarget } from '../../../src/migration/target-openstack.js';
 import { type Cloud, openCloud } from '../../../src/openstack/cloud.js';
 import { loadCloudConfig } from '../../../src/openstack/config.js';
 import { createImage, deleteImage, getImage } from '../../../src/openstack/image/images/requests.js';
@@ -94,6 +97,40 @@ function dropOnce(src: ByteSource, after: number): ByteSource & { opens: number[
       });
       res.on('error', (e) => cut.destroy(e));
       return res.pipe(cut);
+    },
+  };
+}
+
+/** The first connection sends `after` bytes, then nothing, its socket left open: a stall, not a drop. */
+function stallOnce(src: ByteSource, after: number): ByteSource & { opens: number[] } {
+  const opens: number[] = [];
+  return {
+    get size() {
+      return src.size;
+    },
+    get supportsRange() {
+      return src.supportsRange;
+    },
+    description: src.description,
+    opens,
+    async open(offset, signal) {
+      opens.push(offset);
+      const res = await src.open(offset, signal);
+      if (opens.length > 1) return res;
+      const out = new PassThrough();
+      let sent = 0;
+      res.on('data', (c: Buffer) => {
+        if (sent >= after) return;
+        const part = c.subarray(0, after - sent);
+        sent += part.length;
+        if (!out.write(part)) {
+          res.pause();
+          out.once('drain', () => sent < after && res.resume());
+        }
+        if (sent >= after) res.pause();
+      });
+      out.on('close', () => res.destroy());
+      return out;
     },
   };
 }
@@ -189,5 +226,58 @@ describe('export → Glance streaming', () => {
     expect(wrapped!.opens[1]).toBeLessThanOrEqual(Math.floor(disk.length / 2) + 256 * 1024);
     expect(r.hashes.md5).toBe(hex('md5', disk));
     expect(image.osHashValue).toBe(hex('sha512', disk));
+  });
+
+  it('the migration’s disk transfer reopens a stalled export after its stall limit, where it stopped', async () => {
+    const lease = await exportVm(vs, vm!);
+    const device = lease.deviceUrls.find((d) => d.disk)!;
+    const img = await createImage(cloud.image, {
+      name: 'v2o-it-transfer-stall',
+      diskFormat: 'vmdk',
+      tags: ['v2o-test-transfer'],
+    });
+    images.push(img.id);
+    const half = Math.floor(disk.length / 2);
+    const stalled = Object.assign(stallOnce(leaseSource(lease, device), half), { key: 2000 });
+    const logged: { type?: string; cause?: string; offset?: number }[] = [];
+    const log = pino(
+      new Writable({
+        write(line, _e, cb) {
+          logged.push(JSON.parse(String(line)));
+          cb();
+        },
+      }),
+    );
+    const started = Date.now();
+    try {
+      const r = await glanceDiskTransfer(
+        new OpenStackTarget(cloud),
+        log,
+      )({
+        source: stalled,
+        imageId: img.id,
+        format: 'vmdk',
+        stagingDir: tmpdir(),
+        checkpoint: () => {},
+        lastCheckpoint: undefined,
+        onProgress: () => {},
+        hashes: ['md5'],
+        stallTimeoutMs: 1_500, // the plan's transferStallSeconds, in ms
+        signal: AbortSignal.timeout(120_000),
+      });
+      await lease.complete();
+      const took = Date.now() - started;
+      expect(took).toBeGreaterThanOrEqual(1_500);
+      expect(took).toBeLessThan(30_000); // not the 60 s default
+      expect(stalled.opens).toEqual([0, half]);
+      expect(r.checksum).toBe(hex('md5', disk));
+      expect(r.hashes.md5).toBe(hex('md5', disk));
+      const reconnect = logged.find((l) => l.type === 'transfer.reconnect');
+      expect(reconnect?.offset).toBe(half);
+      expect(reconnect?.cause).toMatch(/no progress on the source for \d+ s at byte \d+/);
+    } catch (err) {
+      await lease.abort(err as Error);
+      throw err;
+    }
   });
 });

@@ -67,8 +67,11 @@ afterAll(async () => {
   await vs?.close();
 });
 
-/** Cuts the first connection after `after` bytes by destroying its socket: a real drop, healed by Range. */
-function dropOnce(src: ByteSource, after: number): ByteSource & { opens: number[] } {
+/** `src` with its first connection passed through `first`; the reopens after it are left alone. */
+function firstConnection(
+  src: ByteSource,
+  first: (res: Readable) => Readable,
+): ByteSource & { opens: number[] } {
   const opens: number[] = [];
   return {
     get size() {
@@ -82,57 +85,49 @@ function dropOnce(src: ByteSource, after: number): ByteSource & { opens: number[
     async open(offset, signal) {
       opens.push(offset);
       const res = await src.open(offset, signal);
-      if (opens.length > 1) return res;
-      let n = 0;
-      const cut = new Transform({
-        transform(c: Buffer, _e, cb) {
-          n += c.length;
-          if (n > after) {
-            (res as IncomingMessage).socket?.destroy();
-            cb(new Error('connection reset by the test'));
-            return;
-          }
-          cb(null, c);
-        },
-      });
-      res.on('error', (e) => cut.destroy(e));
-      return res.pipe(cut);
+      return opens.length > 1 ? res : first(res);
     },
   };
 }
 
-/** The first connection sends `after` bytes, then nothing, its socket left open: a stall, not a drop. */
-function stallOnce(src: ByteSource, after: number): ByteSource & { opens: number[] } {
-  const opens: number[] = [];
-  return {
-    get size() {
-      return src.size;
-    },
-    get supportsRange() {
-      return src.supportsRange;
-    },
-    description: src.description,
-    opens,
-    async open(offset, signal) {
-      opens.push(offset);
-      const res = await src.open(offset, signal);
-      if (opens.length > 1) return res;
-      const out = new PassThrough();
-      let sent = 0;
-      res.on('data', (c: Buffer) => {
-        if (sent >= after) return;
-        const part = c.subarray(0, after - sent);
-        sent += part.length;
-        if (!out.write(part)) {
-          res.pause();
-          out.once('drain', () => sent < after && res.resume());
+/** Cuts the first connection after `after` bytes by destroying its socket: a real drop, healed by Range. */
+function dropOnce(src: ByteSource, after: number) {
+  return firstConnection(src, (res) => {
+    let n = 0;
+    const cut = new Transform({
+      transform(c: Buffer, _e, cb) {
+        n += c.length;
+        if (n > after) {
+          (res as IncomingMessage).socket?.destroy();
+          cb(new Error('connection reset by the test'));
+          return;
         }
-        if (sent >= after) res.pause();
-      });
-      out.on('close', () => res.destroy());
-      return out;
-    },
-  };
+        cb(null, c);
+      },
+    });
+    res.on('error', (e) => cut.destroy(e));
+    return res.pipe(cut);
+  });
+}
+
+/** The first connection sends `after` bytes, then nothing, its socket left open: a stall, not a drop. */
+function stallOnce(src: ByteSource, after: number) {
+  return firstConnection(src, (res) => {
+    const out = new PassThrough();
+    let sent = 0;
+    res.on('data', (c: Buffer) => {
+      if (sent >= after) return;
+      const part = c.subarray(0, after - sent);
+      sent += part.length;
+      if (!out.write(part)) {
+        res.pause();
+        out.once('drain', () => sent < after && res.resume());
+      }
+      if (sent >= after) res.pause();
+    });
+    out.on('close', () => res.destroy());
+    return out;
+  });
 }
 
 /** A sink that keeps what it got. */

@@ -6,8 +6,8 @@
 // Written as a plain Readable fed by 'data' events with pause/resume (what pipe() does) rather than an
 // async generator: at 16 KiB TLS records the generator's promise per chunk cost more CPU than the TLS
 // decryption. Chunks go on as they came: joining them into larger buffers (tried, up to 256 KiB) cost
-// more in copies and garbage collection than the stages downstream saved (bench/transfer.ts, v2o CPU
-// per GiB 2.9-3.5 s passing through against 4.3 s joined).
+// more in copies and garbage collection than the stages downstream saved (bench/transfer.ts, 1 GiB on
+// loopback, v2o's CPU per GiB with md5: 2.9-3.5 s passing through, 4.3 s joined).
 import { Readable } from 'node:stream';
 import { InterruptedError } from '../errors.js';
 import { SourceInterruptedError, TransferStallError } from './errors.js';

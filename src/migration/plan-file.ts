@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { isMap, LineCounter, type Node, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
+import { DEFAULT_STALL_TIMEOUT_MS } from '../transfer/stall-watchdog.js';
 
 export const DISK_BUSES = ['virtio', 'scsi', 'sata'] as const;
 export const IMAGE_FORMATS = ['vmdk', 'qcow2', 'raw'] as const;
@@ -13,7 +14,7 @@ export const UPLOAD_HASHES = ['md5', 'sha256', 'sha512'] as const;
 /** md5 alone is what comparing with Glance's `checksum` needs, at the least CPU per byte. */
 export const DEFAULT_UPLOAD_HASHES: UploadHash[] = ['md5'];
 /** A disk copy with no bytes moving for this long is reconnected (source) or retried (upload). */
-export const DEFAULT_TRANSFER_STALL_SECONDS = 60;
+export const DEFAULT_TRANSFER_STALL_SECONDS = DEFAULT_STALL_TIMEOUT_MS / 1000;
 export type UploadHash = (typeof UPLOAD_HASHES)[number];
 export type DiskBus = (typeof DISK_BUSES)[number];
 export type ImageFormat = (typeof IMAGE_FORMATS)[number];

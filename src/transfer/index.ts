@@ -13,12 +13,12 @@ export { hashingStream, verifyDigests } from './hashing-stream.js';
 export { inspectGate } from './inspect-gate.js';
 export { DEFAULT_TRANSFER_LIMITS, Semaphore, TransferLimiter, type TransferLimits } from './limiter.js';
 export { RandomAccessReader } from './random-access.js';
-export { DEFAULT_STALL_TIMEOUT_MS, resilientStream } from './resilient-stream.js';
+export { resilientStream } from './resilient-stream.js';
 export { fileSink } from './sinks/file-sink.js';
 export { fileSource } from './sources/file-source.js';
 export { httpSource, redactUrl } from './sources/http-source.js';
 export { estimateLocalSpace, type LocalSpaceEstimate } from './space.js';
-export { StallWatchdog } from './stall-watchdog.js';
+export { DEFAULT_STALL_TIMEOUT_MS, StallWatchdog } from './stall-watchdog.js';
 export { type TransferDiskOptions, type TransferDiskResult, transferDisk } from './transfer-disk.js';
 export type * from './types.js';
 export {

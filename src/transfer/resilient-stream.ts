@@ -11,7 +11,7 @@
 import { Readable } from 'node:stream';
 import { InterruptedError } from '../errors.js';
 import { SourceInterruptedError, TransferStallError } from './errors.js';
-import { StallWatchdog } from './stall-watchdog.js';
+import { DEFAULT_STALL_TIMEOUT_MS, StallWatchdog } from './stall-watchdog.js';
 import type { ByteSource } from './types.js';
 
 export interface ResilientStreamOptions {
@@ -39,8 +39,6 @@ export interface ResilientReadable extends Readable {
   /** True while waiting for the source (opening it or awaiting its next chunk), false while the consumer holds us back. */
   readonly waitingOnSource: boolean;
 }
-
-export const DEFAULT_STALL_TIMEOUT_MS = 60_000;
 
 interface Connection {
   ctl: AbortController;

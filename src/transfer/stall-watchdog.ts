@@ -1,6 +1,9 @@
 // Fires once when nothing calls touch() for `timeoutMs` while armed. One coarse interval per transfer
 // instead of a timer per chunk (chunks arrive tens of thousands of times a second).
 
+/** No bytes for this long counts as a stall, unless the caller (the plan) says otherwise. */
+export const DEFAULT_STALL_TIMEOUT_MS = 60_000;
+
 export class StallWatchdog {
   private last = Date.now();
   private armed = true;

@@ -12,9 +12,9 @@ import { ChecksumMismatchError, SourceInterruptedError, TransferStallError } fro
 import { hashingStream, verifyDigests } from './hashing-stream.js';
 import { inspectGate } from './inspect-gate.js';
 import type { TransferLimiter, TransferSlotKeys } from './limiter.js';
-import { DEFAULT_STALL_TIMEOUT_MS, resilientStream } from './resilient-stream.js';
+import { resilientStream } from './resilient-stream.js';
 import { fileSource } from './sources/file-source.js';
-import { StallWatchdog } from './stall-watchdog.js';
+import { DEFAULT_STALL_TIMEOUT_MS, StallWatchdog } from './stall-watchdog.js';
 import type {
   ByteSource,
   DiskSink,

@@ -145,15 +145,21 @@ function collect(): { sink: DiskSink; body: () => Buffer } {
   };
 }
 
-async function exportAndUpload(wrap: (s: ByteSource) => ByteSource) {
+/** An export lease on the test VM, its disk's device URL, and a new vmdk image (deleted in afterAll). */
+async function exportInto(imageName: string) {
   const lease = await exportVm(vs, vm!);
   const device = lease.deviceUrls.find((d) => d.disk)!;
   const img = await createImage(cloud.image, {
-    name: 'v2o-it-transfer',
+    name: imageName,
     diskFormat: 'vmdk',
     tags: ['v2o-test-transfer'],
   });
   images.push(img.id);
+  return { lease, device, img };
+}
+
+async function exportAndUpload(wrap: (s: ByteSource) => ByteSource) {
+  const { lease, device, img } = await exportInto('v2o-it-transfer');
   let percent = 0;
   const stop = lease.startKeepAlive(() => percent, { intervalMs: 200 });
   try {
@@ -224,14 +230,7 @@ describe('export → Glance streaming', () => {
   });
 
   it('the migration’s disk transfer reopens a stalled export after its stall limit, where it stopped', async () => {
-    const lease = await exportVm(vs, vm!);
-    const device = lease.deviceUrls.find((d) => d.disk)!;
-    const img = await createImage(cloud.image, {
-      name: 'v2o-it-transfer-stall',
-      diskFormat: 'vmdk',
-      tags: ['v2o-test-transfer'],
-    });
-    images.push(img.id);
+    const { lease, device, img } = await exportInto('v2o-it-transfer-stall');
     const half = Math.floor(disk.length / 2);
     const stalled = Object.assign(stallOnce(leaseSource(lease, device), half), { key: 2000 });
     const logged: { type?: string; cause?: string; offset?: number }[] = [];

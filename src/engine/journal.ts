@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { V2oError } from '../errors.js';
+import { scrubSecrets } from '../redaction.js';
 import {
   JournalCorruptError,
   JournalLockedError,
@@ -14,7 +15,6 @@ import {
   RunNotFoundError,
 } from './errors.js';
 import { migrations, SCHEMA_VERSION } from './journal-schema.js';
-import { scrubSecrets } from './logger.js';
 import type { RunState, StepState } from './types.js';
 
 export interface RunRecord {

@@ -148,27 +148,3 @@ export async function openCloudFromEnv(
 ): Promise<Cloud> {
   return openCloud(loadCloudConfig(load), opts);
 }
-
-/**
- * pino `redact` paths for anything OpenStack-related a caller might log by mistake
- * (the clients themselves never log headers, bodies or the config).
- */
-export const OPENSTACK_LOG_REDACT_PATHS = [
-  'password',
-  '*.password',
-  'auth.password',
-  'config.auth.password',
-  'applicationCredentialSecret',
-  '*.applicationCredentialSecret',
-  'config.auth.applicationCredentialSecret',
-  'application_credential_secret',
-  '*.application_credential_secret',
-  'token',
-  '*.token',
-  'headers["x-auth-token"]',
-  'headers["X-Auth-Token"]',
-  'headers["x-subject-token"]',
-  'headers["X-Subject-Token"]',
-  '*.headers["x-auth-token"]',
-  '*.headers["X-Auth-Token"]',
-];

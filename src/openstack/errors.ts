@@ -1,6 +1,7 @@
 // One HTTP error type for every OpenStack service (gophercloud's ErrUnexpectedResponseCode),
 // plus the parsing of the many error body shapes the services use.
 import { hasCause, NonRetryableError, V2oError } from '../errors.js';
+import { redactUrl } from '../redaction.js';
 
 export interface OpenStackHttpErrorInit {
   method: string;
@@ -85,20 +86,6 @@ export class OpenStackConnectionError extends V2oError {
 export function isStatus(err: unknown, ...status: number[]): boolean {
   const e = hasCause(err, OpenStackHttpError);
   return e !== undefined && status.includes(e.status);
-}
-
-/** Drop credentials that may sit in a URL's userinfo or query (never expected, but never logged either). */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    for (const k of [...u.searchParams.keys()]) {
-      if (/token|secret|password|signature/i.test(k)) u.searchParams.set(k, '***');
-    }
-    return u.toString();
-  } catch {
-    return url;
-  }
 }
 
 /**

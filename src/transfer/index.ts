@@ -16,7 +16,7 @@ export { RandomAccessReader } from './random-access.js';
 export { resilientStream } from './resilient-stream.js';
 export { fileSink } from './sinks/file-sink.js';
 export { fileSource } from './sources/file-source.js';
-export { httpSource, redactUrl } from './sources/http-source.js';
+export { httpSource } from './sources/http-source.js';
 export { estimateLocalSpace, type LocalSpaceEstimate } from './space.js';
 export { DEFAULT_STALL_TIMEOUT_MS, StallWatchdog } from './stall-watchdog.js';
 export { type TransferDiskOptions, type TransferDiskResult, transferDisk } from './transfer-disk.js';

@@ -1,6 +1,7 @@
 // Connection settings from govc's variables (GOVC_URL, GOVC_USERNAME, GOVC_PASSWORD, GOVC_INSECURE,
 // GOVC_TLS_CA_CERTS, GOVC_THUMBPRINT) and CLI flags. Flags win over variables.
 import { ConfigError } from '../errors.js';
+import { redactUrl } from '../redaction.js';
 
 export interface VSphereConfig {
   /** SDK endpoint, e.g. https://vcenter.example.com/sdk (no credentials in it). */
@@ -59,11 +60,6 @@ export function parseVSphereUrl(input: string): { url: URL; username?: string; p
   url.search = '';
   url.hash = '';
   return { url, username, password };
-}
-
-/** A URL for messages: credentials and query removed. */
-export function redactUrl(u: string): string {
-  return u.replace(/\/\/[^/@]*@/, '//').replace(/\?.*$/, '');
 }
 
 export function normalizeThumbprint(t: string): string {

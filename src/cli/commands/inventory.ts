@@ -122,8 +122,8 @@ function detail(vm: VmInfo, r: Readiness): string {
 async function stderrLogger(debug: boolean): Promise<Logger | undefined> {
   if (!debug) return undefined;
   const { default: pino } = await import('pino');
-  const { vsphereRedactOptions } = await import('../../vsphere/redact.js');
-  return pino({ level: 'debug', redact: vsphereRedactOptions }, pino.destination(2));
+  const { redactOptions } = await import('../../redaction.js');
+  return pino({ level: 'debug', redact: redactOptions }, pino.destination(2));
 }
 
 export const inventoryCommand: CommandModule = {

@@ -4,6 +4,7 @@ import { setTimeout as sleepTimer } from 'node:timers/promises';
 import pRetry, { AbortError } from 'p-retry';
 import type { Logger } from 'pino';
 import { ConfigError, InterruptedError } from '../../errors.js';
+import { redactUrl } from '../../redaction.js';
 import {
   isQuotaMessage,
   OpenStackConnectionError,
@@ -11,7 +12,6 @@ import {
   OpenStackQuotaError,
   parseServiceMessage,
   quotaFromMessage,
-  redactUrl,
 } from '../errors.js';
 import {
   type RawRequest,

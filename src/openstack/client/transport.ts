@@ -13,7 +13,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
 import { ConfigError, InterruptedError } from '../../errors.js';
-import { redactUrl } from '../errors.js';
+import { redactUrl } from '../../redaction.js';
 
 export interface TransportOptions {
   /** PEM bundle trusted for TLS. */

@@ -3,6 +3,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
+import { redactUrl } from '../../redaction.js';
 import { SourceHttpError } from '../errors.js';
 import type { ByteSource } from '../types.js';
 
@@ -17,12 +18,6 @@ export interface HttpSourceOptions {
   /** Force Range on/off; otherwise taken from HEAD (Accept-Ranges: bytes). */
   supportsRange?: boolean;
   agent?: http.Agent;
-}
-
-/** Where a URL points without the query string (it may carry tokens). */
-export function redactUrl(url: string): string {
-  const u = new URL(url);
-  return `${u.protocol}//${u.host}${u.pathname}`;
 }
 
 function request(

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createRunLogger, REDACTED, scrubSecrets } from '../../../src/engine/logger.js';
+import { createRunLogger } from '../../../src/engine/logger.js';
+import { REDACTED, scrubSecrets } from '../../../src/redaction.js';
 import { tmpDir } from './helpers.js';
 
 describe('run logger', () => {

@@ -1,16 +1,6 @@
 // Progress text: sizes, percent, rate and ETA from a step's progress updates.
 import type { ProgressUpdate } from '../../engine/types.js';
-
-export function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let i = 0;
-  let v = n;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
-}
+import { formatBytes } from '../../format-bytes.js';
 
 export function formatDuration(ms: number): string {
   const s = Math.round(ms / 1000);

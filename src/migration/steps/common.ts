@@ -5,6 +5,9 @@ import { ConfigError } from '../../errors.js';
 import type { MigrationParams } from '../params.js';
 import type { MigrationServices } from '../services.js';
 
+/** The one byte formatter (src/format-bytes.ts), under the name the steps use. */
+export { formatBytes as fmtBytes } from '../../format-bytes.js';
+
 export type Ctx = StepContext<MigrationParams, MigrationServices>;
 export type MigrationStep<O = unknown> = StepDefinition<MigrationParams, MigrationServices, O>;
 
@@ -44,15 +47,4 @@ export function sourceMoref(ctx: Ctx): string {
   const m = ctx.params.plan.source?.moref;
   if (!m) throw new ConfigError(`the stored plan of run ${ctx.runId} has no source VM`);
   return m;
-}
-
-export function fmtBytes(n: number): string {
-  const u = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let i = 0;
-  let v = n;
-  while (v >= 1024 && i < u.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(i === 0 ? 0 : 1)} ${u[i]}`;
 }

@@ -2,8 +2,9 @@
 import type { Command } from 'commander';
 import type { CommandModule } from '../command.js';
 import { globalOptions, withJournal } from '../context.js';
+import { table } from '../format/table.js';
 import { exitCodesHelp } from './help.js';
-import { displayState, iso, table } from './show.js';
+import { displayState, iso } from './show.js';
 
 export const listCommand: CommandModule = {
   register(program: Command) {

@@ -12,10 +12,3 @@ export function errorText(e: ErrorRecord | undefined): string {
   if (!e) return '';
   return `${e.name}: ${e.message}${e.hint ? ` (fix: ${e.hint})` : ''}`;
 }
-
-export function table(rows: string[][]): string {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows
-    .map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  '))
-    .join('\n');
-}

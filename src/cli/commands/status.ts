@@ -5,8 +5,9 @@ import { processIsAlive } from '../../engine/liveness.js';
 import { ConfigError } from '../../errors.js';
 import type { CommandModule } from '../command.js';
 import { globalOptions, withJournal } from '../context.js';
+import { table } from '../format/table.js';
 import { exitCodesHelp } from './help.js';
-import { displayState, errorText, iso, table } from './show.js';
+import { displayState, errorText, iso } from './show.js';
 
 export const statusCommand: CommandModule = {
   register(program: Command) {
@@ -32,21 +33,23 @@ export const statusCommand: CommandModule = {
           process.stdout.write(`${JSON.stringify({ ...view, displayState: displayState(run) }, null, 2)}\n`);
           return;
         }
-        const out: string[] = [
-          `run       ${run.id}`,
-          `workflow  ${run.workflow} v${run.workflowVersion}`,
-          `subject   ${run.subject}`,
-          `state     ${displayState(run)}`,
-          `created   ${iso(run.createdAt)}`,
-          `updated   ${iso(run.updatedAt)}`,
+        const fields = [
+          ['run', run.id],
+          ['workflow', `${run.workflow} v${run.workflowVersion}`],
+          ['subject', run.subject],
+          ['state', displayState(run)],
+          ['created', iso(run.createdAt)],
+          ['updated', iso(run.updatedAt)],
         ];
         if (lease) {
           const gone = lease.host === os.hostname() && !processIsAlive(lease.pid);
-          out.push(
-            `held by   pid ${lease.pid} on ${lease.host} since ${iso(lease.acquiredAt)}${gone ? ' (that process is gone; resume takes over)' : ` (expires ${iso(lease.expiresAt)})`}`,
-          );
+          fields.push([
+            'held by',
+            `pid ${lease.pid} on ${lease.host} since ${iso(lease.acquiredAt)}${gone ? ' (that process is gone; resume takes over)' : ` (expires ${iso(lease.expiresAt)})`}`,
+          ]);
         }
-        if (run.error) out.push(`error     ${errorText(run.error)}`);
+        if (run.error) fields.push(['error', errorText(run.error)]);
+        const out: string[] = [table(fields)];
         const rows = [['STEP', 'STATE', 'ATTEMPTS', 'STARTED', 'FINISHED', 'NOTE']];
         for (const s of steps) {
           const note =

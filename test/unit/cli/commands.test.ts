@@ -55,6 +55,16 @@ describe('v2o commands on the example workflow', () => {
 
     const ls = await cli(state, 'list', '--json');
     expect(JSON.parse(ls.stdout)).toMatchObject([{ id, state: 'succeeded', subject: 'vm-7' }]);
+    // The human views: fields and columns aligned by the one table renderer.
+    const human = await cli(state, 'status', id);
+    expect(human.stdout).toMatch(
+      new RegExp(`^run {7}${id}\nworkflow {2}example v\\d+\nsubject {3}vm-7\nstate {5}succeeded\n`),
+    );
+    expect(human.stdout).toMatch(/^STEP +STATE +ATTEMPTS +STARTED +FINISHED +NOTE$/m);
+    expect(human.stdout).toMatch(/^flaky {7}succeeded {2}2 {9}\d{4}-/m);
+    const rows = (await cli(state, 'list')).stdout.split('\n');
+    expect(rows[0]).toMatch(/^RUN {9}STATE {6}WORKFLOW {4}SUBJECT {2}CREATED {19}UPDATED$/);
+    expect(rows[1]).toMatch(new RegExp(`^${id} {2}succeeded {2}example v\\d+ {2}vm-7 {5}\\d{4}-`));
     // --follow returns by itself once nobody drives the run.
     const followed = await cli(state, 'logs', id, '--follow');
     expect(followed.code).toBe(0);

@@ -1,13 +1,12 @@
-// Several runs at once in this process (migrate with concurrency.vms > 1): one journal, one
-// Ctrl-C handler, and plain progress lines prefixed with each run's subject, since several
-// interactive progress displays cannot share one terminal.
+// Several runs at once in this process (migrate with concurrency.vms > 1): one session of
+// run-workflow.ts (journal, Ctrl-C handler, runner settings, outcome reporting), and plain progress
+// lines prefixed with each run's subject, since several interactive displays cannot share a terminal.
 import { Writable } from 'node:stream';
 import { type AnyWorkflow, WorkflowRegistry } from '../engine/registry.js';
-import { Runner, type RunOutcome } from '../engine/runner.js';
+import type { RunOutcome } from '../engine/runner.js';
 import type { GlobalOptions } from './command.js';
-import { openJournal, stateDirOf } from './context.js';
 import { PlainProgress } from './progress/plain-progress.js';
-import { installInterruptHandlers } from './signals.js';
+import { openSession, outcomeJson, printOutcome } from './run-workflow.js';
 
 export interface ParallelRun {
   workflow: AnyWorkflow;
@@ -30,43 +29,27 @@ export async function runParallel(
   o: { globals: GlobalOptions; json?: boolean; concurrency: number },
 ): Promise<RunOutcome[]> {
   const { default: pLimit } = await import('p-limit');
-  const stateDir = stateDirOf(o.globals);
   const registry = new WorkflowRegistry([...new Set(runs.map((r) => r.workflow))]);
-  const journal = await openJournal(o.globals, { create: true });
-  const interrupt = installInterruptHandlers();
+  const session = await openSession({ globals: o.globals, registry }, true);
   const out = o.json ? process.stderr : process.stdout;
   try {
     const limit = pLimit(o.concurrency);
     const outcomes = await Promise.all(
       runs.map((r) =>
         limit(async () => {
-          if (interrupt.signal.aborted) return undefined;
-          const progress = new PlainProgress(prefixed(out, r.subject));
-          const runner = new Runner({
-            journal,
-            registry,
-            stateDir,
-            observer: progress,
-            signal: interrupt.signal,
-          });
+          if (session.signal.aborted) return undefined;
+          const runner = session.runner(new PlainProgress(prefixed(out, r.subject)));
           const outcome = await runner.start(r.workflow, r.params, r.subject);
-          if (!o.json)
-            (outcome.exitCode === 0 ? process.stdout : process.stderr).write(
-              `[${r.subject}] ${outcome.message}\n`,
-            );
+          if (!o.json) printOutcome(outcome, `[${r.subject}] `);
           return outcome;
         }),
       ),
     );
     const done = outcomes.filter((x): x is RunOutcome => !!x);
-    if (o.json) {
-      process.stdout.write(
-        `${JSON.stringify(done.map(({ error, ...rest }) => ({ ...rest, error: error && { name: error.name, message: error.message } })))}\n`,
-      );
-    }
+    if (o.json)
+      process.stdout.write(`${JSON.stringify(done.map((x) => outcomeJson(x, session.stateDir)))}\n`);
     return done;
   } finally {
-    interrupt.dispose();
-    journal.close();
+    session.close();
   }
 }

@@ -1,5 +1,6 @@
-// Start or resume a run from the CLI: journal, progress display, Ctrl-C handling, and the
-// final message. `migrate` and `resume` are thin wrappers over these two functions.
+// Start, resume or cancel a run from the CLI: journal, progress display, Ctrl-C handling, and the
+// final message. `migrate`, `resume` and `cancel` are thin wrappers over these functions, and
+// run-parallel.ts drives several runs through the same session and reporting.
 import type { Journal } from '../engine/journal.js';
 import { type AnyWorkflow, WorkflowRegistry } from '../engine/registry.js';
 import { Runner, type RunObserver, type RunOutcome } from '../engine/runner.js';
@@ -51,13 +52,24 @@ async function progressFor(json: boolean): Promise<RunObserver & { done(): Promi
   return new PlainProgress(json ? process.stderr : process.stdout);
 }
 
-async function drive(
+/**
+ * What every run this process drives shares: the journal, the workflows, one Ctrl-C handler and
+ * the runner's settings. `drive` opens one for a single run, `runParallel` one for several.
+ */
+export interface DriveSession {
+  stateDir: string;
+  signal: AbortSignal;
+  /** A runner on the session's journal, reporting to this observer. */
+  runner(observer: RunObserver): Runner;
+  close(): void;
+}
+
+export async function openSession(
   o: DriveOptions,
-  act: (r: Runner) => Promise<RunOutcome>,
   /** Only a new run creates the journal; the others find their run in an existing one. */
-  create = false,
+  create: boolean,
   runId?: string,
-): Promise<RunOutcome> {
+): Promise<DriveSession> {
   const globals = o.globals ?? {};
   const stateDir = stateDirOf(globals);
   const journal: Journal = await openJournal(globals, { create });
@@ -69,23 +81,34 @@ async function drive(
     throw err;
   }
   const interrupt = installInterruptHandlers();
-  const progress = await progressFor(o.json ?? false);
+  return {
+    stateDir,
+    signal: interrupt.signal,
+    runner: (observer) =>
+      new Runner({ journal, registry, stateDir, observer, signal: interrupt.signal, env: o.env }),
+    close: () => {
+      interrupt.dispose();
+      journal.close();
+    },
+  };
+}
+
+async function drive(
+  o: DriveOptions,
+  act: (r: Runner) => Promise<RunOutcome>,
+  create = false,
+  runId?: string,
+): Promise<RunOutcome> {
+  const session = await openSession(o, create, runId);
   try {
-    const runner = new Runner({
-      journal,
-      registry,
-      stateDir,
-      observer: progress,
-      signal: interrupt.signal,
-      env: o.env,
-    });
-    const outcome = await act(runner);
+    const progress = await progressFor(o.json ?? false);
+    const outcome = await act(session.runner(progress));
     await progress.done();
-    report(outcome, stateDir, o.json ?? false);
+    if (o.json) process.stdout.write(`${JSON.stringify(outcomeJson(outcome, session.stateDir))}\n`);
+    else printOutcome(outcome);
     return outcome;
   } finally {
-    interrupt.dispose();
-    journal.close();
+    session.close();
   }
 }
 
@@ -95,16 +118,17 @@ async function registryFor(journal: Journal, runId: string | undefined): Promise
   return loadRegistry(runId === undefined ? undefined : [journal.requireRun(runId).workflow]);
 }
 
-function report(o: RunOutcome, stateDir: string, json: boolean) {
-  if (json) {
-    const { error, ...rest } = o;
-    const out = {
-      ...rest,
-      log: runLogPath(stateDir, o.runId),
-      error: error && { name: error.name, message: error.message },
-    };
-    process.stdout.write(`${JSON.stringify(out)}\n`);
-    return;
-  }
-  (o.exitCode === 0 ? process.stdout : process.stderr).write(`${o.message}\n`);
+/** An outcome as --json prints it: the error reduced to its name and message, the run log's path added. */
+export function outcomeJson(o: RunOutcome, stateDir: string) {
+  const { error, ...rest } = o;
+  return {
+    ...rest,
+    log: runLogPath(stateDir, o.runId),
+    error: error && { name: error.name, message: error.message },
+  };
+}
+
+/** The outcome's message for a person: stdout when the run succeeded, stderr otherwise. */
+export function printOutcome(o: RunOutcome, prefix = ''): void {
+  (o.exitCode === 0 ? process.stdout : process.stderr).write(`${prefix}${o.message}\n`);
 }

@@ -6,7 +6,7 @@ import type { LoggerOptions } from 'pino';
 export const REDACTED = '[redacted]';
 
 /** pino redact paths (fast-redact syntax: `*` is one level). */
-export const redactPaths: readonly string[] = [
+const redactPaths: readonly string[] = [
   'password',
   '*.password',
   '*.*.password',

@@ -12,7 +12,7 @@ Exit codes:
   3    waiting for approval (\`v2o approve <run>\`, then \`v2o resume <run>\`)
   130  interrupted (Ctrl-C / SIGTERM; \`v2o resume <run>\` continues)`;
 
-export function buildProgram(): Command {
+function buildProgram(): Command {
   const program = new Command('v2o')
     .description('Migrate Windows virtual machines from VMware vSphere to OpenStack, resumably.')
     .option('--state-dir <dir>', 'journal and run logs (default: $V2O_STATE_DIR or $XDG_STATE_HOME/v2o)')

@@ -94,7 +94,7 @@ export function newRunId(): string {
   return `r-${s}`;
 }
 
-export function toErrorRecord(err: unknown): ErrorRecord {
+function toErrorRecord(err: unknown): ErrorRecord {
   const e = err instanceof Error ? err : new Error(String(err));
   const rec: ErrorRecord = { name: e.name, message: e.message };
   if (e instanceof V2oError && e.hint) rec.hint = e.hint;
@@ -585,7 +585,7 @@ export class Journal {
 }
 
 /** SQLite's codes → errors that name the problem and the fix. Others pass through. */
-export function translateSqliteError(err: unknown, file: string): unknown {
+function translateSqliteError(err: unknown, file: string): unknown {
   if (err instanceof V2oError) return err;
   const code = (err as { code?: string }).code ?? '';
   if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'))

@@ -15,7 +15,7 @@ export const DEFAULT_RETRY_POLICY: Readonly<RetryPolicy> = Object.freeze({
 });
 
 /** Error names that are never retried whatever the policy says. */
-export const ALWAYS_NON_RETRYABLE = ['NonRetryableError', 'ConfigError', 'InterruptedError'];
+const ALWAYS_NON_RETRYABLE = ['NonRetryableError', 'ConfigError', 'InterruptedError'];
 
 export function resolveRetryPolicy(p: Partial<RetryPolicy> | undefined): RetryPolicy {
   const r = { ...DEFAULT_RETRY_POLICY, ...p };

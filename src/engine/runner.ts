@@ -64,8 +64,6 @@ export interface EngineOptions {
   logger?: (runId: string) => RunLogger;
 }
 
-export { processIsAlive } from './liveness.js';
-
 /** Settles with the promise, or rejects with the signal's reason as soon as it aborts (a step
  * that ignores its signal must not hold the journal hostage). */
 function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {

@@ -40,7 +40,7 @@ export interface ProgressUpdate {
   unit?: 'bytes' | 'items';
 }
 
-export interface ProgressReporter {
+interface ProgressReporter {
   update(p: ProgressUpdate): void;
 }
 
@@ -87,7 +87,7 @@ export interface StepContext<P, S> {
   event(type: string, data?: Record<string, unknown>): void;
 }
 
-export interface GateRequest {
+interface GateRequest {
   /** Shown to the operator: what to do before `v2o approve`. */
   message: string;
 }
@@ -125,7 +125,7 @@ export interface WorkflowDefinition<P = unknown, S = unknown> {
   closeServices?(services: S): Promise<void>;
 }
 
-export interface ServiceEnv {
+interface ServiceEnv {
   log: Logger;
   signal: AbortSignal;
   env: NodeJS.ProcessEnv;

@@ -18,7 +18,7 @@ export interface LabCloud {
   regionName: string;
 }
 
-export interface CatalogEndpoint {
+interface CatalogEndpoint {
   interface: string;
   region_id: string;
   url: string;

@@ -16,7 +16,7 @@ const LEVELS: Record<number, string> = {
 };
 
 /** One pino JSON line → `time LEVEL [step] message (error)`. Lines that are not JSON pass as they are. */
-export function formatLogLine(line: string): string {
+function formatLogLine(line: string): string {
   try {
     const o = JSON.parse(line) as {
       time?: number;

@@ -2,7 +2,7 @@
 import type { ProgressUpdate } from '../../engine/types.js';
 import { formatBytes } from '../../format-bytes.js';
 
-export function formatDuration(ms: number): string {
+function formatDuration(ms: number): string {
   const s = Math.round(ms / 1000);
   if (s < 60) return `${s}s`;
   if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;

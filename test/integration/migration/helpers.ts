@@ -14,7 +14,7 @@ import { connect } from '../../../src/vsphere/objects/client.js';
 import { findVmByName, getVm } from '../../../src/vsphere/objects/vm.js';
 import { labProcessEnv } from '../../helpers/lab-env.js';
 
-export const repoRoot = resolve(import.meta.dirname, '../../..');
+const repoRoot = resolve(import.meta.dirname, '../../..');
 
 /** The lab's variables plus the guest account the plans name. */
 export function migrationEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
@@ -129,7 +129,7 @@ export interface LabVm {
   toolsRunningStatus: string;
 }
 
-export async function labVms(): Promise<LabVm[]> {
+async function labVms(): Promise<LabVm[]> {
   return (await hook('/vms', 'GET')) as LabVm[];
 }
 export async function labVm(name: string): Promise<LabVm> {

@@ -10,7 +10,7 @@ import { labProcessEnv } from '../../helpers/lab-env.js';
 
 export const env = labProcessEnv();
 
-export function need(name: string): string {
+function need(name: string): string {
   const v = env[name];
   if (!v)
     throw new Error(`${name} is missing from .lab/lab.env: start the lab with npm run lab -- up vsphere`);
@@ -58,7 +58,7 @@ export function resetVm(name: string): Promise<unknown> {
   return hook('reset', { vm: name });
 }
 
-export interface ManifestDisk {
+interface ManifestDisk {
   label: string;
   unit: number;
   fileName: string;

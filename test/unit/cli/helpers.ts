@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { vi } from 'vitest';
 import { main } from '../../../src/cli/program.js';
 
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
 export function tmpState(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'v2o-cli-'));

@@ -81,7 +81,7 @@ export function efi2022(): SourceVm {
   };
 }
 
-export const flavors: TargetFlavor[] = [
+const flavors: TargetFlavor[] = [
   { id: 'f1', name: 'win.small', vcpus: 2, ramMiB: 4096, diskGiB: 50 },
   { id: 'f2', name: 'win.medium', vcpus: 4, ramMiB: 8192, diskGiB: 80 },
   { id: 'f3', name: 'win.large', vcpus: 8, ramMiB: 16384, diskGiB: 120 },

@@ -54,7 +54,7 @@ export function catalog(omit: string[] = []) {
   ].filter((s) => !omit.includes(s.type));
 }
 
-export function tokenBody(expiresInMs = 3_600_000, omit: string[] = []) {
+function tokenBody(expiresInMs = 3_600_000, omit: string[] = []) {
   const now = Date.now();
   return {
     token: {

@@ -27,7 +27,7 @@ export function connectScope(cookie = 'vmware_soap_session="abc"'): nock.Scope {
 }
 
 /** The currentSession read that uploads make first (client.ensureSession). */
-export const CURRENT_SESSION = soapResponse(
+const CURRENT_SESSION = soapResponse(
   'RetrievePropertiesEx',
   '<returnval><objects><obj type="SessionManager">SessionManager</obj><propSet><name>currentSession</name><val xsi:type="UserSession"><key>52b5</key><userName>VSPHERE.LOCAL\\Administrator</userName></val></propSet></objects></returnval>',
 );

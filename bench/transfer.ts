@@ -19,6 +19,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import YAML from 'yaml';
+import { formatBytes } from '../src/format-bytes.js';
 import { DEFAULT_UPLOAD_HASHES } from '../src/migration/plan-file.js';
 import { type Cloud, openCloud } from '../src/openstack/cloud.js';
 import { type CloudConfig, loadCloudConfig } from '../src/openstack/config.js';
@@ -89,8 +90,8 @@ function median<T extends { s: number }>(runs: T[]): T {
 }
 const MB = 1e6;
 const fmtRate = (bytes: number, s: number) => `${(bytes / MB / s).toFixed(0)} MB/s`;
-const fmtSize = (b: number) =>
-  b >= 1024 ** 3 ? `${(b / 1024 ** 3).toFixed(2)} GiB` : `${(b / 1024 ** 2).toFixed(0)} MiB`;
+/** Two decimals: the benchmark compares sizes like 4.00 and 4.03 GiB (the stream's overhead). */
+const fmtSize = (b: number) => formatBytes(b, 2);
 const load = () =>
   loadavg()
     .map((x) => x.toFixed(1))
@@ -326,7 +327,7 @@ async function runB(vs: VSphereClient, disk: Disk, legs: Legs) {
   });
 }
 
-/** (c) v2o in its own process (bench/transfer-c.ts), so the peak RSS is v2o's and not the benchmark's. */
+/** (c) v2o in its own process (bench/transfer-c.mjs), so the peak RSS is v2o's and not the benchmark's. */
 async function runC(
   _vs: VSphereClient,
   disk: Disk,

@@ -18,4 +18,11 @@ describe('formatBytes', () => {
     expect(formatBytes(2 ** 30 - 2 ** 20)).toBe('1023.0 MiB');
     expect(formatBytes(2 ** 30 - 1)).toBe('1.0 GiB');
   });
+
+  it('takes more decimals when asked, with the same rounding up', () => {
+    expect(formatBytes(4.03 * 2 ** 30, 2)).toBe('4.03 GiB');
+    expect(formatBytes(400 * 2 ** 20, 2)).toBe('400.00 MiB');
+    expect(formatBytes(2 ** 30 - 2 ** 10, 2)).toBe('1.00 GiB');
+    expect(formatBytes(2 ** 30 - 2 ** 20, 2)).toBe('1023.00 MiB');
+  });
 });

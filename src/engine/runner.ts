@@ -14,10 +14,10 @@ import { resolveRetryPolicy, withRetry } from './retry.js';
 import { runLogPath } from './state-dir.js';
 import type { Clock, ProgressUpdate, RunState, StepContext, StepDefinition, StepState } from './types.js';
 
-/** What the progress display hears about; every method optional. */
 /** Step states whose run() was entered: what a rollback compensates. */
 const RAN = new Set<StepState>(['succeeded', 'failed', 'interrupted', 'running', 'cancelled']);
 
+/** What the progress display hears about; every method optional. */
 export interface RunObserver {
   runStarted?(info: { runId: string; workflow: AnyWorkflow; steps: StepRecord[]; resumed: boolean }): void;
   /** `phase` is 'compensate' when a rollback undoes the step (cancel --rollback). */

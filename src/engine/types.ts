@@ -21,7 +21,8 @@ export interface RetryPolicy {
   initialDelayMs: number;
   backoff: number;
   maxDelayMs: number;
-  /** Error class names (err.name) that fail the step at once. NonRetryableError and ConfigError always do. */
+  /** Error class names (err.name) that fail the step at once; NonRetryableError, ConfigError and
+   * InterruptedError always do. */
   nonRetryable?: string[];
 }
 

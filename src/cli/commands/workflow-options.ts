@@ -1,5 +1,5 @@
-// Options shared by plan and migrate while they drive the built-in workflows (the migration
-// workflow replaces them later): which workflow, its params, the subject.
+// Options plan and migrate take without a plan file, when they drive a built-in workflow (the
+// example workflows, for trying the engine): which workflow, its params, the subject.
 import type { Command } from 'commander';
 import type { AnyWorkflow } from '../../engine/registry.js';
 import { collectSet, parseSets } from '../params.js';

@@ -56,14 +56,19 @@ describe('waiting', () => {
   it('an aborted signal ends a task wait with InterruptedError and still destroys the collector', async () => {
     const scope = connectScope();
     const client = await connect(config);
+    const ac = new AbortController();
+    // Abort while WaitForUpdatesEx is in flight (a fixed timer fired before the request on a busy machine).
+    const waitCall = (b: string) => {
+      if (!isCall('WaitForUpdatesEx')(b)) return false;
+      setImmediate(() => ac.abort());
+      return true;
+    };
     collector(scope)
-      .post('/sdk', isCall('WaitForUpdatesEx'))
+      .post('/sdk', waitCall)
       .delay(5_000)
       .reply(200, soapResponse('WaitForUpdatesEx', ''))
       .post('/sdk', isCall('DestroyPropertyCollector'))
       .reply(200, soapResponse('DestroyPropertyCollector', ''));
-    const ac = new AbortController();
-    setTimeout(() => ac.abort(), 50);
     const err = await waitForTask(client, { type: 'Task', value: 'task-9' }, { signal: ac.signal }).catch(
       (e: unknown) => e,
     );

@@ -329,9 +329,18 @@ describe('buildPlan', () => {
 });
 
 describe('helpers', () => {
-  it('names resources deterministically and safely', () => {
+  it('names resources deterministically, readably and without collisions', () => {
     expect(resourceName('win2019-app01', 'disk', 0)).toBe('v2o-win2019-app01-disk0');
-    expect(resourceName('Buchhaltung Server (Ä)', 'nic', 1)).toBe('v2o-Buchhaltung-Server-A-nic1');
+    // Accents are dropped, not split; a name that changed gets a hash of the exact name.
+    expect(resourceName('Ünïcode', 'disk', 0)).toMatch(/^v2o-Unicode-[0-9a-f]{6}-disk0$/);
+    expect(resourceName('Buchhaltung Server (Ä)', 'nic', 1)).toMatch(
+      /^v2o-Buchhaltung-Server-A-[0-9a-f]{6}-nic1$/,
+    );
+    expect(resourceName('web 01', 'vol', 1)).not.toBe(resourceName('web-01', 'vol', 1));
+    expect(resourceName('web 01', 'vol', 1)).toBe(resourceName('web 01', 'vol', 1));
+    expect(resourceName('Ünïcode', 'disk', 0)).not.toBe(resourceName('Unicode', 'disk', 0));
+    expect(resourceName('Straße Øst', 'disk', 0)).toMatch(/^v2o-Strasse-Ost-[0-9a-f]{6}-disk0$/);
+    expect(resourceName('日本', 'disk', 0)).toMatch(/^v2o-vm-[0-9a-f]{6}-disk0$/);
   });
   it('checks IPv4 membership', () => {
     expect(ipInCidr('10.0.0.5', '10.0.0.0/24')).toBe(true);

@@ -28,18 +28,18 @@ export type {
 
 function withFindings(plan: Omit<VmPlan, 'ready' | 'blockers' | 'warnings'>, findings: Finding[]): VmPlan {
   const { blockers, warnings } = toReadiness(findings);
-  return { ...plan, ready: blockers.length === 0, blockers, warnings };
+  // The verdict first: what `plan --json` readers look at.
+  const { vm, ...rest } = plan;
+  return { vm, ready: blockers.length === 0, blockers, warnings, ...rest };
 }
 
 export function buildPlan(inv: Inventory, cfg: VmMigrationConfig): VmPlan {
   const src = planSource(inv, cfg);
   const vm = src.vm;
   if (!vm) {
-    const empty = { vm: cfg.name, disks: [], bootFromVolume: false, ports: [], localSpaceBytes: 0 };
-    return withFindings(
-      { ...empty, server: { name: cfg.name, metadata: {} }, sourceAfter: cfg.sourceAfter },
-      src.findings,
-    );
+    const server = { name: cfg.name, metadata: {} };
+    const empty = { vm: cfg.name, disks: [], bootFromVolume: false, ports: [], server, localSpaceBytes: 0 };
+    return withFindings({ ...empty, sourceAfter: cfg.sourceAfter }, src.findings);
   }
   const order = planDisks(vm);
   const flavor = pickFlavor(inv.flavors, vm, cfg, order.bootGiB);

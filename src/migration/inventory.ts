@@ -1,5 +1,5 @@
-// What build-plan reads: the source VM and the target cloud, as plain data. The adapters in
-// gather-inventory.ts fill it from the vSphere and OpenStack clients; tests write it by hand.
+// What build-plan and the rules (src/migration/rules/) read: the source VM and the target cloud,
+// as plain data. source-vsphere.ts and target-openstack.ts fill it from the clients; tests write it by hand.
 
 export interface SourceDisk {
   key: number;
@@ -7,6 +7,10 @@ export interface SourceDisk {
   capacityBytes: number;
   /** The controller's vim type: VirtualLsiLogicSASController, ParaVirtualSCSIController, VirtualAHCIController … */
   controllerType: string;
+  /** The controller's device key (vSphere numbers IDE 200+, SCSI 1000+, SATA 15000+, NVMe 31000+). */
+  controllerKey?: number;
+  /** The SCSI controller's bus sharing: noSharing, virtualSharing or physicalSharing. */
+  controllerSharedBus?: string;
   busNumber: number;
   unitNumber: number;
   /** `[datastore] folder/file.vmdk` */
@@ -50,16 +54,20 @@ export interface SourceVm {
   cpus: number;
   memoryMiB: number;
   disks: SourceDisk[];
+  /** Device keys of the disks the VM's boot order names (config.bootOptions.bootOrder), first first. */
+  bootDiskOrder?: number[];
   nics: SourceNic[];
   cdroms: SourceCdrom[];
-  snapshotCount: number;
+  /** Snapshot names, the whole tree; [] when there are none. */
+  snapshots: string[];
+  template?: boolean;
+  /** Encrypted by vSphere (VM encryption). */
+  encrypted?: boolean;
   toolsRunning: boolean;
   toolsStatus?: string;
   powerState: 'poweredOn' | 'poweredOff' | 'suspended';
   datacenter?: string;
   host?: string;
-  /** Findings of the vSphere readiness rules (src/vsphere/readiness.ts), when the client ran them. */
-  readiness?: { blockers: PlanIssue[]; warnings: PlanIssue[] };
 }
 
 export interface TargetFlavor {
@@ -102,6 +110,4 @@ export interface Inventory {
   existingImageNames?: string[];
   /** MAC address (lower case) → id of the target port that already uses it. */
   macsInUse?: Record<string, string>;
-  /** Blockers and warnings from the vSphere readiness checks, merged into the plan by code. */
-  readiness?: { blockers: PlanIssue[]; warnings: PlanIssue[] };
 }

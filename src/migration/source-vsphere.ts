@@ -22,7 +22,6 @@ import {
   shutdownGuest,
   VmNotFoundError,
 } from '../vsphere/objects/vm.js';
-import { assessReadiness } from '../vsphere/readiness.js';
 import type { MoRef } from '../vsphere/types.js';
 import type { SourceVm } from './inventory.js';
 import type { PlanFile } from './plan-file.js';
@@ -50,6 +49,8 @@ export function toSourceVm(vm: VmInfo): SourceVm {
       label: d.label,
       capacityBytes: d.capacityBytes,
       controllerType: d.controller?.type ?? 'unknown',
+      controllerKey: d.controller?.key,
+      controllerSharedBus: d.controllerSharedBus,
       busNumber: d.controller?.busNumber ?? 0,
       unitNumber: d.unitNumber ?? 0,
       fileName: d.fileName,
@@ -59,6 +60,7 @@ export function toSourceVm(vm: VmInfo): SourceVm {
       sharing: d.sharing,
       rdm: !!d.rdm,
     })),
+    bootDiskOrder: vm.bootDiskOrder,
     nics: vm.nics.map((n) => ({
       key: n.key,
       label: n.label,
@@ -73,13 +75,14 @@ export function toSourceVm(vm: VmInfo): SourceVm {
       connected: c.connected,
       startConnected: c.startConnected,
     })),
-    snapshotCount: vm.snapshots.length,
+    snapshots: vm.snapshots.map((s) => s.name),
+    template: vm.template,
+    encrypted: vm.encrypted,
     toolsRunning: vm.tools.runningStatus === 'guestToolsRunning',
     toolsStatus: vm.tools.status,
     powerState: power,
     datacenter: vm.datacenterPath ?? vm.datacenter,
     host: vm.host?.name,
-    readiness: assessReadiness(vm),
   };
 }
 

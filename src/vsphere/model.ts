@@ -138,6 +138,8 @@ export interface VmInfo {
   guestRunning?: { guestId?: string; fullName?: string; hostName?: string; ipAddress?: string };
   firmware: 'bios' | 'efi';
   secureBoot: boolean;
+  /** Device keys of the disks config.bootOptions.bootOrder lists, first to boot first; [] when unset. */
+  bootDiskOrder: number[];
   vtpm: boolean;
   numCpu: number;
   coresPerSocket?: number;
@@ -383,6 +385,10 @@ export function toVmInfo(
         : undefined,
     firmware: str(props['config.firmware']) === 'efi' ? 'efi' : 'bios',
     secureBoot: bool(boot.efiSecureBootEnabled),
+    bootDiskOrder: arr(boot.bootOrder)
+      .map(obj)
+      .filter((d) => d._type === 'VirtualMachineBootOptionsBootableDiskDevice')
+      .map((d) => num(d.deviceKey) ?? -1),
     vtpm,
     numCpu: num(hw.numCPU) ?? 0,
     coresPerSocket: num(hw.numCoresPerSocket),

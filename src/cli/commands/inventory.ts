@@ -1,12 +1,13 @@
 // `v2o inventory`: the vSphere VMs with their migration-relevant model and readiness
-// (blockers / warnings). Connects with govc's variables or flags; the password only from
-// GOVC_PASSWORD (or the URL) or a prompt, never from a flag.
+// (blockers / warnings): the source-side rules of the registry (src/migration/rules/) with the
+// default plan settings, the same ones `v2o plan` runs. Connects with govc's variables or flags;
+// the password only from GOVC_PASSWORD (or the URL) or a prompt, never from a flag.
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
 import { ConfigError } from '../../errors.js';
+import type { Readiness } from '../../migration/rules/index.js';
 import type { VSphereFlags } from '../../vsphere/config.js';
 import type { VmInfo } from '../../vsphere/model.js';
-import type { Readiness } from '../../vsphere/readiness.js';
 import type { CommandModule, GlobalOptions } from '../command.js';
 
 interface InventoryOptions extends VSphereFlags {
@@ -147,13 +148,21 @@ export const inventoryCommand: CommandModule = {
       .addHelpText('after', `${EXAMPLES}\n${EXIT_CODES}`)
       .action(async (o: InventoryOptions, cmd: Command) => {
         // Loaded here, not at the top: every v2o start (resume at 3 a.m. too) would pay for them.
-        const [{ vsphereConfigFromEnv }, { connect }, { findVmByName, getVm, listVms }, { assessReadiness }] =
-          await Promise.all([
-            import('../../vsphere/config.js'),
-            import('../../vsphere/objects/client.js'),
-            import('../../vsphere/objects/vm.js'),
-            import('../../vsphere/readiness.js'),
-          ]);
+        const [
+          { vsphereConfigFromEnv },
+          { connect },
+          { findVmByName, getVm, listVms },
+          rules,
+          { toSourceVm },
+        ] = await Promise.all([
+          import('../../vsphere/config.js'),
+          import('../../vsphere/objects/client.js'),
+          import('../../vsphere/objects/vm.js'),
+          import('../../migration/rules/index.js'),
+          import('../../migration/source-vsphere.js'),
+        ]);
+        const assess = (vm: VmInfo) =>
+          rules.toReadiness(rules.evaluateRules(toSourceVm(vm), rules.defaultRuleSettings, 'source'));
         const g = cmd.optsWithGlobals<GlobalOptions>();
         const config = await vsphereConfigFromEnv(
           process.env,
@@ -178,7 +187,7 @@ export const inventoryCommand: CommandModule = {
                 }),
               ]
             : await listVms(client, { signal: ac.signal });
-          const rows = vms.map((vm) => ({ vm, readiness: assessReadiness(vm) }));
+          const rows = vms.map((vm) => ({ vm, readiness: assess(vm) }));
           if (o.json) {
             const out = rows.map(({ vm, readiness }) => ({
               ...vm,

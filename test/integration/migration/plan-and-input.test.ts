@@ -75,7 +75,10 @@ describe('v2o plan', () => {
 
   it('exits 2 for a blocked plan (a VM with a snapshot), naming the fix, and migrate starts nothing', async () => {
     const state = tmpDir('blocked');
-    const plan = writePlan(state, { 'win2016-snap01': '' });
+    // The datastore route reads the base disk, stale under a snapshot: a blocker (the lease only warns).
+    const plan = writePlan(state, {
+      'win2016-snap01': '    exportMethod: datastore\n    imageFormat: qcow2\n',
+    });
     const r = await v2o(state, ['plan', plan]);
     expect(r.code).toBe(2);
     expect(r.stdout).toMatch(/BLOCKER: the VM has \d+ snapshot/);

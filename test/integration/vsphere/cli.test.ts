@@ -43,7 +43,7 @@ describe('v2o inventory', () => {
       readiness: { status: string; warnings: { code: string }[] };
     }>;
     expect(vms.find((v) => v.name === 'win2016-snap01')!.readiness.warnings.map((w) => w.code)).toContain(
-      'vsphere.snapshots',
+      'snapshots',
     );
     expect(vms.find((v) => v.name === 'win2019-notools01')!.readiness.status).not.toBe('ready');
   });

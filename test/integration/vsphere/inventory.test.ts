@@ -1,11 +1,12 @@
 // The VM model and readiness against the seeded lab, session handling, and the property collector.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultRuleSettings, evaluateRules, toReadiness } from '../../../src/migration/rules/index.js';
+import { toSourceVm } from '../../../src/migration/source-vsphere.js';
 import { isFault } from '../../../src/vsphere/errors.js';
 import { logout } from '../../../src/vsphere/methods/session.js';
 import type { VSphereClient } from '../../../src/vsphere/objects/client.js';
 import { containerViewList, retrieveOne } from '../../../src/vsphere/objects/property.js';
 import { findVmByName, getVm, listVms, VmNotFoundError } from '../../../src/vsphere/objects/vm.js';
-import { assessReadiness } from '../../../src/vsphere/readiness.js';
 import { env, labClient, seedInventory } from './lab.js';
 
 let client: VSphereClient;
@@ -59,18 +60,21 @@ describe('inventory against the lab', () => {
     expect(vm.tools.runningStatus).toBe('guestToolsRunning');
   });
 
-  it('marks readiness: tools not running, snapshots, and a clean VM', async () => {
+  it('marks readiness (the source rules, default settings): tools not running, snapshots, and a clean VM', async () => {
     const vms = await listVms(client);
-    const by = (n: string) => assessReadiness(vms.find((v) => v.name === n)!);
-    expect(by(env.V2O_LAB_VSPHERE_VM_NOTOOLS ?? 'win2019-notools01').warnings.map((w) => w.code)).toContain(
-      'vsphere.tools-not-running',
+    const by = (n: string) =>
+      toReadiness(evaluateRules(toSourceVm(vms.find((v) => v.name === n)!), defaultRuleSettings, 'source'));
+    // The default driver mode is auto, which installs the drivers through VMware Tools.
+    expect(by(env.V2O_LAB_VSPHERE_VM_NOTOOLS ?? 'win2019-notools01').blockers.map((w) => w.code)).toContain(
+      'tools-not-running',
     );
+    // The default export lease exports the current state: a warning.
     expect(by(env.V2O_LAB_VSPHERE_VM_SNAPSHOT ?? 'win2016-snap01').warnings.map((w) => w.code)).toContain(
-      'vsphere.snapshots',
+      'snapshots',
     );
     expect(by(env.V2O_LAB_VSPHERE_VM ?? 'win2019-app01').blockers).toEqual([]);
     expect(by(env.V2O_LAB_VSPHERE_VM_EFI ?? 'win2022-db01').warnings.map((w) => w.code)).toContain(
-      'vsphere.secure-boot',
+      'secure-boot',
     );
   });
 

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { buildPlan, ipInCidr, resourceName } from '../../../src/migration/build-plan.js';
+import { buildPlan } from '../../../src/migration/build-plan.js';
+import { ipInCidr } from '../../../src/migration/plan/plan-ports.js';
+import { resourceName } from '../../../src/migration/plan/resource-names.js';
 import { bios2019, config, efi2022, inventory } from './fixtures.js';
 
 const GiB = 1024 ** 3;
@@ -65,7 +67,8 @@ describe('buildPlan', () => {
   it('plans the EFI + secure boot VM with three disks: UEFI/q35/secure boot, data disks as volumes', () => {
     const p = buildPlan(inventory(efi2022()), config('    diskBus: scsi\n'));
     expect(p.blockers).toEqual([]);
-    expect(codes(p.warnings)).toEqual(['secure-boot']);
+    // Windows Server 2022 with secure boot may have turned BitLocker on by itself.
+    expect(codes(p.warnings)).toEqual(['bitlocker-risk', 'secure-boot']);
     expect(p.windows!.folder).toBe('2k22');
     const boot = p.disks[0]!;
     expect(boot.image.properties).toMatchObject({
@@ -156,7 +159,7 @@ describe('buildPlan', () => {
 
   it('lists every blocker with a fix: snapshots, RDM, shared, non-persistent, tools, unmapped NIC', () => {
     const vm = bios2019();
-    vm.snapshotCount = 2;
+    vm.snapshots = ['a', 'b'];
     vm.toolsRunning = false;
     vm.toolsStatus = 'toolsNotRunning';
     vm.disks.push(
@@ -177,7 +180,8 @@ describe('buildPlan', () => {
       network: 'Backup',
       adapterType: 'e1000e',
     });
-    const p = buildPlan(inventory(vm), config());
+    // The datastore route, where snapshots block (the lease only warns about them).
+    const p = buildPlan(inventory(vm), config('    exportMethod: datastore\n    imageFormat: qcow2\n'));
     expect(p.ready).toBe(false);
     expect(codes(p.blockers)).toEqual([
       'independent-nonpersistent',
@@ -293,20 +297,27 @@ describe('buildPlan', () => {
     ]);
   });
 
-  it('merges vSphere readiness findings without duplicates, and warns about vTPM and name clashes', () => {
-    const inv = inventory({ ...bios2019(), vtpm: true });
+  it('judges what vSphere reports (template, encryption, shared bus), and warns about vTPM and name clashes', () => {
+    const vm = { ...bios2019(), vtpm: true, template: true, encrypted: true };
+    vm.disks = [{ ...vm.disks[0]!, controllerSharedBus: 'physicalSharing' }];
+    const inv = inventory(vm);
     inv.existingImageNames = ['v2o-win2019-app01-disk0'];
-    inv.readiness = {
-      blockers: [
-        { code: 'vsphere.encrypted', message: 'x', fix: 'y' },
-        { code: 'vsphere.snapshots', message: 'dup', fix: 'dup' },
-      ],
-      warnings: [{ code: 'vtpm-bitlocker', message: 'dup', fix: 'dup' }],
-    };
     const p = buildPlan(inv, config());
-    expect(codes(p.blockers)).toEqual(['vsphere.encrypted']);
+    expect(codes(p.blockers)).toEqual(['encrypted', 'shared-disk', 'template']);
+    expect(p.blockers.find((b) => b.code === 'shared-disk')!.message).toContain(
+      'SCSI bus sharing physicalSharing',
+    );
     expect(codes(p.warnings)).toEqual(['image-name-exists', 'vtpm-bitlocker']);
     expect(p.disks[0]!.image.properties).toMatchObject({ hw_tpm_version: '2.0', hw_tpm_model: 'tpm-crb' });
+  });
+
+  it('a snapshot warns on the export lease and blocks the datastore route', () => {
+    const vm = { ...bios2019(), snapshots: ['before patch'] };
+    const lease = buildPlan(inventory(vm), config());
+    expect(lease.ready).toBe(true);
+    expect(lease.warnings.find((w) => w.code === 'snapshots')!.message).toContain('before patch');
+    const ds = buildPlan(inventory(vm), config('    exportMethod: datastore\n    imageFormat: qcow2\n'));
+    expect(codes(ds.blockers)).toEqual(['snapshots']);
   });
 
   it('is deterministic and pure', () => {
@@ -318,9 +329,18 @@ describe('buildPlan', () => {
 });
 
 describe('helpers', () => {
-  it('names resources deterministically and safely', () => {
+  it('names resources deterministically, readably and without collisions', () => {
     expect(resourceName('win2019-app01', 'disk', 0)).toBe('v2o-win2019-app01-disk0');
-    expect(resourceName('Buchhaltung Server (Ä)', 'nic', 1)).toBe('v2o-Buchhaltung-Server-A-nic1');
+    // Accents are dropped, not split; a name that changed gets a hash of the exact name.
+    expect(resourceName('Ünïcode', 'disk', 0)).toMatch(/^v2o-Unicode-[0-9a-f]{6}-disk0$/);
+    expect(resourceName('Buchhaltung Server (Ä)', 'nic', 1)).toMatch(
+      /^v2o-Buchhaltung-Server-A-[0-9a-f]{6}-nic1$/,
+    );
+    expect(resourceName('web 01', 'vol', 1)).not.toBe(resourceName('web-01', 'vol', 1));
+    expect(resourceName('web 01', 'vol', 1)).toBe(resourceName('web 01', 'vol', 1));
+    expect(resourceName('Ünïcode', 'disk', 0)).not.toBe(resourceName('Unicode', 'disk', 0));
+    expect(resourceName('Straße Øst', 'disk', 0)).toMatch(/^v2o-Strasse-Ost-[0-9a-f]{6}-disk0$/);
+    expect(resourceName('日本', 'disk', 0)).toMatch(/^v2o-vm-[0-9a-f]{6}-disk0$/);
   });
   it('checks IPv4 membership', () => {
     expect(ipInCidr('10.0.0.5', '10.0.0.0/24')).toBe(true);

@@ -38,8 +38,12 @@ describe('plan view', () => {
 
   it('shows blockers with their fix', () => {
     const vm = bios2019();
-    vm.snapshotCount = 1;
-    const text = renderVmPlan(buildPlan(inventory(vm), config()), []);
+    vm.snapshots = ['before patch'];
+    // A snapshot blocks the datastore route (it reads the stale base disk); the lease only warns.
+    const text = renderVmPlan(
+      buildPlan(inventory(vm), config('    exportMethod: datastore\n    imageFormat: qcow2\n')),
+      [],
+    );
     expect(text).toContain('win2019-app01: BLOCKED');
     expect(text).toMatch(/BLOCKER: the VM has 1 snapshot\(s\).*\n\s+fix: delete or consolidate/);
   });

@@ -40,7 +40,7 @@ export function bios2019(): SourceVm {
       },
     ],
     cdroms: [{ key: 3000, label: 'CD/DVD drive 1', connected: false, startConnected: false }],
-    snapshotCount: 0,
+    snapshots: [],
     toolsRunning: true,
     toolsStatus: 'toolsOk',
     powerState: 'poweredOn',

@@ -1,0 +1,104 @@
+// The plan's shape: every concrete value a migration of one VM uses. The planners in this folder
+// each fill one part; build-plan.ts chains them. The steps read these values from the run's params.
+import type { DriverPlan } from '../drivers.js';
+import type { PlanIssue, SourceVm } from '../inventory.js';
+import type { ImageFormat } from '../plan-file.js';
+import type { Finding } from '../rules/types.js';
+import type { WindowsVersion } from '../windows-version.js';
+
+export interface PlannedImage {
+  name: string;
+  diskFormat: ImageFormat;
+  containerFormat: 'bare';
+  /** Every Glance property, Windows ones on the boot image only. */
+  properties: Record<string, string>;
+  minDiskGiB: number;
+  minRamMiB: number;
+}
+
+export interface PlannedVolume {
+  name: string;
+  sizeGiB: number;
+  /** Created from the disk's image, then the image is no longer needed. */
+  fromImage: string;
+  volumeType?: string;
+  bootable: boolean;
+}
+
+export interface PlannedDisk {
+  index: number;
+  key: number;
+  label: string;
+  role: 'boot' | 'data';
+  sizeBytes: number;
+  sourceFile: string;
+  datastore: string;
+  controller: string;
+  image: PlannedImage;
+  /** Data disks always; the boot disk when booting from a volume. */
+  volume?: PlannedVolume;
+  /** Local staging needed to convert this disk (0 for vmdk streamed straight to Glance). */
+  localSpaceBytes: number;
+}
+
+export interface PlannedPort {
+  name: string;
+  nicKey: number;
+  nicLabel: string;
+  sourceMac: string;
+  portGroup: string;
+  networkId: string;
+  networkName: string;
+  /** The MAC the port gets; undefined lets Neutron choose. */
+  macAddress?: string;
+  fixedIp?: string;
+  subnetId?: string;
+}
+
+export interface PlannedFlavor {
+  id: string;
+  name: string;
+  vcpus: number;
+  ramMiB: number;
+  diskGiB: number;
+  chosenBy: 'plan' | 'best-match';
+}
+
+export interface VmPlan {
+  vm: string;
+  ready: boolean;
+  blockers: PlanIssue[];
+  warnings: PlanIssue[];
+  source?: {
+    moref: string;
+    instanceUuid?: string;
+    guestId: string;
+    guestFullName?: string;
+    firmware: 'bios' | 'efi';
+    secureBoot: boolean;
+    vtpm: boolean;
+    cpus: number;
+    memoryMiB: number;
+    powerState: SourceVm['powerState'];
+    toolsRunning: boolean;
+    /** Power the source back on after a rollback, and after success when sourceAfter says so. */
+    wasPoweredOn: boolean;
+    /** Datacenter inventory path (datastore URLs need it). */
+    datacenter?: string;
+  };
+  windows?: WindowsVersion;
+  drivers?: DriverPlan & {
+    mode: 'auto' | 'manual';
+    iso?: { path?: string; url?: string; sha256?: string; datastore?: string };
+  };
+  disks: PlannedDisk[];
+  flavor?: PlannedFlavor;
+  bootFromVolume: boolean;
+  ports: PlannedPort[];
+  server: { name: string; metadata: Record<string, string> };
+  localSpaceBytes: number;
+  sourceAfter: 'keep-off' | 'power-on';
+}
+
+/** A planner's part of the plan and what it found while deciding it. */
+export type Planned<T> = T & { findings: Finding[] };

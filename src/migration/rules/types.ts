@@ -1,0 +1,65 @@
+// What a rule is: the codes it may report, which side of the migration it judges, and a pure
+// evaluate over the source VM's facts and the plan settings it depends on.
+import type { PlanIssue, SourceVm } from '../inventory.js';
+import { type ImageFormat, resolvePlan, type UploadHash, type VmMigrationConfig } from '../plan-file.js';
+
+export type Severity = 'blocker' | 'warning';
+
+export interface Finding extends PlanIssue {
+  severity: Severity;
+}
+
+/** The plan settings rules read. Migration kind is `cold` only, for now (the VM is shut down first). */
+export interface RuleSettings {
+  driverMode: VmMigrationConfig['drivers']['mode'];
+  exportMethod: VmMigrationConfig['exportMethod'];
+  migrationKind: 'cold';
+  imageFormat: ImageFormat;
+  uploadHashes: UploadHash[];
+  vifModel: VmMigrationConfig['vifModel'];
+  virtioWin?: VmMigrationConfig['drivers']['virtioWin'];
+}
+
+export interface Rule {
+  /** Every code the rule may report (a tight family shares one file). */
+  codes: readonly string[];
+  /**
+   * `source`: judges the VM as vSphere describes it; `inventory` runs these with the default
+   * settings. `target`: judges the plan's own settings; only `plan` (and preflight) run these.
+   */
+  side: 'source' | 'target';
+  evaluate(vm: SourceVm, settings: RuleSettings): Finding[];
+}
+
+export function ruleSettingsOf(cfg: VmMigrationConfig): RuleSettings {
+  return {
+    driverMode: cfg.drivers.mode,
+    exportMethod: cfg.exportMethod,
+    migrationKind: 'cold',
+    imageFormat: cfg.imageFormat,
+    uploadHashes: cfg.uploadHashes,
+    vifModel: cfg.vifModel,
+    virtioWin: cfg.drivers.virtioWin,
+  };
+}
+
+/** The settings of a plan that sets nothing: plan-file.ts's defaults, not a copy of them. */
+export const defaultRuleSettings: RuleSettings = ruleSettingsOf(
+  resolvePlan({ version: 1, source: {}, target: {}, vms: [{ name: 'defaults' }] }).vms[0]!,
+);
+
+export const blocker = (code: string, message: string, fix: string): Finding => ({
+  code,
+  severity: 'blocker',
+  message,
+  fix,
+});
+export const warning = (code: string, message: string, fix: string): Finding => ({
+  code,
+  severity: 'warning',
+  message,
+  fix,
+});
+
+/** A disk's name in messages: its label and file, so the operator finds it in vSphere. */
+export const diskName = (d: SourceVm['disks'][number]) => `${d.label || `disk ${d.key}`} (${d.fileName})`;

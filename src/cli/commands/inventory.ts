@@ -5,10 +5,12 @@
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
 import { ConfigError } from '../../errors.js';
+import { formatBytes } from '../../format-bytes.js';
 import type { Readiness } from '../../migration/rules/index.js';
 import type { VSphereFlags } from '../../vsphere/config.js';
 import type { VmInfo } from '../../vsphere/model.js';
 import type { CommandModule, GlobalOptions } from '../command.js';
+import { table } from '../format/table.js';
 
 interface InventoryOptions extends VSphereFlags {
   json?: boolean;
@@ -29,13 +31,6 @@ Exit codes:
   0    ok (blocked VMs are listed, not an error)
   1    failed (a vSphere error)
   2    bad input: wrong password, unknown VM, unreachable host, untrusted certificate or thumbprint mismatch`;
-
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows
-    .map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  '))
-    .join('\n');
-}
 
 /** Reads a password from the terminal without echo. */
 export async function promptPassword(username: string, url: URL): Promise<string> {
@@ -76,10 +71,6 @@ export async function promptPassword(username: string, url: URL): Promise<string
   }
 }
 
-function gib(bytes: number): string {
-  return `${(bytes / 1024 ** 3).toFixed(bytes < 10 * 1024 ** 3 ? 1 : 0)} GiB`;
-}
-
 function status(r: Readiness): string {
   return r.blockers.length ? 'BLOCKED' : r.warnings.length ? 'WARN' : 'ready';
 }
@@ -104,7 +95,7 @@ function detail(vm: VmInfo, r: Readiness): string {
     '  disks:',
     ...vm.disks.map(
       (d) =>
-        `    ${d.label.padEnd(12)} ${gib(d.capacityBytes).padStart(9)}  ${d.controller?.kind ?? '?'}${d.controller?.busNumber ?? ''}:${d.unitNumber ?? '?'}  ${d.provisioning}  ${d.diskMode}${d.sharing !== 'sharingNone' ? `  ${d.sharing}` : ''}${d.rdm ? `  RDM ${d.rdm.compatibilityMode}` : ''}  ${d.fileName}`,
+        `    ${d.label.padEnd(12)} ${formatBytes(d.capacityBytes).padStart(9)}  ${d.controller?.kind ?? '?'}${d.controller?.busNumber ?? ''}:${d.unitNumber ?? '?'}  ${d.provisioning}  ${d.diskMode}${d.sharing !== 'sharingNone' ? `  ${d.sharing}` : ''}${d.rdm ? `  RDM ${d.rdm.compatibilityMode}` : ''}  ${d.fileName}`,
     ),
     '  NICs:',
     ...vm.nics.map(
@@ -213,7 +204,7 @@ export const inventoryCommand: CommandModule = {
               vm.firmware + (vm.secureBoot ? '+sb' : ''),
               String(vm.numCpu),
               `${vm.memoryMiB} MiB`,
-              `${vm.disks.length} (${gib(vm.disks.reduce((s, d) => s + d.capacityBytes, 0))})`,
+              `${vm.disks.length} (${formatBytes(vm.disks.reduce((s, d) => s + d.capacityBytes, 0))})`,
               String(vm.nics.length),
               vm.tools.runningStatus === 'guestToolsRunning' ? 'running' : (vm.tools.status ?? '-'),
               `${status(readiness)}${readiness.blockers.length ? ` (${readiness.blockers.length})` : ''}`,

@@ -3,6 +3,7 @@
 // Without a plan file it shows a built-in workflow (`--workflow example`), for trying the engine.
 import type { Command } from 'commander';
 import { ExitCode } from '../../errors.js';
+import { formatBytes } from '../../format-bytes.js';
 import type { VmPlan } from '../../migration/build-plan.js';
 import { controllerLabel } from '../../vsphere/controllers.js';
 import type { CommandModule } from '../command.js';
@@ -14,17 +15,6 @@ interface PlanOptions extends WorkflowChoice {
   json?: boolean;
   vm?: string;
 }
-
-const fmt = (n: number) => {
-  const u = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let i = 0;
-  let v = n;
-  while (v >= 1024 && i < u.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${Number.isInteger(v) ? v : v.toFixed(1)} ${u[i]}`;
-};
 
 /** The human view of one VM's plan. */
 export function renderVmPlan(
@@ -59,7 +49,7 @@ export function renderVmPlan(
   line(`  boot       from ${p.bootFromVolume ? 'a volume' : 'the image'}`);
   for (const d of p.disks) {
     line(
-      `  disk${d.index}      ${d.label} ${fmt(d.sizeBytes)} (${d.sourceFile}, ${controllerLabel(d.controller)}), ${d.role}`,
+      `  disk${d.index}      ${d.label} ${formatBytes(d.sizeBytes)} (${d.sourceFile}, ${controllerLabel(d.controller)}), ${d.role}`,
     );
     line(`             → image ${d.image.name} (${d.image.diskFormat}, min_disk ${d.image.minDiskGiB} GiB)`);
     for (const [k, v] of Object.entries(d.image.properties)) line(`                 ${k}=${v}`);
@@ -73,7 +63,7 @@ export function renderVmPlan(
       `  port       ${port.name}: ${port.nicLabel} ${port.sourceMac} on "${port.portGroup}" → network ${port.networkName}${port.macAddress ? ', MAC kept' : ', new MAC'}${port.fixedIp ? `, IP ${port.fixedIp}` : ''}`,
     );
   }
-  line(`  local disk ${fmt(p.localSpaceBytes)} needed for conversions`);
+  line(`  local disk ${formatBytes(p.localSpaceBytes)} needed for conversions`);
   line(
     `  afterwards the source VM ${p.sourceAfter === 'power-on' ? 'is powered on again' : 'stays powered off'}`,
   );

@@ -82,7 +82,9 @@ const toServerInfo = (s: Server): ServerInfo => ({
   tags: s.tags,
   fault: s.fault?.message,
 });
-const remaining = (max: number, used: number) => (max < 0 ? undefined : Math.max(0, max - used));
+/** What a limit leaves (max − used); undefined when unlimited (-1) or not reported. */
+const remaining = (max: number | undefined, used: number | undefined) =>
+  max === undefined || max < 0 ? undefined : Math.max(0, max - (used ?? 0));
 
 export async function connectTarget(
   target: PlanFile['target'],
@@ -124,11 +126,11 @@ export class OpenStackTarget implements TargetOps {
       getVolumeLimits(this.cloud.volume, o).catch(() => undefined),
     ]);
     return {
-      cores: remaining(c.cores.max, c.cores.used),
-      ramMiB: remaining(c.ramMiB.max, c.ramMiB.used),
-      instances: remaining(c.instances.max, c.instances.used),
-      volumes: v ? remaining(v.volumes.max, v.volumes.used) : undefined,
-      volumeGiB: v ? remaining(v.gigabytes.max, v.gigabytes.used) : undefined,
+      cores: remaining(c.maxTotalCores, c.totalCoresUsed),
+      ramMiB: remaining(c.maxTotalRAMSize, c.totalRAMUsed),
+      instances: remaining(c.maxTotalInstances, c.totalInstancesUsed),
+      volumes: v ? remaining(v.maxTotalVolumes, v.totalVolumesUsed) : undefined,
+      volumeGiB: v ? remaining(v.maxTotalVolumeGigabytes, v.totalGigabytesUsed) : undefined,
     };
   }
 

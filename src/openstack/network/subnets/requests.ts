@@ -72,13 +72,3 @@ export async function findSubnet(
     { hint: 'give the subnet by id, or fix its name in the plan' },
   );
 }
-
-/** Whether an IPv4 address lies in a CIDR (pure; for validating a fixed IP before asking Neutron). */
-export function ipv4InCidr(ip: string, cidr: string): boolean {
-  const [base, bitsS] = cidr.split('/');
-  const bits = Number(bitsS);
-  const toInt = (a: string) => a.split('.').reduce((n, o) => (n << 8) + Number(o), 0) >>> 0;
-  if (!/^\d+\.\d+\.\d+\.\d+$/.test(ip) || !base || !/^\d+\.\d+\.\d+\.\d+$/.test(base)) return false;
-  const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
-  return (toInt(ip) & mask) === (toInt(base) & mask);
-}

@@ -29,7 +29,8 @@ import {
   detachVolume,
   listVolumeAttachments,
 } from '../../../src/openstack/compute/volume-attachments/requests.js';
-import { createImage, deleteImage, uploadImageData } from '../../../src/openstack/image/images/requests.js';
+import { uploadImageData } from '../../../src/openstack/image/imagedata/requests.js';
+import { createImage, deleteImage } from '../../../src/openstack/image/images/requests.js';
 import { findNetwork } from '../../../src/openstack/network/networks/requests.js';
 import { createPort, deletePort, getPort, listPorts } from '../../../src/openstack/network/ports/requests.js';
 import { findSubnet, listSubnets } from '../../../src/openstack/network/subnets/requests.js';

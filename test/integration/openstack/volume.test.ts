@@ -22,7 +22,8 @@ import {
   waitForServerDeleted,
   waitForServerStatus,
 } from '../../../src/openstack/compute/servers/requests.js';
-import { createImage, deleteImage, uploadImageData } from '../../../src/openstack/image/images/requests.js';
+import { uploadImageData } from '../../../src/openstack/image/imagedata/requests.js';
+import { createImage, deleteImage } from '../../../src/openstack/image/images/requests.js';
 import { findNetwork } from '../../../src/openstack/network/networks/requests.js';
 import { LAB_NET, openLab, quietly, runTag } from './helpers.js';
 
@@ -39,7 +40,12 @@ describe('Cinder volumes and boot from volume', () => {
       name: `${tag}-boot`,
       diskFormat: 'raw',
       tags: [tag],
-      windows: { osType: 'windows', hwFirmwareType: 'uefi', hwDiskBus: 'scsi', hwScsiModel: 'virtio-scsi' },
+      properties: {
+        os_type: 'windows',
+        hw_firmware_type: 'uefi',
+        hw_disk_bus: 'scsi',
+        hw_scsi_model: 'virtio-scsi',
+      },
     });
     await uploadImageData(cloud.image, img.id, () => Readable.from([Buffer.alloc(4 << 20, 0x42)]));
     imageId = img.id;

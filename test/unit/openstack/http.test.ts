@@ -283,6 +283,28 @@ describe('error bodies', () => {
   });
 });
 
+describe('URLs', () => {
+  it('builders are paths below the endpoint with each segment encoded; absolute() prefixes the endpoint', async () => {
+    const { Http } = await import('../../../src/openstack/client/http.js');
+    const { ServiceClient } = await import('../../../src/openstack/client/service-client.js');
+    const { portTagsUrl } = await import('../../../src/openstack/network/ports/urls.js');
+    const { volumeAttachmentUrl } = await import('../../../src/openstack/compute/volume-attachments/urls.js');
+    const auth = { token: async () => 't', invalidate: () => {} };
+    const http = new Http();
+    const c = new ServiceClient({
+      serviceType: 'network',
+      endpoint: 'http://os.test:9696/v2.0/',
+      auth,
+      http,
+    });
+    expect(portTagsUrl(c, 'a/b c')).toBe('ports/a%2Fb%20c/tags');
+    expect(volumeAttachmentUrl(c, 's1', 'v1')).toBe('servers/s1/os-volume_attachments/v1');
+    expect(c.absolute(portTagsUrl(c, 'p1'))).toBe('http://os.test:9696/v2.0/ports/p1/tags');
+    expect(c.absolute('http://elsewhere/v2/images?marker=x')).toBe('http://elsewhere/v2/images?marker=x');
+    http.destroy();
+  });
+});
+
 describe('secrets', () => {
   it('never logs the token or the password, even at trace level', async () => {
     const lines: string[] = [];

@@ -164,6 +164,7 @@ export class Http {
       },
       retry: {
         limit: this.policy.retries,
+        // Every method reaches calculateDelay, which applies idempotency per call (context.idempotent).
         methods: ['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'POST', 'PATCH'],
         statusCodes: this.policy.statuses,
         maxRetryAfter: this.policy.maxRetryAfterMs,

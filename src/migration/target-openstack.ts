@@ -30,7 +30,8 @@ import { isStatus } from '../openstack/errors.js';
 import { createImage, deleteImage, getImage, listImages } from '../openstack/image/images/requests.js';
 import type { Image } from '../openstack/image/images/results.js';
 import { listNetworks } from '../openstack/network/networks/requests.js';
-import { createPort, deletePort, listPorts, type Port } from '../openstack/network/ports/requests.js';
+import { createPort, deletePort, listPorts } from '../openstack/network/ports/requests.js';
+import type { Port } from '../openstack/network/ports/results.js';
 import { listSubnets } from '../openstack/network/subnets/requests.js';
 import { TransferLimiter } from '../transfer/limiter.js';
 import { glanceSink } from '../transfer/sinks/glance-sink.js';
@@ -82,7 +83,9 @@ const toServerInfo = (s: Server): ServerInfo => ({
   tags: s.tags,
   fault: s.fault?.message,
 });
-const remaining = (max: number, used: number) => (max < 0 ? undefined : Math.max(0, max - used));
+/** What a limit leaves (max − used); undefined when unlimited (-1) or not reported. */
+const remaining = (max: number | undefined, used: number | undefined) =>
+  max === undefined || max < 0 ? undefined : Math.max(0, max - (used ?? 0));
 
 export async function connectTarget(
   target: PlanFile['target'],
@@ -124,11 +127,11 @@ export class OpenStackTarget implements TargetOps {
       getVolumeLimits(this.cloud.volume, o).catch(() => undefined),
     ]);
     return {
-      cores: remaining(c.cores.max, c.cores.used),
-      ramMiB: remaining(c.ramMiB.max, c.ramMiB.used),
-      instances: remaining(c.instances.max, c.instances.used),
-      volumes: v ? remaining(v.volumes.max, v.volumes.used) : undefined,
-      volumeGiB: v ? remaining(v.gigabytes.max, v.gigabytes.used) : undefined,
+      cores: remaining(c.maxTotalCores, c.totalCoresUsed),
+      ramMiB: remaining(c.maxTotalRAMSize, c.totalRAMUsed),
+      instances: remaining(c.maxTotalInstances, c.totalInstancesUsed),
+      volumes: v ? remaining(v.maxTotalVolumes, v.totalVolumesUsed) : undefined,
+      volumeGiB: v ? remaining(v.maxTotalVolumeGigabytes, v.totalGigabytesUsed) : undefined,
     };
   }
 

@@ -1,11 +1,10 @@
 // openCloud: authenticate once, find every service's endpoint, negotiate microversions, and hand
 // back one client per service sharing the token and the keep-alive sockets.
 import type { Logger } from 'pino';
+import { Http, type Sleep } from './client/http.js';
 import { negotiateMicroversion } from './client/microversion.js';
-import { defaultSleep } from './client/request.js';
 import { ServiceClient } from './client/service-client.js';
-import { Transport } from './client/transport.js';
-import { type CloudConfig, type LoadCloudConfigOptions, loadCloudConfig } from './config.js';
+import type { CloudConfig } from './config.js';
 import { Identity } from './identity/identity.js';
 
 export type ServiceName = 'image' | 'compute' | 'volume' | 'network';
@@ -19,7 +18,7 @@ export interface OpenCloudOptions {
   computeMicroversion?: string;
   volumeMicroversion?: string;
   /** Injected in tests (retry back-off and Retry-After waits). */
-  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  sleep?: Sleep;
   /** Socket inactivity limit for ordinary calls. */
   timeoutMs?: number;
   /** TCP connect + TLS handshake limit (default 15 s). */
@@ -45,19 +44,21 @@ export interface Cloud {
   readonly volume: ServiceClient;
   /** Neutron (endpoint ends in /v2.0). */
   readonly network: ServiceClient;
-  readonly transport: Transport;
+  /** The agents and got instance the service clients share. */
+  readonly http: Http;
   /** Revoke the token and close idle sockets. */
   close(): Promise<void>;
 }
 
 export async function openCloud(config: CloudConfig, opts: OpenCloudOptions = {}): Promise<Cloud> {
-  const transport = new Transport({
+  const http = new Http({
     cacert: config.cacert,
     insecure: config.insecure,
     log: opts.log,
     userAgent: 'v2o/0.1 (OpenStack client)',
     timeoutMs: opts.timeoutMs,
     connectTimeoutMs: opts.connectTimeoutMs,
+    sleep: opts.sleep,
   });
   if (config.insecure) {
     opts.log?.warn(
@@ -65,8 +66,7 @@ export async function openCloud(config: CloudConfig, opts: OpenCloudOptions = {}
       'TLS verification is off for this cloud (insecure / verify: false)',
     );
   }
-  const env = { transport, log: opts.log, sleep: opts.sleep ?? defaultSleep };
-  const identity = new Identity(config, env, { log: opts.log });
+  const identity = new Identity(config, http);
   try {
     await identity.authenticate(opts.signal);
     const wanted = new Set<ServiceName>(opts.services ?? ['image', 'compute', 'volume', 'network']);
@@ -75,9 +75,7 @@ export async function openCloud(config: CloudConfig, opts: OpenCloudOptions = {}
         serviceType,
         endpoint,
         auth: identity,
-        transport,
-        log: opts.log,
-        sleep: env.sleep,
+        http,
         microversionService,
       });
     const unavailable = (name: ServiceName) =>
@@ -129,22 +127,14 @@ export async function openCloud(config: CloudConfig, opts: OpenCloudOptions = {}
       compute,
       volume,
       network,
-      transport,
+      http,
       async close() {
         await identity.close();
-        transport.destroy();
+        http.destroy();
       },
     };
   } catch (err) {
-    transport.destroy();
+    http.destroy();
     throw err;
   }
-}
-
-/** loadCloudConfig + openCloud: the cloud named by `cloud` or OS_CLOUD, or the OS_* variables. */
-export async function openCloudFromEnv(
-  load: LoadCloudConfigOptions = {},
-  opts: OpenCloudOptions = {},
-): Promise<Cloud> {
-  return openCloud(loadCloudConfig(load), opts);
 }

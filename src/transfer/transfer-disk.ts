@@ -285,8 +285,7 @@ async function streamToSink(
       }),
   });
   const gate = inspectGate(check);
-  // A sink that hashes itself (the Glance client does) spares a second pass over every byte.
-  const hash = hashingStream(o.hashes ?? (o.sink.computesHashes ? [] : ['md5']), {
+  const hash = hashingStream(o.hashes ?? ['md5'], {
     worker: o.hashWorker,
   });
   // The sink is only to blame when the source is not the one keeping it waiting.
@@ -314,7 +313,7 @@ async function streamToSink(
   try {
     const sink = await o.sink.write(body, { size: src.size, format: o.format, signal: ac.signal });
     if (streamError) throw streamError;
-    const hashes = { ...sink.hashes, ...(await hash.done) };
+    const hashes = await hash.done;
     if (src.size !== undefined && hash.bytes !== src.size) {
       throw new SourceInterruptedError(
         `${what}: ${o.sink.description} took ${hash.bytes} bytes of ${src.size}`,

@@ -37,15 +37,11 @@ export interface SinkResult {
   osHashValue?: string;
   /** Bytes the target says it stored (compared with the bytes sent). */
   storedBytes?: number;
-  /** Digests the sink computed itself (see DiskSink.computesHashes). */
-  hashes?: Hashes;
 }
 
 /** Where a disk goes: a Glance image upload or a local file. One call consumes one stream. */
 export interface DiskSink {
   readonly description: string;
-  /** The sink hashes what it sends (and returns SinkResult.hashes), so transferDisk need not. */
-  readonly computesHashes?: boolean;
   /** Consume `stream` fully. Must reject (and stop reading) when info.signal aborts. */
   write(stream: Readable, info: SinkWriteInfo): Promise<SinkResult>;
 }

@@ -1,8 +1,7 @@
 // The authenticated session: a Keystone token reused until shortly before it expires,
 // refreshed on demand (and once on a 401, by the service clients), plus endpoint lookup.
-import type { Logger } from 'pino';
 import { ConfigError } from '../../errors.js';
-import type { CallEnv } from '../client/request.js';
+import type { Http } from '../client/http.js';
 import type { CloudConfig } from '../config.js';
 import { describeCatalog, findEndpoint } from './catalog.js';
 import { createToken, revokeToken } from './tokens/requests.js';
@@ -19,7 +18,6 @@ export interface IdentityOptions {
   /** Refresh this long before expiry (default 5 min, at most a quarter of the token's lifetime). */
   refreshMarginMs?: number;
   now?: () => number;
-  log?: Logger;
 }
 
 export class Identity implements TokenSource {
@@ -32,7 +30,7 @@ export class Identity implements TokenSource {
 
   constructor(
     readonly config: CloudConfig,
-    private readonly env: CallEnv,
+    private readonly http: Http,
     opts: IdentityOptions = {},
   ) {
     this.marginMs = opts.refreshMarginMs ?? 5 * 60_000;
@@ -44,11 +42,11 @@ export class Identity implements TokenSource {
     if (this.current && !this.expiring(this.current)) return this.current;
     if (!this.pending) {
       // Concurrent callers share one token request.
-      this.pending = createToken(this.env, this.config, { signal })
+      this.pending = createToken(this.http, this.config, { signal })
         .then((t) => {
           this.current = t;
           this.issued++;
-          this.env.log?.debug(
+          this.http.log?.debug(
             { cloud: this.config.name, project: t.project?.name, expiresAt: t.expiresAt.toISOString() },
             'keystone token issued',
           );
@@ -109,9 +107,9 @@ export class Identity implements TokenSource {
     this.current = undefined;
     if (!t) return;
     try {
-      await revokeToken(this.env, this.config.auth.authUrl, t.id);
+      await revokeToken(this.http, this.config.auth.authUrl, t.id);
     } catch (err) {
-      this.env.log?.debug({ err: (err as Error).message }, 'token revoke failed (ignored)');
+      this.http.log?.debug({ err: (err as Error).message }, 'token revoke failed (ignored)');
     }
   }
 

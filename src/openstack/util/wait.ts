@@ -1,6 +1,6 @@
 // Polling with a deadline and an abort signal, shared by the wait helpers.
 import { InterruptedError, V2oError } from '../../errors.js';
-import { defaultSleep } from '../client/request.js';
+import { defaultSleep } from '../client/http.js';
 
 export interface WaitOptions {
   timeoutMs?: number;

@@ -1,10 +1,11 @@
 // A 2 GiB image streamed into Glance from a deterministic generator (no file): Glance's md5 and
 // sha512 must equal ours, and the client's memory must stay flat while it flows.
 import { createHash } from 'node:crypto';
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Cloud } from '../../../src/openstack/cloud.js';
-import { createImage, deleteImage, uploadImageData } from '../../../src/openstack/image/images/requests.js';
+import { uploadImageData } from '../../../src/openstack/image/imagedata/requests.js';
+import { createImage, deleteImage, getImage } from '../../../src/openstack/image/images/requests.js';
 import { openLab, quietly, runTag } from './helpers.js';
 
 const SIZE = 2 * 1024 ** 3;
@@ -64,19 +65,24 @@ describe('2 GiB streamed upload', () => {
     const progress: number[] = [];
     const started = Date.now();
     try {
-      const r = await uploadImageData(cloud.image, img.id, () => generator(), {
-        size: SIZE,
-        onProgress: (p) => progress.push(p.bytes),
+      // Bytes as the upload takes them: a stalled or buffering upload shows as few, late reports.
+      let sent = 0;
+      const counter = new Transform({
+        transform(chunk: Buffer, _enc, cb) {
+          sent += chunk.length;
+          if (sent % (256 * CHUNK) === 0 || sent === SIZE) progress.push(sent);
+          cb(null, chunk);
+        },
       });
+      await uploadImageData(cloud.image, img.id, () => generator().pipe(counter), { size: SIZE });
+      const r = await getImage(cloud.image, img.id);
       const secs = (Date.now() - started) / 1000;
       const growthMiB = (peak - baseline) / 1024 ** 2;
       console.log(
         `2 GiB upload: ${secs.toFixed(1)} s, ${(SIZE / 1024 ** 2 / secs).toFixed(0)} MiB/s, rss baseline ${(baseline / 1024 ** 2).toFixed(0)} MiB, peak +${growthMiB.toFixed(0)} MiB, ${progress.length} progress reports`,
       );
-      expect(r.bytes).toBe(SIZE);
-      expect(r.md5).toBe(expected.md5);
-      expect(r.sha512).toBe(expected.sha512);
-      expect(r.image).toMatchObject({
+      expect(sent).toBe(SIZE);
+      expect(r).toMatchObject({
         status: 'active',
         size: SIZE,
         checksum: expected.md5,

@@ -7,12 +7,8 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Cloud, openCloud } from '../../../src/openstack/cloud.js';
 import { loadCloudConfig } from '../../../src/openstack/config.js';
-import {
-  createImage,
-  deleteImage,
-  getImage,
-  uploadImageData,
-} from '../../../src/openstack/image/images/requests.js';
+import { uploadImageData } from '../../../src/openstack/image/imagedata/requests.js';
+import { createImage, deleteImage, getImage } from '../../../src/openstack/image/images/requests.js';
 import { UnsafeDiskError } from '../../../src/transfer/errors.js';
 import { glanceSink } from '../../../src/transfer/sinks/glance-sink.js';
 import { httpSource } from '../../../src/transfer/sources/http-source.js';

@@ -4,10 +4,14 @@ import pino from 'pino';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { NonRetryableError } from '../../../src/errors.js';
 import { createVolume } from '../../../src/openstack/block-storage/volumes/requests.js';
-import { parseRetryAfter } from '../../../src/openstack/client/request.js';
+import { parseRetryAfter } from '../../../src/openstack/client/http.js';
 import { type Cloud, openCloud } from '../../../src/openstack/cloud.js';
 import { listFlavors } from '../../../src/openstack/compute/flavors/requests.js';
-import { createServer, getServer } from '../../../src/openstack/compute/servers/requests.js';
+import {
+  createServer,
+  getConsoleOutput,
+  getServer,
+} from '../../../src/openstack/compute/servers/requests.js';
 import {
   isStatus,
   OpenStackConnectionError,
@@ -111,6 +115,37 @@ describe('retries', () => {
     expect(err).toBeInstanceOf(OpenStackConnectionError);
     expect(err.hint).toMatch(/nothing listens at os.test:8774/);
     expect(waits).toHaveLength(4);
+    expect(scope.isDone()).toBe(true);
+  });
+});
+
+describe('retries: per call', () => {
+  it('a POST the call marks idempotent (os-getConsoleOutput) is retried on 503', async () => {
+    const { waits, sleep } = recordingSleep();
+    const cloud = await open(sleep);
+    const scope = nock(NOVA)
+      .post('/v2.1/servers/s1/action')
+      .reply(503, 'busy')
+      .post('/v2.1/servers/s1/action', { 'os-getConsoleOutput': { length: 5 } })
+      .reply(200, { output: 'boot ok' });
+    await expect(getConsoleOutput(cloud.compute, 's1', { lines: 5 })).resolves.toBe('boot ok');
+    expect(waits).toEqual([500]);
+    expect(scope.isDone()).toBe(true);
+  });
+
+  it('aborting during the wait before a retry ends the call with InterruptedError at once', async () => {
+    const { InterruptedError } = await import('../../../src/errors.js');
+    const ac = new AbortController();
+    // Waits until aborted, as the real sleep does with the call's signal.
+    const sleep = (_ms: number, signal?: AbortSignal) =>
+      new Promise<void>((_, reject) => {
+        signal?.addEventListener('abort', () => reject(new InterruptedError('interrupted')));
+        ac.abort();
+      });
+    const cloud = await open(sleep);
+    const scope = nock(NOVA).get('/v2.1/servers/s1').reply(503, 'busy');
+    const err = await getServer(cloud.compute, 's1', { signal: ac.signal }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InterruptedError);
     expect(scope.isDone()).toBe(true);
   });
 });
@@ -248,6 +283,28 @@ describe('error bodies', () => {
   });
 });
 
+describe('URLs', () => {
+  it('builders are paths below the endpoint with each segment encoded; absolute() prefixes the endpoint', async () => {
+    const { Http } = await import('../../../src/openstack/client/http.js');
+    const { ServiceClient } = await import('../../../src/openstack/client/service-client.js');
+    const { portTagsUrl } = await import('../../../src/openstack/network/ports/urls.js');
+    const { volumeAttachmentUrl } = await import('../../../src/openstack/compute/volume-attachments/urls.js');
+    const auth = { token: async () => 't', invalidate: () => {} };
+    const http = new Http();
+    const c = new ServiceClient({
+      serviceType: 'network',
+      endpoint: 'http://os.test:9696/v2.0/',
+      auth,
+      http,
+    });
+    expect(portTagsUrl(c, 'a/b c')).toBe('ports/a%2Fb%20c/tags');
+    expect(volumeAttachmentUrl(c, 's1', 'v1')).toBe('servers/s1/os-volume_attachments/v1');
+    expect(c.absolute(portTagsUrl(c, 'p1'))).toBe('http://os.test:9696/v2.0/ports/p1/tags');
+    expect(c.absolute('http://elsewhere/v2/images?marker=x')).toBe('http://elsewhere/v2/images?marker=x');
+    http.destroy();
+  });
+});
+
 describe('secrets', () => {
   it('never logs the token or the password, even at trace level', async () => {
     const lines: string[] = [];
@@ -272,7 +329,7 @@ describe('abort', () => {
     const { createServer } = await import('node:http');
     const { Readable } = await import('node:stream');
     const { InterruptedError } = await import('../../../src/errors.js');
-    const { uploadImageData } = await import('../../../src/openstack/image/images/requests.js');
+    const { uploadImageData } = await import('../../../src/openstack/image/imagedata/requests.js');
     // Accepts the connection and never answers. (Backpressure itself is measured by the 2 GiB
     // integration test: under nock the request body may be buffered by its interceptor.)
     const server = createServer(() => {});

@@ -10,7 +10,7 @@ import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { formatError } from '../../../src/cli/program.js';
 import { ConfigError } from '../../../src/errors.js';
-import { Transport } from '../../../src/openstack/client/transport.js';
+import { Http } from '../../../src/openstack/client/http.js';
 import { openCloud } from '../../../src/openstack/cloud.js';
 import { listFlavors } from '../../../src/openstack/compute/flavors/requests.js';
 import { findEndpoint } from '../../../src/openstack/identity/catalog.js';
@@ -74,7 +74,7 @@ describe('tokens', () => {
   it('reuses a token, refreshes it shortly before expiry', async () => {
     let now = Date.now();
     const scope = mockAuth(2, { expiresInMs: 3_600_000 });
-    const id = new Identity(testConfig(), { transport: new Transport(), sleep: noSleep }, { now: () => now });
+    const id = new Identity(testConfig(), new Http({ sleep: noSleep }), { now: () => now });
     expect(await id.token()).toBe('token-1');
     expect(await id.token()).toBe('token-1');
     now += 3_600_000 - 4 * 60_000; // inside the 5 min margin
@@ -85,7 +85,7 @@ describe('tokens', () => {
 
   it('concurrent callers share one token request', async () => {
     const scope = mockAuth(1);
-    const id = new Identity(testConfig(), { transport: new Transport(), sleep: noSleep });
+    const id = new Identity(testConfig(), new Http({ sleep: noSleep }));
     const all = await Promise.all([id.token(), id.token(), id.token()]);
     expect(all).toEqual(['token-1', 'token-1', 'token-1']);
     expect(scope.isDone()).toBe(true);

@@ -185,20 +185,6 @@ export async function setVolumeImageMetadata(
   return r?.metadata ?? {};
 }
 
-/** Replace-or-add volume metadata (POST /volumes/{id}/metadata merges). */
-export async function setVolumeMetadata(
-  volume: ServiceClient,
-  id: string,
-  metadata: Record<string, string>,
-  o: Sig = {},
-): Promise<void> {
-  await volume.post(
-    volume.url('volumes', id, 'metadata'),
-    { metadata },
-    { okCodes: [200], idempotent: true, signal: o.signal },
-  );
-}
-
 export async function deleteVolume(
   volume: ServiceClient,
   id: string,

@@ -5,7 +5,7 @@ import type { ServiceClient } from '../../client/service-client.js';
 import { isStatus } from '../../errors.js';
 import { poll, type WaitOptions } from '../../util/wait.js';
 import { type Server, type ServerFault, toServer } from './results.js';
-import { serverActionUrl, serversDetailUrl, serversUrl, serverTagUrl, serverUrl } from './urls.js';
+import { serverActionUrl, serversDetailUrl, serversUrl, serverUrl } from './urls.js';
 
 type Sig = { signal?: AbortSignal };
 
@@ -260,26 +260,4 @@ export async function getConsoleOutput(
     { okCodes: [200], idempotent: true, signal: opts.signal },
   );
   return r.output ?? '';
-}
-
-export async function addServerTag(
-  compute: ServiceClient,
-  id: string,
-  tag: string,
-  o: Sig = {},
-): Promise<void> {
-  await compute.request('PUT', serverTagUrl(compute, id, tag), { okCodes: [201, 204], signal: o.signal });
-}
-
-/** Stop a server (os-stop); 409 when already stopped is treated as done. */
-export async function stopServer(compute: ServiceClient, id: string, o: Sig = {}): Promise<void> {
-  try {
-    await compute.request('POST', serverActionUrl(compute, id), {
-      okCodes: [202],
-      json: { 'os-stop': null },
-      ...o,
-    });
-  } catch (err) {
-    if (!isStatus(err, 409)) throw err;
-  }
 }

@@ -4,4 +4,3 @@ export const serversUrl = (c: ServiceClient) => c.url('servers');
 export const serversDetailUrl = (c: ServiceClient) => c.url('servers', 'detail');
 export const serverUrl = (c: ServiceClient, id: string) => c.url('servers', id);
 export const serverActionUrl = (c: ServiceClient, id: string) => c.url('servers', id, 'action');
-export const serverTagUrl = (c: ServiceClient, id: string, tag: string) => c.url('servers', id, 'tags', tag);

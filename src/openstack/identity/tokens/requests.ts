@@ -1,7 +1,7 @@
 // POST /v3/auth/tokens: password or application-credential auth, project or domain scope.
 
 import { ConfigError } from '../../../errors.js';
-import { type CallEnv, call } from '../../client/request.js';
+import type { Http, RawResponse } from '../../client/http.js';
 import type { CloudAuth, CloudConfig } from '../../config.js';
 import { OpenStackHttpError } from '../../errors.js';
 import { type Token, toToken } from './results.js';
@@ -54,29 +54,21 @@ function scopeOf(a: CloudAuth): Record<string, unknown> | undefined {
 
 /** Issue a token. Bad credentials and a wrong auth_url become ConfigError (exit 2) with a fix. */
 export async function createToken(
-  env: CallEnv,
+  http: Http,
   cfg: CloudConfig,
   opts: { signal?: AbortSignal } = {},
 ): Promise<Token> {
   const url = tokensUrl(cfg.auth.authUrl);
-  let res: Awaited<ReturnType<typeof call>>;
+  let res: RawResponse;
   try {
-    res = await call(
-      env,
-      {
-        method: 'POST',
-        url,
-        headers: { Accept: 'application/json' },
-        body: {
-          kind: 'buffer',
-          data: Buffer.from(JSON.stringify(toAuthBody(cfg))),
-          contentType: 'application/json',
-        },
-        signal: opts.signal,
-      },
+    res = await http.send(http.got, 'POST', url, {
+      json: toAuthBody(cfg),
+      signal: opts.signal,
+      okCodes: [201],
       // Issuing a token changes nothing a retry could duplicate.
-      { okCodes: [201], idempotent: true, service: 'identity' },
-    );
+      idempotent: true,
+      service: 'identity',
+    });
   } catch (err) {
     throw authError(err, cfg, url);
   }
@@ -99,17 +91,12 @@ export async function createToken(
 }
 
 /** DELETE /v3/auth/tokens: revoke our own token when closing. */
-export async function revokeToken(env: CallEnv, authUrl: string, token: string): Promise<void> {
-  await call(
-    env,
-    {
-      method: 'DELETE',
-      url: tokensUrl(authUrl),
-      headers: { 'X-Auth-Token': token, 'X-Subject-Token': token },
-      body: { kind: 'none' },
-    },
-    { okCodes: [204, 404], retry: false },
-  );
+export async function revokeToken(http: Http, authUrl: string, token: string): Promise<void> {
+  await http.send(http.got, 'DELETE', tokensUrl(authUrl), {
+    headers: { 'x-auth-token': token, 'x-subject-token': token },
+    okCodes: [204, 404],
+    retry: false,
+  });
 }
 
 function authError(err: unknown, cfg: CloudConfig, url: string): unknown {

@@ -1,4 +1,4 @@
-// Glance v2 image and task shapes. Glance puts custom properties at the top level of the image:
+// Glance v2 image shapes. Glance puts custom properties at the top level of the image:
 // they are gathered into `properties` here.
 
 export type ImageStatus =
@@ -90,42 +90,4 @@ export function toImage(raw: Record<string, unknown>): Image {
     updatedAt: s(raw.updated_at),
     properties,
   };
-}
-
-export interface ImageTask {
-  id: string;
-  type: string;
-  status: 'pending' | 'processing' | 'success' | 'failure' | string;
-  message?: string;
-  createdAt?: string;
-  updatedAt?: string;
-  result?: unknown;
-  requestId?: string;
-}
-
-export function toImageTask(raw: Record<string, unknown>): ImageTask {
-  return {
-    id: String(raw.id),
-    type: String(raw.type ?? ''),
-    status: String(raw.status ?? ''),
-    message: typeof raw.message === 'string' && raw.message ? raw.message : undefined,
-    createdAt: typeof raw.created_at === 'string' ? raw.created_at : undefined,
-    updatedAt: typeof raw.updated_at === 'string' ? raw.updated_at : undefined,
-    result: raw.result,
-    requestId: typeof raw.request_id === 'string' ? raw.request_id : undefined,
-  };
-}
-
-/** Hashes computed while sending the data. */
-export interface UploadDigests {
-  bytes: number;
-  md5: string;
-  sha256: string;
-  /** Present when computed (Glance's default os_hash_algo is sha512). */
-  sha512?: string;
-}
-
-export interface UploadResult extends UploadDigests {
-  /** The image as Glance reports it after the upload. */
-  image: Image;
 }

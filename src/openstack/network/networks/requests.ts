@@ -2,41 +2,17 @@
 import { ConfigError } from '../../../errors.js';
 import type { ServiceClient } from '../../client/service-client.js';
 import { isStatus } from '../../errors.js';
+import { type Network, toNetwork } from './results.js';
+import { networksUrl, networkUrl } from './urls.js';
 
 type Sig = { signal?: AbortSignal };
-
-export interface Network {
-  id: string;
-  name: string;
-  status?: string;
-  shared: boolean;
-  external: boolean;
-  projectId?: string;
-  subnetIds: string[];
-  mtu?: number;
-  tags: string[];
-}
-
-export function toNetwork(r: Record<string, unknown>): Network {
-  return {
-    id: String(r.id),
-    name: String(r.name ?? ''),
-    status: r.status as string | undefined,
-    shared: r.shared === true,
-    external: r['router:external'] === true,
-    projectId: (r.project_id ?? r.tenant_id) as string | undefined,
-    subnetIds: (r.subnets as string[]) ?? [],
-    mtu: r.mtu as number | undefined,
-    tags: (r.tags as string[]) ?? [],
-  };
-}
 
 export async function listNetworks(
   network: ServiceClient,
   opts: { name?: string; id?: string; tags?: string[]; shared?: boolean } = {},
   o: Sig = {},
 ): Promise<Network[]> {
-  const r = await network.get<{ networks: Record<string, unknown>[] }>(network.url('networks'), {
+  const r = await network.get<{ networks: Record<string, unknown>[] }>(networksUrl(network), {
     signal: o.signal,
     query: { name: opts.name, id: opts.id, tags: opts.tags?.join(','), shared: opts.shared },
   });
@@ -44,7 +20,7 @@ export async function listNetworks(
 }
 
 export async function getNetwork(network: ServiceClient, id: string, o: Sig = {}): Promise<Network> {
-  const r = await network.get<{ network: Record<string, unknown> }>(network.url('networks', id), {
+  const r = await network.get<{ network: Record<string, unknown> }>(networkUrl(network, id), {
     signal: o.signal,
   });
   return toNetwork(r.network);

@@ -3,43 +3,10 @@
 // Neutron's default policy only to the network's owner or an admin.
 import { ConfigError } from '../../../errors.js';
 import type { ServiceClient } from '../../client/service-client.js';
+import { type Port, toPort } from './results.js';
+import { portsUrl, portTagsUrl, portUrl } from './urls.js';
 
 type Sig = { signal?: AbortSignal };
-
-export interface Port {
-  id: string;
-  name: string;
-  description: string;
-  networkId: string;
-  macAddress: string;
-  fixedIps: { subnetId: string; ipAddress: string }[];
-  status: string;
-  deviceId: string;
-  deviceOwner: string;
-  projectId?: string;
-  tags: string[];
-  securityGroups: string[];
-}
-
-export function toPort(r: Record<string, unknown>): Port {
-  return {
-    id: String(r.id),
-    name: String(r.name ?? ''),
-    description: String(r.description ?? ''),
-    networkId: String(r.network_id),
-    macAddress: String(r.mac_address ?? ''),
-    fixedIps: ((r.fixed_ips as { subnet_id: string; ip_address: string }[]) ?? []).map((f) => ({
-      subnetId: f.subnet_id,
-      ipAddress: f.ip_address,
-    })),
-    status: String(r.status ?? ''),
-    deviceId: String(r.device_id ?? ''),
-    deviceOwner: String(r.device_owner ?? ''),
-    projectId: (r.project_id ?? r.tenant_id) as string | undefined,
-    tags: (r.tags as string[]) ?? [],
-    securityGroups: (r.security_groups as string[]) ?? [],
-  };
-}
 
 export interface CreatePortOptions {
   networkId: string;
@@ -93,14 +60,10 @@ export async function createPort(
   opts: CreatePortOptions,
   o: Sig = {},
 ): Promise<Port> {
-  const r = await network.post<{ port: Record<string, unknown> }>(
-    network.url('ports'),
-    toPortCreateBody(opts),
-    {
-      okCodes: [201],
-      signal: o.signal,
-    },
-  );
+  const r = await network.post<{ port: Record<string, unknown> }>(portsUrl(network), toPortCreateBody(opts), {
+    okCodes: [201],
+    signal: o.signal,
+  });
   let port = toPort(r.port);
   if (opts.tags?.length) port = { ...port, tags: await setPortTags(network, port.id, opts.tags, o) };
   return port;
@@ -114,7 +77,7 @@ export async function setPortTags(
   o: Sig = {},
 ): Promise<string[]> {
   const r = await network.put<{ tags: string[] }>(
-    network.url('ports', id, 'tags'),
+    portTagsUrl(network, id),
     { tags },
     {
       okCodes: [200],
@@ -125,7 +88,7 @@ export async function setPortTags(
 }
 
 export async function getPort(network: ServiceClient, id: string, o: Sig = {}): Promise<Port> {
-  const r = await network.get<{ port: Record<string, unknown> }>(network.url('ports', id), {
+  const r = await network.get<{ port: Record<string, unknown> }>(portUrl(network, id), {
     signal: o.signal,
   });
   return toPort(r.port);
@@ -146,7 +109,7 @@ export async function listPorts(
   opts: ListPortsOptions = {},
   o: Sig = {},
 ): Promise<Port[]> {
-  const r = await network.get<{ ports: Record<string, unknown>[] }>(network.url('ports'), {
+  const r = await network.get<{ ports: Record<string, unknown>[] }>(portsUrl(network), {
     signal: o.signal,
     query: {
       network_id: opts.networkId,
@@ -165,7 +128,7 @@ export async function deletePort(
   id: string,
   o: Sig & { ignoreMissing?: boolean } = {},
 ): Promise<void> {
-  await network.request('DELETE', network.url('ports', id), {
+  await network.request('DELETE', portUrl(network, id), {
     okCodes: o.ignoreMissing ? [204, 404] : [204],
     signal: o.signal,
   });

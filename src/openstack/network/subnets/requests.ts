@@ -2,41 +2,17 @@
 import { ConfigError } from '../../../errors.js';
 import type { ServiceClient } from '../../client/service-client.js';
 import { isStatus } from '../../errors.js';
+import { type Subnet, toSubnet } from './results.js';
+import { subnetsUrl, subnetUrl } from './urls.js';
 
 type Sig = { signal?: AbortSignal };
-
-export interface Subnet {
-  id: string;
-  name: string;
-  networkId: string;
-  cidr: string;
-  ipVersion: number;
-  gatewayIp?: string | null;
-  enableDhcp: boolean;
-  allocationPools: { start: string; end: string }[];
-  dnsNameservers: string[];
-}
-
-export function toSubnet(r: Record<string, unknown>): Subnet {
-  return {
-    id: String(r.id),
-    name: String(r.name ?? ''),
-    networkId: String(r.network_id),
-    cidr: String(r.cidr),
-    ipVersion: Number(r.ip_version),
-    gatewayIp: r.gateway_ip as string | null | undefined,
-    enableDhcp: r.enable_dhcp === true,
-    allocationPools: (r.allocation_pools as { start: string; end: string }[]) ?? [],
-    dnsNameservers: (r.dns_nameservers as string[]) ?? [],
-  };
-}
 
 export async function listSubnets(
   network: ServiceClient,
   opts: { name?: string; networkId?: string; ipVersion?: 4 | 6 } = {},
   o: Sig = {},
 ): Promise<Subnet[]> {
-  const r = await network.get<{ subnets: Record<string, unknown>[] }>(network.url('subnets'), {
+  const r = await network.get<{ subnets: Record<string, unknown>[] }>(subnetsUrl(network), {
     signal: o.signal,
     query: { name: opts.name, network_id: opts.networkId, ip_version: opts.ipVersion },
   });
@@ -44,7 +20,7 @@ export async function listSubnets(
 }
 
 export async function getSubnet(network: ServiceClient, id: string, o: Sig = {}): Promise<Subnet> {
-  const r = await network.get<{ subnet: Record<string, unknown> }>(network.url('subnets', id), {
+  const r = await network.get<{ subnet: Record<string, unknown> }>(subnetUrl(network, id), {
     signal: o.signal,
   });
   return toSubnet(r.subnet);
@@ -71,14 +47,4 @@ export async function findSubnet(
       : `subnet '${nameOrId}' does not exist${opts.networkId ? ` in network ${opts.networkId}` : ''}`,
     { hint: 'give the subnet by id, or fix its name in the plan' },
   );
-}
-
-/** Whether an IPv4 address lies in a CIDR (pure; for validating a fixed IP before asking Neutron). */
-export function ipv4InCidr(ip: string, cidr: string): boolean {
-  const [base, bitsS] = cidr.split('/');
-  const bits = Number(bitsS);
-  const toInt = (a: string) => a.split('.').reduce((n, o) => (n << 8) + Number(o), 0) >>> 0;
-  if (!/^\d+\.\d+\.\d+\.\d+$/.test(ip) || !base || !/^\d+\.\d+\.\d+\.\d+$/.test(base)) return false;
-  const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
-  return (toInt(ip) & mask) === (toInt(base) & mask);
 }

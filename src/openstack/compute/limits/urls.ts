@@ -1,0 +1,3 @@
+import type { ServiceClient } from '../../client/service-client.js';
+
+export const limitsUrl = (c: ServiceClient) => c.url('limits');

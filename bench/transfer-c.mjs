@@ -31,7 +31,7 @@ const d = lease.deviceUrls.find((u) => u.disk);
 const url = new URL(d.url);
 if (args.sourcePort) url.port = String(args.sourcePort);
 let percent = 0;
-const stop = lease.startKeepAlive(() => percent);
+const keepAlive = lease.startKeepAlive(() => percent);
 try {
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
@@ -68,7 +68,7 @@ try {
   console.log(JSON.stringify({ error: err.message, imageId: img.id }));
   process.exitCode = 1;
 } finally {
-  stop();
+  keepAlive.stop();
   await cloud.close();
   await vs.close();
 }

@@ -21,10 +21,20 @@ export interface GuestCommandResult {
 /** A disk offered by the export lease: src/transfer's ByteSource plus the VM's disk device key. */
 export type ExportedDisk = ByteSource & { key: number };
 
+/** A background keep-alive (govmomi's lease updater); stop() may be called any number of times. */
+export interface KeepAlive {
+  stop(): void;
+}
+
 export interface ExportSession {
   disks: ExportedDisk[];
   /** HttpNfcLeaseProgress; the lease expires without it. */
   progress(percent: number): Promise<void>;
+  /**
+   * Keeps the export open while bytes flow (the lease: HttpNfcLeaseProgress(getPercent()) every
+   * 30 s); errors are logged, not thrown. Stop it in a `finally`.
+   */
+  startKeepAlive(getPercent: () => number): KeepAlive;
   complete(): Promise<void>;
   abort(reason?: string): Promise<void>;
 }

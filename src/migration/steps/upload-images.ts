@@ -33,8 +33,6 @@ interface Saved {
   startedAt?: number;
 }
 
-const LEASE_KEEPALIVE_MS = 30_000;
-
 export const uploadImages: MigrationStep<UploadImagesOutput> = {
   id: 'upload-images',
   title: 'Export disks and upload to Glance',
@@ -130,10 +128,7 @@ export const uploadImages: MigrationStep<UploadImagesOutput> = {
         }
       };
       // The lease expires without progress calls, even while bytes flow.
-      const keepalive = setInterval(() => {
-        lease.progress(Math.max(0, lastPct)).catch((err) => ctx.log.warn({ err }, 'lease keep-alive failed'));
-      }, LEASE_KEEPALIVE_MS);
-      keepalive.unref();
+      const keepAlive = lease.startKeepAlive(() => Math.max(0, lastPct));
       let crashedMid = false;
       try {
         const limit = pLimit(Math.max(1, ctx.params.options.disksInParallel));
@@ -201,7 +196,7 @@ export const uploadImages: MigrationStep<UploadImagesOutput> = {
         await lease.abort((err as Error).message).catch(() => {});
         throw err;
       } finally {
-        clearInterval(keepalive);
+        keepAlive.stop();
       }
     }
     crashPoint(ctx, 'after');

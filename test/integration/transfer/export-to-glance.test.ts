@@ -161,7 +161,7 @@ async function exportInto(imageName: string) {
 async function exportAndUpload(wrap: (s: ByteSource) => ByteSource) {
   const { lease, device, img } = await exportInto('v2o-it-transfer');
   let percent = 0;
-  const stop = lease.startKeepAlive(() => percent, { intervalMs: 200 });
+  const keepAlive = lease.startKeepAlive(() => percent, { intervalMs: 200 });
   try {
     const r = await transferDisk({
       source: wrap(leaseSource(lease, device)),
@@ -178,7 +178,7 @@ async function exportAndUpload(wrap: (s: ByteSource) => ByteSource) {
     await lease.abort(err as Error);
     throw err;
   } finally {
-    stop();
+    keepAlive.stop();
   }
 }
 

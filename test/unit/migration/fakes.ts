@@ -166,6 +166,10 @@ export function fakeSource(over: Partial<SourceOps> = {}): SourceOps & { calls: 
         open: async () => Readable.from([Buffer.from('data')]),
       })),
       progress: async () => {},
+      startKeepAlive: () => {
+        calls.push('lease.keepAlive');
+        return { stop: () => void calls.push('lease.keepAlive.stop') };
+      },
       complete: async () => void calls.push('lease.complete'),
       abort: async () => void calls.push('lease.abort'),
     }),

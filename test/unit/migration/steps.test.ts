@@ -48,7 +48,19 @@ describe('upload-images', () => {
     ]);
     expect(target.images.every((i) => TAGS.every((t) => i.tags.includes(t)))).toBe(true);
     expect(order.every((o) => !o.endsWith(' 0 checkpoint(s)'))).toBe(true);
-    expect(source.calls).toContain('lease.complete');
+    expect(source.calls).toEqual(['lease.keepAlive', 'lease.complete', 'lease.keepAlive.stop']);
+  });
+
+  it('stops the lease keep-alive and aborts the lease when a disk fails', async () => {
+    const source = fakeSource();
+    const c = ctx('upload-images', {
+      source,
+      transferDisk: async () => {
+        throw new Error('glance said no');
+      },
+    });
+    await expect(uploadImages.run(c)).rejects.toThrow(/glance said no/);
+    expect(source.calls).toEqual(['lease.keepAlive', 'lease.abort', 'lease.keepAlive.stop']);
   });
 
   it('on a re-run reuses active images, refills queued ones, replaces a half-written one', async () => {

@@ -183,20 +183,21 @@ export interface TargetOps {
   waitServer(id: string, status: string, timeoutMs: number, o?: Sig): Promise<ServerInfo>;
   consoleLogTail(id: string, lines: number, o?: Sig): Promise<string | undefined>;
   deleteServer(id: string, o?: Sig): Promise<void>;
+
+  /** Moves one disk from the export into an image made by createImage (checkpointed, hashed, verified). */
+  uploadDisk(o: DiskUpload): Promise<DiskUploadResult>;
 }
 
 /** What the workflow's services() builds. */
 export interface MigrationServices {
   source: SourceOps;
   target: TargetOps;
-  /** Moves one disk from the export into a Glance image (checkpointed, hashed). */
-  transferDisk: DiskTransfer;
   stateDir: string;
   env: NodeJS.ProcessEnv;
   log: Logger;
 }
 
-export type DiskTransfer = (o: {
+export interface DiskUpload {
   source: ExportedDisk;
   imageId: string;
   format: ImageFormat;
@@ -210,7 +211,7 @@ export type DiskTransfer = (o: {
   stallTimeoutMs: number;
   limits?: { overall: number; perSource: number; perTarget: number };
   signal: AbortSignal;
-}) => Promise<DiskUploadResult>;
+}
 
 /** Read-only inventory for `v2o plan` and preflight. */
 export async function gatherInventory(

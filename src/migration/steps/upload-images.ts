@@ -136,7 +136,7 @@ export const uploadImages: MigrationStep<UploadImagesOutput> = {
           todo.map(({ disk, image }) =>
             limit(async () => {
               const exported = findExported(lease, disk);
-              const r = await ctx.services.transferDisk({
+              const r = await target.uploadDisk({
                 source: exported,
                 imageId: image.id,
                 format: disk.image.diskFormat,

@@ -15,7 +15,7 @@ import {
   labPlaces,
   toCreateVmBody,
 } from '../../../bench/transfer-lab.js';
-import { glanceDiskTransfer, OpenStackTarget } from '../../../src/migration/target-openstack.js';
+import { OpenStackTarget } from '../../../src/migration/target-openstack.js';
 import { type Cloud, openCloud } from '../../../src/openstack/cloud.js';
 import { loadCloudConfig } from '../../../src/openstack/config.js';
 import { createImage, deleteImage, getImage } from '../../../src/openstack/image/images/requests.js';
@@ -244,10 +244,7 @@ describe('export → Glance streaming', () => {
     );
     const started = Date.now();
     try {
-      const r = await glanceDiskTransfer(
-        new OpenStackTarget(cloud),
-        log,
-      )({
+      const r = await new OpenStackTarget(cloud, log).uploadDisk({
         source: stalled,
         imageId: img.id,
         format: 'vmdk',

@@ -4,6 +4,8 @@ import { pino } from 'pino';
 import { buildPlan } from '../../../src/migration/build-plan.js';
 import type { MigrationParams } from '../../../src/migration/params.js';
 import type {
+  DiskUpload,
+  DiskUploadResult,
   ImageInfo,
   MigrationServices,
   PortInfo,
@@ -134,6 +136,10 @@ export class FakeTarget implements TargetOps {
     this.calls.push(`deleteServer ${i}`);
     this.servers = this.servers.filter((x) => x.id !== i);
   }
+  /** Tests replace it to watch what the upload step asks for. */
+  async uploadDisk(_o: DiskUpload): Promise<DiskUploadResult> {
+    return { bytes: 4, hashes: { md5: 'ab' } };
+  }
 }
 
 export function fakeSource(over: Partial<SourceOps> = {}): SourceOps & { calls: string[] } {
@@ -211,7 +217,6 @@ export function ctx(
     services: {
       source: fakeSource(),
       target: new FakeTarget(),
-      transferDisk: async () => ({ bytes: 4, hashes: { md5: 'ab' } }),
       stateDir: '/tmp/v2o-unit',
       env: { V2O_GUEST_USERNAME: 'Administrator', V2O_GUEST_PASSWORD: 'x' },
       log: pino({ level: 'silent' }),

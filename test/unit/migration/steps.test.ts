@@ -24,17 +24,14 @@ describe('upload-images', () => {
     const order: string[] = [];
     const asked: string[][] = [];
     const stalls: number[] = [];
-    const c = ctx('upload-images', {
-      target,
-      source,
-      transferDisk: async (o) => {
-        order.push(`transfer ${o.imageId} after ${c.checkpoints.length} checkpoint(s)`);
-        asked.push(o.hashes);
-        stalls.push(o.stallTimeoutMs);
-        target.images.find((i) => i.id === o.imageId)!.status = 'active';
-        return { bytes: 4, hashes: { md5: 'ab' } };
-      },
-    });
+    const c = ctx('upload-images', { target, source });
+    target.uploadDisk = async (o) => {
+      order.push(`transfer ${o.imageId} after ${c.checkpoints.length} checkpoint(s)`);
+      asked.push(o.hashes);
+      stalls.push(o.stallTimeoutMs);
+      target.images.find((i) => i.id === o.imageId)!.status = 'active';
+      return { bytes: 4, hashes: { md5: 'ab' } };
+    };
     const out = await uploadImages.run(c);
     // The plan's uploadHashes (default: md5, what Glance's checksum is compared with) reach the transfer.
     expect(asked).toEqual([['md5'], ['md5'], ['md5']]);
@@ -53,12 +50,11 @@ describe('upload-images', () => {
 
   it('stops the lease keep-alive and aborts the lease when a disk fails', async () => {
     const source = fakeSource();
-    const c = ctx('upload-images', {
-      source,
-      transferDisk: async () => {
-        throw new Error('glance said no');
-      },
-    });
+    const target = new FakeTarget();
+    target.uploadDisk = async () => {
+      throw new Error('glance said no');
+    };
+    const c = ctx('upload-images', { source, target });
     await expect(uploadImages.run(c)).rejects.toThrow(/glance said no/);
     expect(source.calls).toEqual(['lease.keepAlive', 'lease.abort', 'lease.keepAlive.stop']);
   });
@@ -73,18 +69,12 @@ describe('upload-images', () => {
       { id: 's', name: d2!.image.name, status: 'saving', tags: [...TAGS], properties: {} },
     );
     const moved: string[] = [];
-    const c = ctx(
-      'upload-images',
-      {
-        target,
-        transferDisk: async (o) => {
-          moved.push(o.imageId);
-          target.images.find((i) => i.id === o.imageId)!.status = 'active';
-          return { bytes: 4, hashes: {} };
-        },
-      },
-      p,
-    );
+    target.uploadDisk = async (o) => {
+      moved.push(o.imageId);
+      target.images.find((i) => i.id === o.imageId)!.status = 'active';
+      return { bytes: 4, hashes: {} };
+    };
+    const c = ctx('upload-images', { target }, p);
     const out = await uploadImages.run(c);
     expect(out.images.map((i) => [i.name, i.reused])).toEqual([
       [d0!.image.name, true],

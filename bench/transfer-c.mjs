@@ -18,7 +18,7 @@ const { vsphereConfigFromEnv } = await load('vsphere/config.js');
 const { connect } = await load('vsphere/objects/client.js');
 const { exportVm } = await load('vsphere/objects/nfc-lease.js');
 
-/** @type {{ vm: { type: string, value: string }, sourcePort?: number, imageEndpoint?: string, hashes?: string[], format?: 'vmdk' | 'qcow2' | 'raw', workDir?: string }} */
+/** @type {{ vm: { type: string, value: string }, sourcePort?: number, imageEndpoint?: string, hashes: string[], format?: 'vmdk' | 'qcow2' | 'raw', workDir?: string }} */
 const args = JSON.parse(process.argv[2]);
 const vs = await connect(await vsphereConfigFromEnv(process.env));
 const config = loadCloudConfig({ env: process.env });

@@ -44,7 +44,7 @@ export interface SinkResult {
 /** Where a disk goes: a Glance image upload or a local file. One call consumes one stream. */
 export interface DiskSink {
   readonly description: string;
-  /** The sink hashes what it sends (and returns SinkResult.hashes), so transferDisk need not. */
+  /** The sink hashes what it sends (and returns SinkResult.hashes): its caller can pass hashes: []. */
   readonly computesHashes?: boolean;
   /** Consume `stream` fully. Must reject (and stop reading) when info.signal aborts. */
   write(stream: Readable, info: SinkWriteInfo): Promise<SinkResult>;

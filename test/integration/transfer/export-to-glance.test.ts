@@ -167,6 +167,7 @@ async function exportAndUpload(wrap: (s: ByteSource) => ByteSource) {
       source: wrap(leaseSource(lease, device)),
       sink: glanceSink(cloud.image, img.id),
       format: 'vmdk',
+      hashes: ['md5'],
       onBytes: (done, total) => {
         percent = total ? Math.floor((done / total) * 100) : 0;
       },
@@ -187,7 +188,7 @@ describe('export → Glance streaming', () => {
     const { r, image } = await exportAndUpload((s) => s);
     expect(r.route).toBe('stream');
     expect(r.inspection.subformat).toBe('streamOptimized');
-    // By default only md5 is computed: it is what Glance's checksum is compared with.
+    // md5 only (the plan's default uploadHashes): it is what Glance's checksum is compared with.
     expect(r.hashes).toEqual({ md5: hex('md5', disk) });
     expect(image.status).toBe('active');
     expect(image.size).toBe(disk.length);
@@ -208,6 +209,7 @@ describe('export → Glance streaming', () => {
       source: dropped,
       sink,
       format: 'vmdk',
+      hashes: ['md5'],
       signal: AbortSignal.timeout(60_000),
     });
     expect(r.reconnects).toBe(1);

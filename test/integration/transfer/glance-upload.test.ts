@@ -63,6 +63,7 @@ describe('transferDisk → Glance', () => {
         source: await httpSource({ url: srv.url }),
         sink: glanceSink(cloud.image, img.id),
         format: 'vmdk',
+        hashes: ['md5'],
         signal: AbortSignal.timeout(120_000),
       });
       expect(r.reconnects).toBe(1);
@@ -87,6 +88,7 @@ describe('transferDisk → Glance', () => {
         source: await httpSource({ url: srv.url }),
         sink: glanceSink(cloud.image, img.id),
         format: 'vmdk',
+        hashes: ['md5'],
         signal: AbortSignal.timeout(60_000),
       }).catch((e) => e);
       expect(err).toBeInstanceOf(UnsafeDiskError);
@@ -146,6 +148,7 @@ describe('transferDisk → Glance', () => {
         source: await httpSource({ url: srv.url }),
         sink: glanceSink(cloud.image, img.id),
         format: 'raw',
+        hashes: ['md5'],
         workDir: dir,
         signal: AbortSignal.timeout(120_000),
       });

@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import { pino } from 'pino';
 import { buildPlan } from '../../../src/migration/build-plan.js';
 import type { MigrationParams } from '../../../src/migration/params.js';
+import { toParams } from '../../../src/migration/prepare.js';
 import type {
   DiskUpload,
   DiskUploadResult,
@@ -15,7 +16,7 @@ import type {
   VolumeInfo,
 } from '../../../src/migration/services.js';
 import type { Ctx } from '../../../src/migration/steps/common.js';
-import { config, efi2022, inventory } from './fixtures.js';
+import { efi2022, inventory, resolved } from './fixtures.js';
 
 let seq = 0;
 const id = (p: string) => `${p}-${++seq}`;
@@ -187,17 +188,11 @@ export function fakeSource(over: Partial<SourceOps> = {}): SourceOps & { calls: 
   return Object.assign({ ...base, ...over }, { calls });
 }
 
+/** The params `v2o migrate` stores for the lab's EFI VM (through the same builder). */
 export function params(yamlVm = ''): MigrationParams {
-  const cfg = config(yamlVm);
-  const plan = buildPlan(inventory(efi2022()), cfg);
-  return {
-    vm: cfg.name,
-    source: {},
-    target: { cloud: 'v2o-lab' },
-    config: cfg,
-    plan,
-    options: { forcePoweroff: false, shutdownTimeoutMs: 60_000, disksInParallel: 2 },
-  };
+  const plan = resolved(yamlVm);
+  const cfg = plan.vms[0]!;
+  return toParams(plan, cfg, buildPlan(inventory(efi2022()), cfg), { shutdownTimeoutMs: 60_000 });
 }
 
 export function ctx(

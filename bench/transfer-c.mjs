@@ -18,7 +18,7 @@ const { vsphereConfigFromEnv } = await load('vsphere/config.js');
 const { connect } = await load('vsphere/objects/client.js');
 const { exportVm } = await load('vsphere/objects/nfc-lease.js');
 
-/** @type {{ vm: { type: string, value: string }, sourcePort?: number, imageEndpoint?: string, hashes?: string[], format?: 'vmdk' | 'qcow2' | 'raw', workDir?: string }} */
+/** @type {{ vm: { type: string, value: string }, sourcePort?: number, imageEndpoint?: string, hashes: string[], format?: 'vmdk' | 'qcow2' | 'raw', workDir?: string }} */
 const args = JSON.parse(process.argv[2]);
 const vs = await connect(await vsphereConfigFromEnv(process.env));
 const config = loadCloudConfig({ env: process.env });
@@ -31,7 +31,7 @@ const d = lease.deviceUrls.find((u) => u.disk);
 const url = new URL(d.url);
 if (args.sourcePort) url.port = String(args.sourcePort);
 let percent = 0;
-const stop = lease.startKeepAlive(() => percent);
+const keepAlive = lease.startKeepAlive(() => percent);
 try {
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
@@ -68,7 +68,7 @@ try {
   console.log(JSON.stringify({ error: err.message, imageId: img.id }));
   process.exitCode = 1;
 } finally {
-  stop();
+  keepAlive.stop();
   await cloud.close();
   await vs.close();
 }

@@ -214,7 +214,7 @@ async function withLease<T>(
   const lease = await exportVm(vs, disk.vm);
   const d = lease.deviceUrls.find((u) => u.disk);
   if (!d) throw new Error('lease has no disk URL');
-  const stop = lease.startKeepAlive(() => 50);
+  const keepAlive = lease.startKeepAlive(() => 50);
   try {
     const out = await fn(lease, d);
     await lease.complete();
@@ -223,7 +223,7 @@ async function withLease<T>(
     await lease.abort(err as Error).catch(() => {});
     throw err;
   } finally {
-    stop();
+    keepAlive.stop();
   }
 }
 

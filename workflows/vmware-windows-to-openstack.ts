@@ -3,6 +3,7 @@
 // Drivers go in and are verified while the VM still runs; only then is it shut down.
 import type { WorkflowDefinition } from '../src/engine/types.js';
 import type { MigrationParams } from '../src/migration/params.js';
+import { parseMigrationParams } from '../src/migration/params-schema.js';
 import type { MigrationServices } from '../src/migration/services.js';
 import { attachIso } from '../src/migration/steps/attach-iso.js';
 import { createVolumes } from '../src/migration/steps/create-volumes.js';
@@ -21,7 +22,9 @@ export const WORKFLOW_NAME = 'vmware-windows-to-openstack';
 
 export const vmwareWindowsToOpenstack: WorkflowDefinition<MigrationParams, MigrationServices> = {
   name: WORKFLOW_NAME,
-  version: 1,
+  // 2: the params carry plan.settings and plan.inputs instead of config; a v1 run is refused
+  // (finish it with the v2o that started it) rather than run on fallbacks.
+  version: 2,
   description:
     'Migrate a Windows VM from vSphere to OpenStack: virtio drivers in, shut down, disks to Glance/Cinder, launch',
   steps: [
@@ -38,6 +41,7 @@ export const vmwareWindowsToOpenstack: WorkflowDefinition<MigrationParams, Migra
     launch, //          11. ports with kept MACs, server, ACTIVE
     finish, //          12. summary; the source stays off
   ],
+  parseParams: parseMigrationParams,
   // Imported when a run starts, so listing or resuming other workflows does not load the clients.
   services: async (params, env) =>
     (await import('../src/migration/connect.js')).connectServices({

@@ -59,6 +59,19 @@ export class WorkflowVersionMismatchError extends ConfigError {
   }
 }
 
+/** The run's stored params do not fit the workflow's parseParams: another v2o version made them. */
+export class RunParamsError extends ConfigError {
+  constructor(runId: string, workflow: string, version: number, cause: unknown) {
+    super(
+      `run ${runId} has params that workflow ${workflow} v${version} does not understand: ${cause instanceof Error ? cause.message : String(cause)}`,
+      {
+        cause,
+        hint: `the run was made by another v2o version: finish or cancel it with that version, or \`v2o cancel ${runId}\` and start it again (v2o migrate)`,
+      },
+    );
+  }
+}
+
 /** Another live runner holds the run's lease. */
 export class LeaseHeldError extends V2oError {
   constructor(

@@ -5,7 +5,13 @@ import os from 'node:os';
 import type { Logger } from 'pino';
 import { ExitCode, InterruptedError } from '../errors.js';
 import { type Sleep, systemClock, systemSleep } from './clock.js';
-import { LeaseLostError, RunCancelledError, RunStateError, StepTimeoutError } from './errors.js';
+import {
+  LeaseLostError,
+  RunCancelledError,
+  RunParamsError,
+  RunStateError,
+  StepTimeoutError,
+} from './errors.js';
 import type { Journal, LeaseOwner, RunRecord, StepRecord } from './journal.js';
 import { processIsAlive } from './liveness.js';
 import { createRunLogger, type RunLogger } from './logger.js';
@@ -78,6 +84,16 @@ function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
 
 const asError = (e: unknown): Error => (e instanceof Error ? e : new Error(String(e)));
 
+/** The stored run with its params as the workflow reads them; throws before anything is written. */
+function withParsedParams(run: RunRecord, workflow: AnyWorkflow): RunRecord {
+  if (!workflow.parseParams) return run;
+  try {
+    return { ...run, params: workflow.parseParams(run.params) };
+  } catch (err) {
+    throw new RunParamsError(run.id, workflow.name, workflow.version, err);
+  }
+}
+
 interface Running {
   run: RunRecord;
   workflow: AnyWorkflow;
@@ -130,11 +146,12 @@ export class Runner {
         hint: `start a new run; \`v2o cancel ${runId} --rollback\` undoes what it did`,
       });
     }
+    const parsed = withParsedParams(run, workflow); // before the gate: approving it could not help
     const waiting = this.o.journal
       .getSteps(runId)
       .find((s) => s.state === 'waiting' && s.approvedAt === undefined);
     if (waiting) return this.waitingOutcome(runId, waiting.stepId, waiting.gateMessage ?? '');
-    return this.execute(run, workflow, true);
+    return this.execute(parsed, workflow, true);
   }
 
   /**
@@ -162,7 +179,7 @@ export class Runner {
       };
     }
     const workflow = this.o.registry.forRun(run);
-    return this.withLease(run, workflow, (r) => this.compensate(r), 'rollback');
+    return this.withLease(withParsedParams(run, workflow), workflow, (r) => this.compensate(r), 'rollback');
   }
 
   private isAlive(pid: number): boolean {

@@ -120,6 +120,12 @@ export interface WorkflowDefinition<P = unknown, S = unknown> {
   version: number;
   description: string;
   steps: StepDefinition<P, S, any>[];
+  /**
+   * Checks the params read back from the journal (resume, cancel --rollback) and returns them as
+   * the steps see them. Throws, naming the field, when they do not fit: the run was made by a v2o
+   * whose params had another shape. Without it, stored params are used as they are.
+   */
+  parseParams?(stored: unknown): P;
   /** Build the services (API clients) for a run from its params and the environment. */
   services?(params: P, env: ServiceEnv): Promise<S>;
   /** Release what services() opened (log out, close sockets). */

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { PlanFile } from './plan-file.js';
 import type { MigrationServices } from './services.js';
 import { connectSource } from './source-vsphere.js';
-import { connectTarget, glanceDiskTransfer } from './target-openstack.js';
+import { connectTarget } from './target-openstack.js';
 
 export async function connectServices(o: {
   source: PlanFile['source'];
@@ -19,14 +19,7 @@ export async function connectServices(o: {
   const source = await connectSource(o.source, o.env, o.log, { signal: o.signal, datacenter: o.datacenter });
   try {
     const target = await connectTarget(o.target, o.env, o.log, o.signal);
-    return {
-      source,
-      target,
-      transferDisk: glanceDiskTransfer(target, o.log),
-      stateDir: o.stateDir,
-      env: o.env,
-      log: o.log,
-    };
+    return { source, target, stateDir: o.stateDir, env: o.env, log: o.log };
   } catch (err) {
     await source.close().catch(() => {});
     throw err;

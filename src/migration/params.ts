@@ -1,24 +1,35 @@
-// What a migration run stores as its params: the plan file's settings for the VM and the plan
-// built from them at `migrate` time. The plan is stored, not rebuilt, so a resumed run uses the
-// same names, flavor and ports even if the plan file or the inventory changed meanwhile.
+// What a migration run stores as its params: the plan built at `migrate` time with the settings
+// the steps act on, the plan file's inputs it was built from, and the run's options. The plan is
+// stored, not rebuilt, so a resumed run uses the same names, flavor, ports and settings even if
+// the plan file or the inventory changed meanwhile. params-schema.ts checks this shape on resume;
+// a change to it bumps the workflow's version.
 // No secrets: credentials are read from the environment and clouds.yaml when services are built.
 import type { VmPlan } from './build-plan.js';
 import type { PlanFile, VmMigrationConfig } from './plan-file.js';
+import type { PlanSettings } from './plan-settings.js';
+
+/** The plan as a run stores it: what buildPlan decided, and the settings the steps act on. */
+export type StoredPlan = VmPlan & { settings: PlanSettings };
 
 export interface MigrationParams {
   vm: string;
   planFile?: string;
   source: PlanFile['source'];
   target: PlanFile['target'];
-  config: VmMigrationConfig;
-  plan: VmPlan;
+  /** The truth the steps act on. */
+  plan: StoredPlan;
+  /**
+   * The plan file's settings for this VM as they were at `migrate` time. Only preflight reads
+   * them, to re-plan against a fresh inventory and compare that plan with the stored one.
+   */
+  inputs: VmMigrationConfig;
   options: {
     /** Power the VM off hard when the guest does not shut down in time. */
     forcePoweroff: boolean;
     shutdownTimeoutMs: number;
     disksInParallel: number;
     /** Disk copies at once, shared by every run in this process (src/transfer's TransferLimiter). */
-    transferLimits?: { overall: number; perSource: number; perTarget: number };
+    transferLimits: { overall: number; perSource: number; perTarget: number };
   };
 }
 

@@ -51,6 +51,18 @@ const GuestCredentialsSchema = z.strictObject({
   passwordEnv: envName,
 });
 
+// Each setting's schema once, for the file (where every setting is optional) and for the resolved
+// per-VM settings a run stores (where every setting has its value).
+const VifModelSchema = z.enum(['virtio', 'e1000']);
+const DriverModeSchema = z.enum(['auto', 'manual']);
+const SourceAfterSchema = z.enum(['keep-off', 'power-on']);
+const ExportMethodSchema = z.enum(['lease', 'datastore']);
+const BootFromVolumeSchema = z.union([z.boolean(), z.literal('auto')]);
+const UploadHashesSchema = z
+  .array(z.enum(UPLOAD_HASHES))
+  .refine((a) => new Set(a).size === a.length, { message: 'lists a hash twice' });
+const TransferStallSecondsSchema = z.int().min(5).max(3600);
+
 /** Everything a VM entry may override; `defaults` has the same shape. */
 const VmSettingsShape = {
   /** A flavor name or id, or `auto` for the smallest that fits CPUs, RAM and disk. */
@@ -59,27 +71,27 @@ const VmSettingsShape = {
   diskBus: z.enum(DISK_BUSES).optional(),
   imageFormat: z.enum(IMAGE_FORMATS).optional(),
   /** `auto`: from a volume only when the boot disk is larger than the flavor's disk. */
-  bootFromVolume: z.union([z.boolean(), z.literal('auto')]).optional(),
+  bootFromVolume: BootFromVolumeSchema.optional(),
   volumeType: z.string().min(1).optional(),
   /** NIC model on the target: virtio (NetKVM) unless the plan keeps e1000. */
-  vifModel: z.enum(['virtio', 'e1000']).optional(),
+  vifModel: VifModelSchema.optional(),
   drivers: z
     .strictObject({
-      mode: z.enum(['auto', 'manual']).optional(),
+      mode: DriverModeSchema.optional(),
       virtioWin: VirtioWinSchema.optional(),
       balloon: z.boolean().optional(),
     })
     .optional(),
   guestCredentials: GuestCredentialsSchema.optional(),
   /** What happens to the source VM after a successful migration. */
-  sourceAfter: z.enum(['keep-off', 'power-on']).optional(),
+  sourceAfter: SourceAfterSchema.optional(),
   /** Datastore for the virtio-win ISO; default: the datastore of the VM's first disk. */
   isoDatastore: z.string().min(1).optional(),
   /**
    * How disks leave vSphere: `lease` (ExportVm / HttpNfcLease, any disk type) or `datastore`
    * (the VMDK files over the datastore HTTP endpoint, converted locally: needs qcow2 or raw).
    */
-  exportMethod: z.enum(['lease', 'datastore']).optional(),
+  exportMethod: ExportMethodSchema.optional(),
   /** Where qcow2/raw conversions are staged; default: <state dir>/staging. */
   stagingDir: z.string().min(1).optional(),
   /**
@@ -87,15 +99,12 @@ const VmSettingsShape = {
    * `checksum`, sha512 or sha256 with its `os_hash_value` (when that is Glance's os_hash_algo).
    * Each costs CPU on the conversion host; [] checks the size only.
    */
-  uploadHashes: z
-    .array(z.enum(UPLOAD_HASHES))
-    .refine((a) => new Set(a).size === a.length, { message: 'lists a hash twice' })
-    .optional(),
+  uploadHashes: UploadHashesSchema.optional(),
   /**
    * Seconds without a byte moving before a disk copy counts as stalled: a stalled source is reopened
    * at the offset reached (HTTP Range), a stalled upload is aborted and the step retries it.
    */
-  transferStallSeconds: z.int().min(5).max(3600).optional(),
+  transferStallSeconds: TransferStallSecondsSchema.optional(),
 };
 
 const VmEntrySchema = z.strictObject({
@@ -103,42 +112,43 @@ const VmEntrySchema = z.strictObject({
   ...VmSettingsShape,
 });
 
+/** Where the VMs come from; `source:` with only comments under it parses as null: empty (GOVC_* decide). */
+export const SourceSettingsSchema = z.strictObject({
+  /** vCenter or ESXi SDK URL; default: $GOVC_URL. Never put a password in it. */
+  url: z
+    .url({ protocol: /^https?$/ })
+    .refine((u) => !new URL(u).password, {
+      message: 'must not contain a password; set GOVC_PASSWORD in the environment',
+    })
+    .optional(),
+  datacenter: z.string().min(1).optional(),
+  insecure: z.boolean().optional(),
+  caFile: z.string().min(1).optional(),
+  thumbprint: z.string().min(1).optional(),
+});
+
+export const TargetSettingsSchema = z.strictObject({
+  /** A cloud in clouds.yaml; default: $OS_CLOUD. */
+  cloud: z.string().min(1).optional(),
+  region: z.string().min(1).optional(),
+});
+
+/** The only copy of the concurrency defaults (`disks` defaults to vms × disksPerVm). */
+export const DEFAULT_CONCURRENCY = { vms: 1, disksPerVm: 2, perSourceHost: 4, perTarget: 4 } as const;
+
 export const PlanFileSchema = z.strictObject({
   version: z.literal(1),
-  // `source:` with only comments under it parses as null: treat it as empty (GOVC_* decide).
-  source: z.preprocess(
-    (v) => v ?? {},
-    z.strictObject({
-      /** vCenter or ESXi SDK URL; default: $GOVC_URL. Never put a password in it. */
-      url: z
-        .url({ protocol: /^https?$/ })
-        .refine((u) => !new URL(u).password, {
-          message: 'must not contain a password; set GOVC_PASSWORD in the environment',
-        })
-        .optional(),
-      datacenter: z.string().min(1).optional(),
-      insecure: z.boolean().optional(),
-      caFile: z.string().min(1).optional(),
-      thumbprint: z.string().min(1).optional(),
-    }),
-  ),
-  target: z.preprocess(
-    (v) => v ?? {},
-    z.strictObject({
-      /** A cloud in clouds.yaml; default: $OS_CLOUD. */
-      cloud: z.string().min(1).optional(),
-      region: z.string().min(1).optional(),
-    }),
-  ),
+  source: z.preprocess((v) => v ?? {}, SourceSettingsSchema),
+  target: z.preprocess((v) => v ?? {}, TargetSettingsSchema),
   defaults: z.strictObject(VmSettingsShape).optional(),
   concurrency: z
     .strictObject({
-      vms: z.int().min(1).max(64).default(1),
-      disksPerVm: z.int().min(1).max(16).default(2),
+      vms: z.int().min(1).max(64).optional(),
+      disksPerVm: z.int().min(1).max(16).optional(),
       /** Disk copies at once over all VMs; default vms × disksPerVm. */
       disks: z.int().min(1).max(256).optional(),
-      perSourceHost: z.int().min(1).max(64).default(4),
-      perTarget: z.int().min(1).max(64).default(4),
+      perSourceHost: z.int().min(1).max(64).optional(),
+      perTarget: z.int().min(1).max(64).optional(),
     })
     .optional(),
   vms: z.array(VmEntrySchema).min(1, 'list at least one VM to migrate'),
@@ -147,29 +157,34 @@ export const PlanFileSchema = z.strictObject({
 export type PlanFile = z.infer<typeof PlanFileSchema>;
 export type NetworkMapping = z.infer<typeof NetworkMappingSchema>;
 
-/** One VM's settings with defaults applied: what build-plan and the steps read. */
-export interface VmMigrationConfig {
-  name: string;
-  flavor: string; // 'auto' or a name/id
-  networks: NetworkMapping[];
-  diskBus: DiskBus;
-  imageFormat: ImageFormat;
-  bootFromVolume: boolean | 'auto';
-  volumeType?: string;
-  vifModel: 'virtio' | 'e1000';
-  drivers: {
-    mode: 'auto' | 'manual';
-    virtioWin?: { path?: string; url?: string; sha256?: string };
-    balloon: boolean;
-  };
-  guestCredentials: { usernameEnv: string; passwordEnv: string };
-  sourceAfter: 'keep-off' | 'power-on';
-  isoDatastore?: string;
-  stagingDir?: string;
-  exportMethod: 'lease' | 'datastore';
-  uploadHashes: UploadHash[];
-  transferStallSeconds: number;
-}
+/**
+ * One VM's settings with defaults applied: what build-plan reads. A run stores them as its plan's
+ * inputs (params.ts), so the same schema checks them when the run is resumed.
+ */
+export const VmMigrationConfigSchema = z.strictObject({
+  name: z.string().min(1),
+  /** 'auto' or a flavor name/id. */
+  flavor: z.string().min(1),
+  networks: z.array(NetworkMappingSchema),
+  diskBus: z.enum(DISK_BUSES),
+  imageFormat: z.enum(IMAGE_FORMATS),
+  bootFromVolume: BootFromVolumeSchema,
+  volumeType: z.string().min(1).optional(),
+  vifModel: VifModelSchema,
+  drivers: z.strictObject({
+    mode: DriverModeSchema,
+    virtioWin: VirtioWinSchema.optional(),
+    balloon: z.boolean(),
+  }),
+  guestCredentials: GuestCredentialsSchema,
+  sourceAfter: SourceAfterSchema,
+  isoDatastore: z.string().min(1).optional(),
+  stagingDir: z.string().min(1).optional(),
+  exportMethod: ExportMethodSchema,
+  uploadHashes: UploadHashesSchema,
+  transferStallSeconds: TransferStallSecondsSchema,
+});
+export type VmMigrationConfig = z.infer<typeof VmMigrationConfigSchema>;
 
 export interface ResolvedPlan {
   file?: string;
@@ -213,17 +228,17 @@ export function resolvePlan(plan: PlanFile, file?: string): ResolvedPlan {
         vm.transferStallSeconds ?? d.transferStallSeconds ?? DEFAULT_TRANSFER_STALL_SECONDS,
     };
   });
-  const c = plan.concurrency;
+  const c = { ...DEFAULT_CONCURRENCY, ...plan.concurrency };
   return {
     file,
     source: plan.source,
     target: plan.target,
     concurrency: {
-      vms: c?.vms ?? 1,
-      disksPerVm: c?.disksPerVm ?? 2,
-      disks: c?.disks ?? (c?.vms ?? 1) * (c?.disksPerVm ?? 2),
-      perSourceHost: c?.perSourceHost ?? 4,
-      perTarget: c?.perTarget ?? 4,
+      vms: c.vms,
+      disksPerVm: c.disksPerVm,
+      disks: c.disks ?? c.vms * c.disksPerVm,
+      perSourceHost: c.perSourceHost,
+      perTarget: c.perTarget,
     },
     vms,
   };

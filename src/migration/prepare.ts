@@ -4,6 +4,8 @@ import { ConfigError } from '../errors.js';
 import { buildPlan, type VmPlan } from './build-plan.js';
 import type { MigrationParams } from './params.js';
 import type { ResolvedPlan, VmMigrationConfig } from './plan-file.js';
+import { planSettings } from './plan-settings.js';
+import { DEFAULT_SHUTDOWN_TIMEOUT_S } from './run-defaults.js';
 import { gatherInventory, type SourceOps, type TargetOps } from './services.js';
 
 export interface PreparedVm {
@@ -40,11 +42,11 @@ export function toParams(
     planFile: plan.file,
     source: plan.source,
     target: plan.target,
-    config,
-    plan: vmPlan,
+    plan: { ...vmPlan, settings: planSettings(config) },
+    inputs: config,
     options: {
       forcePoweroff: o.forcePoweroff ?? false,
-      shutdownTimeoutMs: o.shutdownTimeoutMs ?? 10 * 60_000,
+      shutdownTimeoutMs: o.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_S * 1000,
       disksInParallel: plan.concurrency.disksPerVm,
       transferLimits: {
         overall: plan.concurrency.disks,

@@ -21,10 +21,20 @@ export interface GuestCommandResult {
 /** A disk offered by the export lease: src/transfer's ByteSource plus the VM's disk device key. */
 export type ExportedDisk = ByteSource & { key: number };
 
+/** A background keep-alive (govmomi's lease updater); stop() may be called any number of times. */
+export interface KeepAlive {
+  stop(): void;
+}
+
 export interface ExportSession {
   disks: ExportedDisk[];
   /** HttpNfcLeaseProgress; the lease expires without it. */
   progress(percent: number): Promise<void>;
+  /**
+   * Keeps the export open while bytes flow (the lease: HttpNfcLeaseProgress(getPercent()) every
+   * 30 s); errors are logged, not thrown. Stop it in a `finally`.
+   */
+  startKeepAlive(getPercent: () => number): KeepAlive;
   complete(): Promise<void>;
   abort(reason?: string): Promise<void>;
 }
@@ -173,20 +183,21 @@ export interface TargetOps {
   waitServer(id: string, status: string, timeoutMs: number, o?: Sig): Promise<ServerInfo>;
   consoleLogTail(id: string, lines: number, o?: Sig): Promise<string | undefined>;
   deleteServer(id: string, o?: Sig): Promise<void>;
+
+  /** Moves one disk from the export into an image made by createImage (checkpointed, hashed, verified). */
+  uploadDisk(o: DiskUpload): Promise<DiskUploadResult>;
 }
 
 /** What the workflow's services() builds. */
 export interface MigrationServices {
   source: SourceOps;
   target: TargetOps;
-  /** Moves one disk from the export into a Glance image (checkpointed, hashed). */
-  transferDisk: DiskTransfer;
   stateDir: string;
   env: NodeJS.ProcessEnv;
   log: Logger;
 }
 
-export type DiskTransfer = (o: {
+export interface DiskUpload {
   source: ExportedDisk;
   imageId: string;
   format: ImageFormat;
@@ -200,7 +211,7 @@ export type DiskTransfer = (o: {
   stallTimeoutMs: number;
   limits?: { overall: number; perSource: number; perTarget: number };
   signal: AbortSignal;
-}) => Promise<DiskUploadResult>;
+}
 
 /** Read-only inventory for `v2o plan` and preflight. */
 export async function gatherInventory(

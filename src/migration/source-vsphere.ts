@@ -232,6 +232,7 @@ export class VSphereSource implements SourceOps {
     return {
       disks,
       progress: (p) => lease.progress(p, o),
+      startKeepAlive: (getPercent) => lease.startKeepAlive(getPercent),
       complete: () => lease.complete(),
       abort: (reason) => lease.abort(reason),
     };
@@ -246,8 +247,14 @@ export class VSphereSource implements SourceOps {
       const src = await datastoreSource(this.client, this.#file(datastore, dataPath), o);
       disks.push(Object.assign(src, { key: d.key }));
     }
-    // Plain HTTP GETs: nothing to keep alive or to end.
-    return { disks, progress: async () => {}, complete: async () => {}, abort: async () => {} };
+    // Plain HTTP GETs: no lease, so nothing to keep alive or to end.
+    return {
+      disks,
+      progress: async () => {},
+      startKeepAlive: () => ({ stop: () => {} }),
+      complete: async () => {},
+      abort: async () => {},
+    };
   }
 
   /**

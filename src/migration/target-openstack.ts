@@ -1,4 +1,4 @@
-// TargetOps on the project's OpenStack clients (src/openstack), and the disk transfer glue
+// TargetOps on the project's OpenStack clients (src/openstack), the disk upload included
 // (src/transfer's transferDisk into a Glance image). Deletes wait until the resource is gone,
 // so a rollback can delete servers, then volumes they held, then images, in one pass.
 import type { Logger } from 'pino';
@@ -39,7 +39,8 @@ import { transferDisk } from '../transfer/transfer-disk.js';
 import type { TransferCheckpoint } from '../transfer/types.js';
 import type { PlanFile } from './plan-file.js';
 import type {
-  DiskTransfer,
+  DiskUpload,
+  DiskUploadResult,
   ImageInfo,
   PortInfo,
   ServerInfo,
@@ -95,11 +96,15 @@ export async function connectTarget(
 ): Promise<OpenStackTarget> {
   const config = loadCloudConfig({ cloud: target.cloud, env });
   if (target.region) (config as { regionName?: string }).regionName = target.region;
-  return new OpenStackTarget(await openCloud(config, { log, signal }));
+  return new OpenStackTarget(await openCloud(config, { log, signal }), log);
 }
 
 export class OpenStackTarget implements TargetOps {
-  constructor(readonly cloud: Cloud) {}
+  constructor(
+    readonly cloud: Cloud,
+    /** Where the disk transfer's events (reconnects, restarts) go. */
+    private readonly log?: Logger,
+  ) {}
 
   async listFlavors(o: Sig = {}) {
     return (await listFlavors(this.cloud.compute, { isPublic: 'all', signal: o.signal }))
@@ -358,6 +363,33 @@ export class OpenStackTarget implements TargetOps {
     await waitForServerDeleted(this.cloud.compute, id, { timeoutMs: 10 * 60_000, signal: o.signal });
   }
 
+  /** src/transfer's transferDisk into the Glance image `o.imageId`, under the process-wide limits. */
+  async uploadDisk(o: DiskUpload): Promise<DiskUploadResult> {
+    const r = await transferDisk({
+      limiter: o.limits ? limiterFor(o.limits) : undefined,
+      source: o.source,
+      sink: glanceSink(this.cloud.image, o.imageId),
+      format: o.format,
+      what: o.source.description,
+      sourceId: o.source.description,
+      workDir: o.stagingDir,
+      checkpoint: (c: TransferCheckpoint) => o.checkpoint(c),
+      lastCheckpoint: o.lastCheckpoint,
+      hashes: o.hashes,
+      stallTimeoutMs: o.stallTimeoutMs,
+      onBytes: (done, total) => o.onProgress(done, total),
+      onEvent: (type, data) => this.log?.info({ type, ...data }, 'transfer event'),
+      signal: o.signal,
+    });
+    return {
+      bytes: r.bytes,
+      hashes: r.hashes,
+      checksum: r.sink.checksum,
+      osHashAlgo: r.sink.osHashAlgo,
+      osHashValue: r.sink.osHashValue,
+    };
+  }
+
   close() {
     return this.cloud.close();
   }
@@ -373,33 +405,4 @@ function limiterFor(l: { overall: number; perSource: number; perTarget: number }
     limiters.set(key, x);
   }
   return x;
-}
-
-/** The DiskTransfer the upload step calls: src/transfer's transferDisk into a Glance image. */
-export function glanceDiskTransfer(target: OpenStackTarget, log: Logger): DiskTransfer {
-  return async (o) => {
-    const r = await transferDisk({
-      limiter: o.limits ? limiterFor(o.limits) : undefined,
-      source: o.source,
-      sink: glanceSink(target.cloud.image, o.imageId),
-      format: o.format,
-      what: o.source.description,
-      sourceId: o.source.description,
-      workDir: o.stagingDir,
-      checkpoint: (c: TransferCheckpoint) => o.checkpoint(c),
-      lastCheckpoint: o.lastCheckpoint,
-      hashes: o.hashes,
-      stallTimeoutMs: o.stallTimeoutMs,
-      onBytes: (done, total) => o.onProgress(done, total),
-      onEvent: (type, data) => log.info({ type, ...data }, 'transfer event'),
-      signal: o.signal,
-    });
-    return {
-      bytes: r.bytes,
-      hashes: r.hashes,
-      checksum: r.sink.checksum,
-      osHashAlgo: r.sink.osHashAlgo,
-      osHashValue: r.sink.osHashValue,
-    };
-  };
 }

@@ -64,10 +64,8 @@ parentPort.on('message', (m) => {
 });
 `;
 
-export function hashingStream(
-  algorithms: readonly HashName[] = ['sha256', 'md5'],
-  o: HashingOptions = {},
-): HashingStream {
+/** `algorithms` is the caller's choice (the plan's uploadHashes): the transfer layer has no default. */
+export function hashingStream(algorithms: readonly HashName[], o: HashingOptions = {}): HashingStream {
   const useWorker = (o.worker ?? availableParallelism() > 2) && algorithms.length > 0;
   return useWorker ? workerHashing(algorithms, o.maxInFlight ?? 4 * 1024 * 1024) : inlineHashing(algorithms);
 }

@@ -34,6 +34,9 @@ import {
   qemuFormatOf,
 } from './vmdk.js';
 
+/** Checkpoints at most this often: each is a journal write, and a lost half minute is cheap to redo. */
+const CHECKPOINT_EVERY_MS = 30_000;
+
 export interface TransferDiskOptions {
   source: ByteSource;
   sink: DiskSink;
@@ -48,11 +51,11 @@ export interface TransferDiskOptions {
   /** Source reopens without progress before giving up. Default 5. */
   maxReconnects?: number;
   /**
-   * Hashes computed here. Default md5, compared with the target's `checksum` (the cheapest check
-   * Glance offers), or none when the sink computes them itself; add sha512 (or sha256) to compare
-   * os_hash_value too.
+   * Hashes computed here and compared with what the sink reports: md5 with Glance's `checksum`,
+   * sha512 (or sha256) with its os_hash_value; [] when the sink computes them itself or the size
+   * check is enough. Required: the caller's setting (the plan's uploadHashes) is the only default.
    */
-  hashes?: HashName[];
+  hashes: HashName[];
   /** Hash on a worker thread; default: when there are more than 2 CPUs (see hashingStream). */
   hashWorker?: boolean;
   /** Where converted images are staged (qcow2/raw). Required for conversion. */
@@ -63,7 +66,7 @@ export interface TransferDiskOptions {
   /** ctx.checkpoint / ctx.lastCheckpoint of the calling step. */
   checkpoint?: (c: TransferCheckpoint) => void;
   lastCheckpoint?: unknown;
-  /** How often to checkpoint upload progress (ms). Default 30 s. */
+  /** How often to checkpoint upload progress (ms). Default CHECKPOINT_EVERY_MS. */
   checkpointEveryMs?: number;
   progress?: ProgressLike;
   /** Bytes read from the source so far, at most 4 times a second: feed the export lease's progress. */
@@ -190,7 +193,7 @@ async function doTransfer(o: TransferDiskOptions): Promise<TransferDiskResult> {
         signal: o.signal,
         onProgress: (b) => {
           report(o, b, o.source.size, 'staging');
-          if (Date.now() - lastSaved > (o.checkpointEveryMs ?? 30_000)) {
+          if (Date.now() - lastSaved > (o.checkpointEveryMs ?? CHECKPOINT_EVERY_MS)) {
             lastSaved = Date.now();
             o.checkpoint?.({ v: 1, phase: 'stage', bytes: b, stagedPath: stagedSrc, sourceId });
           }
@@ -271,7 +274,7 @@ async function streamToSink(
     signal: ac.signal,
     onProgress: (off) => {
       report(o, off, src.size);
-      if (o.checkpoint && Date.now() - lastSaved > (o.checkpointEveryMs ?? 30_000)) {
+      if (o.checkpoint && Date.now() - lastSaved > (o.checkpointEveryMs ?? CHECKPOINT_EVERY_MS)) {
         lastSaved = Date.now();
         o.checkpoint({ v: 1, phase: 'upload', bytes: off, total: src.size });
       }
@@ -285,9 +288,7 @@ async function streamToSink(
       }),
   });
   const gate = inspectGate(check);
-  const hash = hashingStream(o.hashes ?? ['md5'], {
-    worker: o.hashWorker,
-  });
+  const hash = hashingStream(o.hashes, { worker: o.hashWorker });
   // The sink is only to blame when the source is not the one keeping it waiting.
   const dog = new StallWatchdog(
     stallTimeoutMs,

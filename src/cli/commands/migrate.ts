@@ -4,6 +4,7 @@
 // Without a plan file it starts a built-in workflow (`--workflow example`), for trying the engine.
 import type { Command } from 'commander';
 import { ConfigError, ExitCode } from '../../errors.js';
+import { DEFAULT_SHUTDOWN_TIMEOUT_S } from '../../migration/run-defaults.js';
 import type { CommandModule } from '../command.js';
 import { globalOptions, stateDirOf } from '../context.js';
 import { exitCodesHelp } from './help.js';
@@ -99,7 +100,10 @@ export const migrateCommand: CommandModule = {
     )
       .option('--vm <name>', 'only this VM of the plan')
       .option('--force-poweroff', 'power the VM off hard when the guest does not shut down in time')
-      .option('--shutdown-timeout <seconds>', 'how long to wait for the guest to shut down (default 600)')
+      .option(
+        '--shutdown-timeout <seconds>',
+        `how long to wait for the guest to shut down (default ${DEFAULT_SHUTDOWN_TIMEOUT_S})`,
+      )
       .option('--json', 'print the outcome as JSON on stdout (progress goes to stderr)')
       .addHelpText(
         'after',

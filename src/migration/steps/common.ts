@@ -28,7 +28,7 @@ export function crashPoint(
 }
 
 export function guestCredentials(ctx: Ctx): { username: string; password: string } {
-  const { usernameEnv, passwordEnv } = ctx.params.config.guestCredentials;
+  const { usernameEnv, passwordEnv } = ctx.params.plan.settings.guestCredentials;
   const env = ctx.services.env;
   const username = env[usernameEnv];
   const password = env[passwordEnv];

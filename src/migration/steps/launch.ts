@@ -42,45 +42,7 @@ export const launch: MigrationStep<LaunchOutput> = {
     const tag = runTag(ctx.runId);
     const sig = { signal: ctx.signal };
 
-    const existingPorts = await target.findPortsByTag([tag], sig);
-    const ports: PortInfo[] = [];
-    for (const p of plan.ports) {
-      let port = existingPorts.find((x) => x.name === p.name);
-      if (!port) {
-        port = await target
-          .createPort(
-            {
-              name: p.name,
-              networkId: p.networkId,
-              macAddress: p.macAddress,
-              fixedIp: p.fixedIp,
-              subnetId: p.subnetId,
-              tags: runTags(ctx.runId),
-            },
-            sig,
-          )
-          .catch((err: Error) => {
-            // Someone took the MAC since preflight: retrying cannot help, a person must decide.
-            if (/MacAddressInUse/.test(err.message)) {
-              throw new NonRetryableError(
-                `the source MAC ${p.macAddress} is already used by another port on network ${p.networkName}`,
-                {
-                  cause: err,
-                  hint: `delete that port (openstack port list --mac-address ${p.macAddress}) and \`v2o resume ${ctx.runId}\`, or cancel and migrate with keepMac: false`,
-                },
-              );
-            }
-            throw err;
-          });
-        ctx.event('port.created', { portId: port.id, mac: port.macAddress });
-      }
-      if (p.macAddress && port.macAddress.toLowerCase() !== p.macAddress) {
-        throw new V2oError(`port ${port.id} has MAC ${port.macAddress}, expected ${p.macAddress}`, {
-          hint: 'the network refused the source MAC (port security or a MAC already in use); check `openstack port list --mac-address`',
-        });
-      }
-      ports.push(port);
-    }
+    const ports = await ensurePorts(ctx);
 
     const images = ctx.outputOf<UploadImagesOutput>('upload-images')?.images ?? [];
     const volumes = ctx.outputOf<CreateVolumesOutput>('create-volumes')?.volumes ?? [];
@@ -155,3 +117,49 @@ export const launch: MigrationStep<LaunchOutput> = {
       await target.deletePort(p.id, { signal: ctx.signal });
   },
 };
+
+/** The plan's ports of this run, found by tag or created; a port must carry the MAC it was planned with. */
+async function ensurePorts(ctx: Ctx): Promise<PortInfo[]> {
+  const { target } = ctx.services;
+  const sig = { signal: ctx.signal };
+  const existingPorts = await target.findPortsByTag([runTag(ctx.runId)], sig);
+  const ports: PortInfo[] = [];
+  for (const p of ctx.params.plan.ports) {
+    let port = existingPorts.find((x) => x.name === p.name);
+    if (!port) {
+      port = await target
+        .createPort(
+          {
+            name: p.name,
+            networkId: p.networkId,
+            macAddress: p.macAddress,
+            fixedIp: p.fixedIp,
+            subnetId: p.subnetId,
+            tags: runTags(ctx.runId),
+          },
+          sig,
+        )
+        .catch((err: Error) => {
+          // Someone took the MAC since preflight: retrying cannot help, a person must decide.
+          if (/MacAddressInUse/.test(err.message)) {
+            throw new NonRetryableError(
+              `the source MAC ${p.macAddress} is already used by another port on network ${p.networkName}`,
+              {
+                cause: err,
+                hint: `delete that port (openstack port list --mac-address ${p.macAddress}) and \`v2o resume ${ctx.runId}\`, or cancel and migrate with keepMac: false`,
+              },
+            );
+          }
+          throw err;
+        });
+      ctx.event('port.created', { portId: port.id, mac: port.macAddress });
+    }
+    if (p.macAddress && port.macAddress.toLowerCase() !== p.macAddress) {
+      throw new V2oError(`port ${port.id} has MAC ${port.macAddress}, expected ${p.macAddress}`, {
+        hint: 'the network refused the source MAC (port security or a MAC already in use); check `openstack port list --mac-address`',
+      });
+    }
+    ports.push(port);
+  }
+  return ports;
+}

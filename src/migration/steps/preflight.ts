@@ -39,7 +39,9 @@ export const preflight: MigrationStep<PreflightOutput> = {
   async run(ctx: Ctx) {
     crashPoint(ctx, 'before');
     const inv = await gatherInventory(ctx.services, ctx.params.vm, { signal: ctx.signal });
-    const fresh = buildPlan(inv, ctx.params.config);
+    // The same inputs against today's inventory: rebuilding them from the stored plan would need
+    // the inverse of buildPlan (flavor `auto`, network mappings), a second copy of its logic.
+    const fresh = buildPlan(inv, ctx.params.inputs);
     const stored = ctx.params.plan;
     const problems = fresh.blockers.map((b) => `${b.message} (fix: ${b.fix})`);
     if (fresh.source && stored.source && fresh.source.moref !== stored.source.moref) {
@@ -60,7 +62,7 @@ export const preflight: MigrationStep<PreflightOutput> = {
         },
       );
     }
-    if (ctx.params.config.drivers.mode === 'auto') guestCredentials(ctx); // fail now, not after the ISO upload
+    if (stored.drivers?.mode === 'auto') guestCredentials(ctx); // fail now, not after the ISO upload
     for (const w of fresh.warnings) ctx.log.warn({ code: w.code, fix: w.fix }, w.message);
     crashPoint(ctx, 'after');
     return {

@@ -6,7 +6,7 @@ import pLimit from 'p-limit';
 import { V2oError } from '../../errors.js';
 import type { PlannedDisk } from '../build-plan.js';
 import { runTag, runTags } from '../params.js';
-import { DEFAULT_TRANSFER_STALL_SECONDS, type UploadHash } from '../plan-file.js';
+import type { UploadHash } from '../plan-file.js';
 import type { DiskUploadResult, ExportSession, ImageInfo } from '../services.js';
 import { type Ctx, crashPoint, fmtBytes, type MigrationStep, sourceMoref } from './common.js';
 
@@ -33,7 +33,14 @@ interface Saved {
   startedAt?: number;
 }
 
-const LEASE_KEEPALIVE_MS = 30_000;
+/** This attempt's journaled state, and how to save it. */
+interface Attempt {
+  saved: Saved;
+  save: () => void;
+  results: Map<number, UploadedImage>;
+}
+
+type Todo = { disk: PlannedDisk; image: ImageInfo };
 
 export const uploadImages: MigrationStep<UploadImagesOutput> = {
   id: 'upload-images',
@@ -46,168 +53,32 @@ export const uploadImages: MigrationStep<UploadImagesOutput> = {
     nonRetryable: ['UnsafeDiskError', 'ChecksumMismatchError'],
   },
   timeoutMs: 24 * 60 * 60_000,
-  plan: ({ params }) => ({
-    summary: `export ${params.plan.disks.length} disk(s) ${params.config.exportMethod === 'datastore' ? 'from their datastore files' : 'through the export lease'} and stream them to Glance as ${params.config.imageFormat}; ${describeVerification(uploadHashesOf(params.config))}; a copy with no bytes moving for ${stallSecondsOf(params.config)} s is resumed or retried`,
-    details: {
-      uploadHashes: uploadHashesOf(params.config),
-      transferStallSeconds: stallSecondsOf(params.config),
-      images: params.plan.disks.map((d) => ({ disk: d.label, sizeBytes: d.sizeBytes, ...d.image })),
-      localSpaceBytes: params.plan.localSpaceBytes,
-    },
-  }),
+  plan: ({ params }) => {
+    const { disks, settings } = params.plan;
+    const formats = [...new Set(disks.map((d) => d.image.diskFormat))].join(', ');
+    return {
+      summary: `export ${disks.length} disk(s) ${settings.exportMethod === 'datastore' ? 'from their datastore files' : 'through the export lease'} and stream them to Glance as ${formats}; ${describeVerification(settings.uploadHashes)}; a copy with no bytes moving for ${settings.transferStallSeconds} s is resumed or retried`,
+      details: {
+        uploadHashes: settings.uploadHashes,
+        transferStallSeconds: settings.transferStallSeconds,
+        images: disks.map((d) => ({ disk: d.label, sizeBytes: d.sizeBytes, ...d.image })),
+        localSpaceBytes: params.plan.localSpaceBytes,
+      },
+    };
+  },
   async run(ctx: Ctx) {
     crashPoint(ctx, 'before');
-    const { target, source } = ctx.services;
-    const disks = ctx.params.plan.disks;
     const saved: Saved = structuredClone(
       (ctx.lastCheckpoint as Saved | undefined) ?? { imageIds: {}, transfer: {} },
     );
     saved.startedAt ??= ctx.clock.now();
-    const started = saved.startedAt;
-    const save = () => ctx.checkpoint(saved);
-
-    const mine = await target.findImagesByTag([runTag(ctx.runId)], { signal: ctx.signal });
-    const results = new Map<number, UploadedImage>();
-    const todo: { disk: PlannedDisk; image: ImageInfo }[] = [];
-    for (const disk of disks) {
-      let image =
-        mine.find((i) => i.id === saved.imageIds[disk.index]) ?? mine.find((i) => i.name === disk.image.name);
-      if (image && image.status === 'active') {
-        results.set(disk.index, {
-          index: disk.index,
-          name: image.name,
-          id: image.id,
-          bytes: image.size ?? 0,
-          hashes: {},
-          checksum: image.checksum,
-          osHashAlgo: image.osHashAlgo,
-          osHashValue: image.osHashValue,
-          reused: true,
-        });
-        continue;
-      }
-      if (image && image.status !== 'queued') {
-        // `saving` after a crash mid-upload cannot take data again; killed/deleted are dead.
-        ctx.log.warn(
-          { imageId: image.id, status: image.status },
-          'replacing an image a previous attempt left unfinished',
-        );
-        await target.deleteImage(image.id, { signal: ctx.signal });
-        delete saved.transfer[disk.index];
-        image = undefined;
-      }
-      if (!image) {
-        image = await target.createImage(
-          { ...disk.image, tags: [...runTags(ctx.runId), `v2o-disk-${disk.index}`] },
-          { signal: ctx.signal },
-        );
-        saved.imageIds[disk.index] = image.id;
-        delete saved.transfer[disk.index];
-        save(); // the id is in the journal before a byte moves
-        ctx.event('image.created', { imageId: image.id, name: image.name });
-      }
-      todo.push({ disk, image });
-    }
-
-    if (todo.length > 0) {
-      const lease =
-        ctx.params.config.exportMethod === 'datastore'
-          ? await source.datastoreDisks(sourceMoref(ctx), { signal: ctx.signal })
-          : await source.exportVm(sourceMoref(ctx), { signal: ctx.signal });
-      // Bytes of the export stream; a disk's stream size (streamOptimized: much less than its
-      // capacity) replaces the capacity estimate as soon as the source tells it.
-      const totals = new Map(todo.map((t) => [t.disk.index, t.disk.sizeBytes]));
-      const done = new Map<number, number>();
-      let lastPct = -1;
-      const report = () => {
-        const sum = [...done.values()].reduce((a, b) => a + b, 0);
-        const total = [...totals.values()].reduce((a, b) => a + b, 0);
-        ctx.progress.update({ done: sum, total, unit: 'bytes' });
-        const pct = Math.min(99, Math.floor((sum / Math.max(1, total)) * 100));
-        if (pct !== lastPct) {
-          lastPct = pct;
-          lease.progress(pct).catch((err) => ctx.log.warn({ err }, 'lease progress failed'));
-        }
-      };
-      // The lease expires without progress calls, even while bytes flow.
-      const keepalive = setInterval(() => {
-        lease.progress(Math.max(0, lastPct)).catch((err) => ctx.log.warn({ err }, 'lease keep-alive failed'));
-      }, LEASE_KEEPALIVE_MS);
-      keepalive.unref();
-      let crashedMid = false;
-      try {
-        const limit = pLimit(Math.max(1, ctx.params.options.disksInParallel));
-        await Promise.all(
-          todo.map(({ disk, image }) =>
-            limit(async () => {
-              const exported = findExported(lease, disk);
-              const r = await ctx.services.transferDisk({
-                source: exported,
-                imageId: image.id,
-                format: disk.image.diskFormat,
-                stagingDir: ctx.params.config.stagingDir ?? `${ctx.services.stateDir}/staging/${ctx.runId}`,
-                lastCheckpoint: saved.transfer[disk.index],
-                checkpoint: (data) => {
-                  saved.transfer[disk.index] = data;
-                  save();
-                },
-                onProgress: (bytes, streamTotal) => {
-                  if (streamTotal) totals.set(disk.index, streamTotal);
-                  done.set(disk.index, bytes);
-                  report();
-                  if (!crashedMid && bytes > 0) {
-                    crashedMid = true;
-                    crashPoint(ctx, 'mid');
-                  }
-                },
-                hashes: uploadHashesOf(ctx.params.config),
-                stallTimeoutMs: stallSecondsOf(ctx.params.config) * 1000,
-                limits: ctx.params.options.transferLimits,
-                signal: ctx.signal,
-              });
-              totals.set(disk.index, r.bytes);
-              done.set(disk.index, r.bytes);
-              report();
-              const after = await target.getImage(image.id, { signal: ctx.signal });
-              if (after?.status !== 'active') {
-                throw new V2oError(
-                  `image ${image.id} for ${disk.label} is ${after?.status ?? 'gone'} after its upload`,
-                  {
-                    hint: `check it with \`openstack image show ${image.id}\`; v2o resume ${ctx.runId} replaces it`,
-                  },
-                );
-              }
-              results.set(disk.index, {
-                index: disk.index,
-                name: image.name,
-                id: image.id,
-                bytes: r.bytes,
-                hashes: r.hashes,
-                checksum: r.checksum ?? after.checksum,
-                osHashAlgo: r.osHashAlgo ?? after.osHashAlgo,
-                osHashValue: r.osHashValue ?? after.osHashValue,
-                reused: false,
-              });
-              ctx.event('image.uploaded', { imageId: image.id, bytes: r.bytes, ...r.hashes });
-            }),
-          ),
-        );
-        // The data is in Glance and its hashes matched: a lease that cannot be completed only
-        // times out on the vCenter side, so this is worth a warning, not a failed step.
-        await lease
-          .complete()
-          .catch((err) => ctx.log.warn({ err }, 'completing the export lease failed; it will time out'));
-      } catch (err) {
-        await lease.abort((err as Error).message).catch(() => {});
-        throw err;
-      } finally {
-        clearInterval(keepalive);
-      }
-    }
+    const a: Attempt = { saved, save: () => ctx.checkpoint(saved), results: new Map() };
+    const todo = await imagesToFill(ctx, a);
+    if (todo.length > 0) await exportAndUpload(ctx, a, todo);
     crashPoint(ctx, 'after');
-    const images = disks.map((d) => results.get(d.index)!);
+    const images = ctx.params.plan.disks.map((d) => a.results.get(d.index)!);
     const bytes = images.reduce((n, i) => n + i.bytes, 0);
-    const seconds = (ctx.clock.now() - started) / 1000;
+    const seconds = (ctx.clock.now() - saved.startedAt) / 1000;
     ctx.progress.update({ message: `${fmtBytes(bytes)} in ${seconds.toFixed(1)} s` });
     return { images, bytes, seconds };
   },
@@ -220,14 +91,151 @@ export const uploadImages: MigrationStep<UploadImagesOutput> = {
   },
 };
 
-/** Runs journaled before transferStallSeconds existed keep the default. */
-function stallSecondsOf(config: { transferStallSeconds?: number }): number {
-  return config.transferStallSeconds ?? DEFAULT_TRANSFER_STALL_SECONDS;
+/**
+ * Records the run's active images as results and returns the disks that still need bytes, each
+ * with a queued image: found by id or name, or created (its id journaled before a byte moves).
+ */
+async function imagesToFill(ctx: Ctx, a: Attempt): Promise<Todo[]> {
+  const { target } = ctx.services;
+  const { saved } = a;
+  const mine = await target.findImagesByTag([runTag(ctx.runId)], { signal: ctx.signal });
+  const todo: Todo[] = [];
+  for (const disk of ctx.params.plan.disks) {
+    let image =
+      mine.find((i) => i.id === saved.imageIds[disk.index]) ?? mine.find((i) => i.name === disk.image.name);
+    if (image && image.status === 'active') {
+      a.results.set(disk.index, {
+        index: disk.index,
+        name: image.name,
+        id: image.id,
+        bytes: image.size ?? 0,
+        hashes: {},
+        checksum: image.checksum,
+        osHashAlgo: image.osHashAlgo,
+        osHashValue: image.osHashValue,
+        reused: true,
+      });
+      continue;
+    }
+    if (image && image.status !== 'queued') {
+      // `saving` after a crash mid-upload cannot take data again; killed/deleted are dead.
+      ctx.log.warn(
+        { imageId: image.id, status: image.status },
+        'replacing an image a previous attempt left unfinished',
+      );
+      await target.deleteImage(image.id, { signal: ctx.signal });
+      delete saved.transfer[disk.index];
+      image = undefined;
+    }
+    if (!image) {
+      image = await target.createImage(
+        { ...disk.image, tags: [...runTags(ctx.runId), `v2o-disk-${disk.index}`] },
+        { signal: ctx.signal },
+      );
+      saved.imageIds[disk.index] = image.id;
+      delete saved.transfer[disk.index];
+      a.save(); // the id is in the journal before a byte moves
+      ctx.event('image.created', { imageId: image.id, name: image.name });
+    }
+    todo.push({ disk, image });
+  }
+  return todo;
 }
 
-/** Runs journaled before uploadHashes existed computed md5 and sha256. */
-function uploadHashesOf(config: { uploadHashes?: UploadHash[] }): UploadHash[] {
-  return config.uploadHashes ?? ['md5', 'sha256'];
+/** Opens the export once for all disks, keeps it alive, uploads, then completes or aborts it. */
+async function exportAndUpload(ctx: Ctx, a: Attempt, todo: Todo[]): Promise<void> {
+  const { source } = ctx.services;
+  const lease =
+    ctx.params.plan.settings.exportMethod === 'datastore'
+      ? await source.datastoreDisks(sourceMoref(ctx), { signal: ctx.signal })
+      : await source.exportVm(sourceMoref(ctx), { signal: ctx.signal });
+  // Bytes of the export stream; a disk's stream size (streamOptimized: much less than its
+  // capacity) replaces the capacity estimate as soon as the source tells it.
+  const totals = new Map(todo.map((t) => [t.disk.index, t.disk.sizeBytes]));
+  const done = new Map<number, number>();
+  let lastPct = -1;
+  const report = (index: number, bytes: number, streamTotal?: number) => {
+    if (streamTotal) totals.set(index, streamTotal);
+    done.set(index, bytes);
+    const sum = [...done.values()].reduce((x, y) => x + y, 0);
+    const total = [...totals.values()].reduce((x, y) => x + y, 0);
+    ctx.progress.update({ done: sum, total, unit: 'bytes' });
+    const pct = Math.min(99, Math.floor((sum / Math.max(1, total)) * 100));
+    if (pct !== lastPct) {
+      lastPct = pct;
+      lease.progress(pct).catch((err) => ctx.log.warn({ err }, 'lease progress failed'));
+    }
+  };
+  // The lease expires without progress calls, even while bytes flow.
+  const keepAlive = lease.startKeepAlive(() => Math.max(0, lastPct));
+  try {
+    const limit = pLimit(Math.max(1, ctx.params.options.disksInParallel));
+    await Promise.all(todo.map((t) => limit(() => uploadDisk(ctx, a, lease, t, report))));
+    // The data is in Glance and its hashes matched: a lease that cannot be completed only
+    // times out on the vCenter side, so this is worth a warning, not a failed step.
+    await lease
+      .complete()
+      .catch((err) => ctx.log.warn({ err }, 'completing the export lease failed; it will time out'));
+  } catch (err) {
+    await lease.abort((err as Error).message).catch(() => {});
+    throw err;
+  } finally {
+    keepAlive.stop();
+  }
+}
+
+/** One disk into its image through the target, checked to be active afterwards. */
+async function uploadDisk(
+  ctx: Ctx,
+  a: Attempt,
+  lease: ExportSession,
+  { disk, image }: Todo,
+  report: (index: number, bytes: number, streamTotal?: number) => void,
+): Promise<void> {
+  const { target } = ctx.services;
+  const { settings } = ctx.params.plan;
+  let crashedMid = false;
+  const r = await target.uploadDisk({
+    source: findExported(lease, disk),
+    imageId: image.id,
+    format: disk.image.diskFormat,
+    stagingDir: settings.stagingDir ?? `${ctx.services.stateDir}/staging/${ctx.runId}`,
+    lastCheckpoint: a.saved.transfer[disk.index],
+    checkpoint: (data) => {
+      a.saved.transfer[disk.index] = data;
+      a.save();
+    },
+    onProgress: (bytes, streamTotal) => {
+      report(disk.index, bytes, streamTotal);
+      if (!crashedMid && bytes > 0) {
+        crashedMid = true;
+        crashPoint(ctx, 'mid');
+      }
+    },
+    hashes: settings.uploadHashes,
+    stallTimeoutMs: settings.transferStallSeconds * 1000,
+    limits: ctx.params.options.transferLimits,
+    signal: ctx.signal,
+  });
+  report(disk.index, r.bytes, r.bytes);
+  const after = await target.getImage(image.id, { signal: ctx.signal });
+  if (after?.status !== 'active') {
+    throw new V2oError(`image ${image.id} for ${disk.label} is ${after?.status ?? 'gone'} after its upload`, {
+      hint: `check it with \`openstack image show ${image.id}\`; v2o resume ${ctx.runId} replaces it`,
+    });
+  }
+  a.results.set(disk.index, {
+    index: disk.index,
+    name: image.name,
+    id: image.id,
+    bytes: r.bytes,
+    hashes: r.hashes,
+    checksum: r.checksum ?? after.checksum,
+    osHashAlgo: r.osHashAlgo ?? after.osHashAlgo,
+    osHashValue: r.osHashValue ?? after.osHashValue,
+    reused: false,
+  });
+  ctx.event('image.uploaded', { imageId: image.id, bytes: r.bytes, ...r.hashes });
 }
 
 function describeVerification(hashes: UploadHash[]): string {

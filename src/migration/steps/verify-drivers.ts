@@ -44,7 +44,7 @@ export const verifyDrivers: MigrationStep<VerifyDriversOutput> = {
     const { source, env } = ctx.services;
     if (d.mode === 'manual') {
       const fresh = await source.findVm(ctx.params.vm, { signal: ctx.signal });
-      const { usernameEnv, passwordEnv } = ctx.params.config.guestCredentials;
+      const { usernameEnv, passwordEnv } = ctx.params.plan.settings.guestCredentials;
       if (!fresh?.toolsRunning || !env[usernameEnv] || !env[passwordEnv]) {
         const note = fresh?.toolsRunning
           ? `guest credentials (${usernameEnv}/${passwordEnv}) are not set, so the drivers were not checked: the operator's approval is the verification`

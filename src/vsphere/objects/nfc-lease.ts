@@ -34,6 +34,11 @@ export interface NfcDeviceUrl {
 /** Default HttpNfcLeaseProgress interval: well inside vCenter's 5-minute lease timeout. */
 export const LEASE_KEEPALIVE_MS = 30_000;
 
+/** A running keep-alive (govmomi's LeaseUpdater); stop() may be called any number of times. */
+export interface KeepAlive {
+  stop(): void;
+}
+
 export class NfcLease {
   readonly client: VSphereClient;
   readonly ref: MoRef;
@@ -41,7 +46,7 @@ export class NfcLease {
   readonly totalDiskCapacityKB: number;
   /** Seconds the server keeps the lease without progress. */
   readonly leaseTimeout: number;
-  #timer?: NodeJS.Timeout;
+  #keepAlive?: KeepAlive;
   #agents = new Map<string, https.Agent>();
   #done = false;
 
@@ -111,29 +116,40 @@ export class NfcLease {
   }
 
   /**
-   * Sends HttpNfcLeaseProgress(getPercent()) every `intervalMs` (default 30 s) until complete/abort
-   * or the returned stop function. Failures are logged, not thrown: the transfer notices a dead lease.
+   * Sends HttpNfcLeaseProgress(getPercent()) every `intervalMs` (default 30 s) until stop(),
+   * complete() or abort(), like govmomi's `lease.StartUpdater(ctx, info)` → `defer u.Done()`.
+   * Starting another replaces this one. Failures are logged, not thrown: the transfer itself
+   * notices a dead lease, and a missed beat is harmless well inside the lease timeout.
    */
-  startKeepAlive(getPercent: () => number, opts: { intervalMs?: number } = {}): () => void {
-    this.stopKeepAlive();
-    const interval = opts.intervalMs ?? LEASE_KEEPALIVE_MS;
-    this.#timer = setInterval(() => {
-      this.progress(getPercent()).catch((err: Error) =>
-        this.client.log?.warn({ lease: this.ref.value, err: err.message }, 'lease keep-alive failed'),
-      );
-    }, interval);
-    this.#timer.unref();
-    return () => this.stopKeepAlive();
-  }
-
-  stopKeepAlive(): void {
-    if (this.#timer) clearInterval(this.#timer);
-    this.#timer = undefined;
+  startKeepAlive(getPercent: () => number, opts: { intervalMs?: number } = {}): KeepAlive {
+    this.#keepAlive?.stop();
+    const beat = () => {
+      const warn = (err: unknown) =>
+        this.client.log?.warn(
+          { lease: this.ref.value, err: err instanceof Error ? err.message : String(err) },
+          'lease keep-alive failed',
+        );
+      try {
+        this.progress(getPercent()).catch(warn);
+      } catch (err) {
+        warn(err);
+      }
+    };
+    const timer = setInterval(beat, opts.intervalMs ?? LEASE_KEEPALIVE_MS);
+    timer.unref();
+    const handle: KeepAlive = {
+      stop: () => {
+        clearInterval(timer);
+        if (this.#keepAlive === handle) this.#keepAlive = undefined;
+      },
+    };
+    this.#keepAlive = handle;
+    return handle;
   }
 
   /** Ends the lease successfully (the export is done). */
   async complete(): Promise<void> {
-    this.stopKeepAlive();
+    this.#keepAlive?.stop();
     if (this.#done) return;
     this.#done = true;
     try {
@@ -145,7 +161,7 @@ export class NfcLease {
 
   /** Gives the lease up; `reason` is recorded by vCenter. */
   async abort(reason?: string | Error): Promise<void> {
-    this.stopKeepAlive();
+    this.#keepAlive?.stop();
     if (this.#done) return;
     this.#done = true;
     try {

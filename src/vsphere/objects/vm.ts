@@ -161,11 +161,16 @@ export async function powerOff(client: VSphereClient, vm: MoRef, opts: OpOptions
 }
 
 /**
- * Asks the guest to shut down (VMware Tools) and waits until the VM is poweredOff (default 10 min).
- * Returns at once when it is already off. Throws VSphereTimeoutError on timeout,
- * ToolsUnavailable / InvalidState faults when the guest cannot be asked.
+ * Asks the guest to shut down (VMware Tools) and waits until the VM is poweredOff, at most
+ * `timeoutMs` (the caller's setting: the migration's is `--shutdown-timeout`). Returns at once when
+ * it is already off. Throws VSphereTimeoutError on timeout, ToolsUnavailable / InvalidState faults
+ * when the guest cannot be asked.
  */
-export async function shutdownGuest(client: VSphereClient, vm: MoRef, opts: OpOptions = {}): Promise<void> {
+export async function shutdownGuest(
+  client: VSphereClient,
+  vm: MoRef,
+  opts: OpOptions & { timeoutMs: number },
+): Promise<void> {
   if ((await getPowerState(client, vm, opts)) === 'poweredOff') return;
   try {
     await shutdownGuestMethod(client, vm, { signal: opts.signal });
@@ -179,9 +184,6 @@ export async function shutdownGuest(client: VSphereClient, vm: MoRef, opts: OpOp
     vm,
     ['runtime.powerState'],
     (p) => (p['runtime.powerState'] === 'poweredOff' ? true : undefined),
-    {
-      signal: opts.signal,
-      timeoutMs: opts.timeoutMs ?? 10 * 60_000,
-    },
+    { signal: opts.signal, timeoutMs: opts.timeoutMs },
   );
 }

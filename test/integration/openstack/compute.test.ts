@@ -5,7 +5,7 @@ import { randomInt } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/errors.js';
-import { ipInCidr } from '../../../src/migration/build-plan.js';
+import { ipInCidr } from '../../../src/migration/plan/plan-ports.js';
 import {
   createVolume,
   deleteVolume,

@@ -15,7 +15,7 @@ import {
   labPlaces,
   toCreateVmBody,
 } from '../../../bench/transfer-lab.js';
-import { glanceDiskTransfer, OpenStackTarget } from '../../../src/migration/target-openstack.js';
+import { OpenStackTarget } from '../../../src/migration/target-openstack.js';
 import { type Cloud, openCloud } from '../../../src/openstack/cloud.js';
 import { loadCloudConfig } from '../../../src/openstack/config.js';
 import { createImage, deleteImage, getImage } from '../../../src/openstack/image/images/requests.js';
@@ -161,12 +161,13 @@ async function exportInto(imageName: string) {
 async function exportAndUpload(wrap: (s: ByteSource) => ByteSource) {
   const { lease, device, img } = await exportInto('v2o-it-transfer');
   let percent = 0;
-  const stop = lease.startKeepAlive(() => percent, { intervalMs: 200 });
+  const keepAlive = lease.startKeepAlive(() => percent, { intervalMs: 200 });
   try {
     const r = await transferDisk({
       source: wrap(leaseSource(lease, device)),
       sink: glanceSink(cloud.image, img.id),
       format: 'vmdk',
+      hashes: ['md5'],
       onBytes: (done, total) => {
         percent = total ? Math.floor((done / total) * 100) : 0;
       },
@@ -178,7 +179,7 @@ async function exportAndUpload(wrap: (s: ByteSource) => ByteSource) {
     await lease.abort(err as Error);
     throw err;
   } finally {
-    stop();
+    keepAlive.stop();
   }
 }
 
@@ -187,7 +188,7 @@ describe('export → Glance streaming', () => {
     const { r, image } = await exportAndUpload((s) => s);
     expect(r.route).toBe('stream');
     expect(r.inspection.subformat).toBe('streamOptimized');
-    // By default only md5 is computed: it is what Glance's checksum is compared with.
+    // md5 only (the plan's default uploadHashes): it is what Glance's checksum is compared with.
     expect(r.hashes).toEqual({ md5: hex('md5', disk) });
     expect(image.status).toBe('active');
     expect(image.size).toBe(disk.length);
@@ -208,6 +209,7 @@ describe('export → Glance streaming', () => {
       source: dropped,
       sink,
       format: 'vmdk',
+      hashes: ['md5'],
       signal: AbortSignal.timeout(60_000),
     });
     expect(r.reconnects).toBe(1);
@@ -244,10 +246,7 @@ describe('export → Glance streaming', () => {
     );
     const started = Date.now();
     try {
-      const r = await glanceDiskTransfer(
-        new OpenStackTarget(cloud),
-        log,
-      )({
+      const r = await new OpenStackTarget(cloud, log).uploadDisk({
         source: stalled,
         imageId: img.id,
         format: 'vmdk',

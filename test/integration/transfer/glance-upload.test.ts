@@ -59,6 +59,7 @@ describe('transferDisk → Glance', () => {
         source: await httpSource({ url: srv.url }),
         sink: glanceSink(cloud.image, img.id),
         format: 'vmdk',
+        hashes: ['md5'],
         signal: AbortSignal.timeout(120_000),
       });
       expect(r.reconnects).toBe(1);
@@ -83,6 +84,7 @@ describe('transferDisk → Glance', () => {
         source: await httpSource({ url: srv.url }),
         sink: glanceSink(cloud.image, img.id),
         format: 'vmdk',
+        hashes: ['md5'],
         signal: AbortSignal.timeout(60_000),
       }).catch((e) => e);
       expect(err).toBeInstanceOf(UnsafeDiskError);
@@ -142,6 +144,7 @@ describe('transferDisk → Glance', () => {
         source: await httpSource({ url: srv.url }),
         sink: glanceSink(cloud.image, img.id),
         format: 'raw',
+        hashes: ['md5'],
         workDir: dir,
         signal: AbortSignal.timeout(120_000),
       });

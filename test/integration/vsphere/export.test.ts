@@ -116,9 +116,9 @@ describe('export lease', () => {
     const vm = await offVm(name);
     const lease = await exportVm(client, vm);
     expect(lease.leaseTimeout).toBeGreaterThan(0);
-    const stop = lease.startKeepAlive(() => 42, { intervalMs: 100 });
+    const keepAlive = lease.startKeepAlive(() => 42, { intervalMs: 100 });
     await new Promise((r) => setTimeout(r, 450));
-    stop();
+    keepAlive.stop();
     const p = await retrieveOne(client, lease.ref, ['transferProgress', 'state']);
     expect(Number(p.props.transferProgress)).toBe(42);
     expect(p.props.state).toBe('ready');
@@ -166,7 +166,7 @@ describe('export lease', () => {
       const lease = await exportVm(client, vm);
       expect(lease.deviceUrls).toHaveLength(1);
       let done = 0;
-      const stop = lease.startKeepAlive(() => Math.floor((done / size) * 100), { intervalMs: 1000 });
+      const keepAlive = lease.startKeepAlive(() => Math.floor((done / size) * 100), { intervalMs: 1000 });
       global.gc?.();
       const base = process.memoryUsage().rss;
       let peak = base;
@@ -182,7 +182,7 @@ describe('export lease', () => {
         }
       } finally {
         clearInterval(sampler);
-        stop();
+        keepAlive.stop();
       }
       const streamMs = Date.now() - t1;
       await lease.complete();

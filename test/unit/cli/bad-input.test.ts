@@ -6,6 +6,8 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Journal } from '../../../src/engine/journal.js';
 import { SCHEMA_VERSION } from '../../../src/engine/journal-schema.js';
+import { vmwareWindowsToOpenstack, WORKFLOW_NAME } from '../../../workflows/vmware-windows-to-openstack.js';
+import { params } from '../migration/fakes.js';
 import { cli, tmpState } from './helpers.js';
 
 const hash = (f: string) => createHash('sha256').update(fs.readFileSync(f)).digest('hex');
@@ -25,6 +27,26 @@ function stateWithRun(version = 1): { state: string; file: string; runId: string
     subject: 's',
     params: { dir: path.join(state, 'w') },
     stepIds: ['prepare', 'write-file', 'flaky', 'hold', 'cutover'],
+    at: Date.now(),
+  });
+  j.close();
+  return { state, file, runId: run.id };
+}
+
+/** A state dir holding one migration run with the given params, as an older v2o may have stored. */
+function stateWithMigrationRun(
+  version: number,
+  params: unknown,
+): { state: string; file: string; runId: string } {
+  const state = tmpState();
+  const file = path.join(state, 'journal.db');
+  const j = Journal.open(file);
+  const run = j.createRun({
+    workflow: WORKFLOW_NAME,
+    workflowVersion: version,
+    subject: 'win2022-db01',
+    params,
+    stepIds: vmwareWindowsToOpenstack.steps.map((x) => x.id),
     at: Date.now(),
   });
   j.close();
@@ -108,5 +130,34 @@ describe('bad input', () => {
       JSON.stringify([j2.requireRun(runId), j2.getSteps(runId), j2.events(runId), j2.getLease(runId)]),
     ).toBe(before);
     j2.close();
+  });
+
+  it('a migration run whose stored params have another shape: exit 2, names the field, journal untouched', async () => {
+    // The shape workflow v1 stored: the plan file's config beside a plan without settings.
+    const { inputs, ...rest } = JSON.parse(JSON.stringify(params()));
+    const { settings: _, ...plan } = rest.plan;
+    const old = { ...rest, plan, config: inputs };
+    for (const version of [vmwareWindowsToOpenstack.version, 1]) {
+      const { state, file, runId } = stateWithMigrationRun(version, old);
+      const before = hash(file);
+      for (const cmd of [
+        ['resume', runId],
+        ['cancel', runId, '--rollback'],
+      ]) {
+        const r = await cli(state, ...cmd);
+        expect(r.code, cmd.join(' ')).toBe(2);
+        if (version === 1) {
+          expect(r.stderr).toContain(
+            `run ${runId} was started with workflow ${WORKFLOW_NAME} v1; this v2o has v2`,
+          );
+        } else {
+          expect(r.stderr).toContain(
+            `run ${runId} has params that workflow ${WORKFLOW_NAME} v2 does not understand: plan.settings: missing (object)`,
+          );
+          expect(r.stderr).toContain('the run was made by another v2o version');
+        }
+      }
+      expect(hash(file)).toBe(before);
+    }
   });
 });

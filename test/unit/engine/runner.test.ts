@@ -2,7 +2,12 @@ import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PlainProgress } from '../../../src/cli/progress/plain-progress.js';
 import { approveRun } from '../../../src/engine/approve.js';
-import { LeaseHeldError, RunStateError, WorkflowVersionMismatchError } from '../../../src/engine/errors.js';
+import {
+  LeaseHeldError,
+  RunParamsError,
+  RunStateError,
+  WorkflowVersionMismatchError,
+} from '../../../src/engine/errors.js';
 import type { StepDefinition, WorkflowDefinition } from '../../../src/engine/types.js';
 import { ConfigError, ExitCode, NonRetryableError } from '../../../src/errors.js';
 import { type Kit, kit, until } from './helpers.js';
@@ -451,6 +456,60 @@ describe('runner', () => {
     expect(
       JSON.stringify([k.journal.requireRun(runId), k.journal.getSteps(runId), k.journal.events(runId)]),
     ).toBe(before);
+  });
+
+  it('resume and rollback give the steps the params parseParams returns, and refuse params it rejects before writing', async () => {
+    k = kit();
+    const seen: unknown[] = [];
+    const parseParams = (raw: unknown) => {
+      const p = raw as { n?: unknown };
+      if (typeof p.n !== 'number') throw new Error('n: missing (number)');
+      return { n: p.n, parsed: true };
+    };
+    const step = (id: string): StepDefinition<unknown, unknown, unknown> => ({
+      id,
+      title: id,
+      run: async (ctx) => void seen.push([id, ctx.params]),
+      compensate: async (ctx) => void seen.push([`undo ${id}`, ctx.params]),
+    });
+    const w: WorkflowDefinition = {
+      ...wf([step('a'), { ...step('b'), gate: () => ({ message: 'ok?' }) }]),
+      parseParams,
+    };
+    const good = await k.runner([w]).start(w, { n: 1 }, 's');
+    approveRun(k.journal, good.runId, { by: 't', at: 1 });
+    expect((await k.runner([w]).resume(good.runId)).state).toBe('succeeded');
+    await k.runner([w]).cancel(good.runId, { rollback: true });
+    expect(seen).toEqual([
+      ['a', { n: 1 }], // a new run's params are used as given
+      ['b', { n: 1, parsed: true }],
+      ['undo b', { n: 1, parsed: true }],
+      ['undo a', { n: 1, parsed: true }],
+    ]);
+
+    const bad = await k.runner([w]).start(w, { m: 1 }, 's');
+    const snapshot = () =>
+      JSON.stringify([
+        k.journal.requireRun(bad.runId),
+        k.journal.getSteps(bad.runId),
+        k.journal.events(bad.runId),
+      ]);
+    const before = snapshot();
+    for (const act of [
+      () => k.runner([w]).resume(bad.runId),
+      () => k.runner([w]).cancel(bad.runId, { rollback: true }),
+    ]) {
+      const err = await act().catch((e) => e);
+      expect(err).toBeInstanceOf(RunParamsError);
+      expect(err.exitCode).toBe(ExitCode.badInput);
+      expect(err.message).toBe(
+        `run ${bad.runId} has params that workflow test v1 does not understand: n: missing (number)`,
+      );
+      expect(err.hint).toMatch(
+        /made by another v2o version: finish or cancel it with that version, or `v2o cancel/,
+      );
+      expect(snapshot()).toBe(before);
+    }
   });
 
   it('skips a step whose skipIf holds, and never runs it on resume', async () => {

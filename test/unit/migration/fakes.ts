@@ -3,7 +3,10 @@ import { Readable } from 'node:stream';
 import { pino } from 'pino';
 import { buildPlan } from '../../../src/migration/build-plan.js';
 import type { MigrationParams } from '../../../src/migration/params.js';
+import { toParams } from '../../../src/migration/prepare.js';
 import type {
+  DiskUpload,
+  DiskUploadResult,
   ImageInfo,
   MigrationServices,
   PortInfo,
@@ -13,7 +16,7 @@ import type {
   VolumeInfo,
 } from '../../../src/migration/services.js';
 import type { Ctx } from '../../../src/migration/steps/common.js';
-import { config, efi2022, inventory } from './fixtures.js';
+import { efi2022, inventory, resolved } from './fixtures.js';
 
 let seq = 0;
 const id = (p: string) => `${p}-${++seq}`;
@@ -134,6 +137,10 @@ export class FakeTarget implements TargetOps {
     this.calls.push(`deleteServer ${i}`);
     this.servers = this.servers.filter((x) => x.id !== i);
   }
+  /** Tests replace it to watch what the upload step asks for. */
+  async uploadDisk(_o: DiskUpload): Promise<DiskUploadResult> {
+    return { bytes: 4, hashes: { md5: 'ab' } };
+  }
 }
 
 export function fakeSource(over: Partial<SourceOps> = {}): SourceOps & { calls: string[] } {
@@ -166,6 +173,10 @@ export function fakeSource(over: Partial<SourceOps> = {}): SourceOps & { calls: 
         open: async () => Readable.from([Buffer.from('data')]),
       })),
       progress: async () => {},
+      startKeepAlive: () => {
+        calls.push('lease.keepAlive');
+        return { stop: () => void calls.push('lease.keepAlive.stop') };
+      },
       complete: async () => void calls.push('lease.complete'),
       abort: async () => void calls.push('lease.abort'),
     }),
@@ -177,17 +188,11 @@ export function fakeSource(over: Partial<SourceOps> = {}): SourceOps & { calls: 
   return Object.assign({ ...base, ...over }, { calls });
 }
 
+/** The params `v2o migrate` stores for the lab's EFI VM (through the same builder). */
 export function params(yamlVm = ''): MigrationParams {
-  const cfg = config(yamlVm);
-  const plan = buildPlan(inventory(efi2022()), cfg);
-  return {
-    vm: cfg.name,
-    source: {},
-    target: { cloud: 'v2o-lab' },
-    config: cfg,
-    plan,
-    options: { forcePoweroff: false, shutdownTimeoutMs: 60_000, disksInParallel: 2 },
-  };
+  const plan = resolved(yamlVm);
+  const cfg = plan.vms[0]!;
+  return toParams(plan, cfg, buildPlan(inventory(efi2022()), cfg), { shutdownTimeoutMs: 60_000 });
 }
 
 export function ctx(
@@ -207,7 +212,6 @@ export function ctx(
     services: {
       source: fakeSource(),
       target: new FakeTarget(),
-      transferDisk: async () => ({ bytes: 4, hashes: { md5: 'ab' } }),
       stateDir: '/tmp/v2o-unit',
       env: { V2O_GUEST_USERNAME: 'Administrator', V2O_GUEST_PASSWORD: 'x' },
       log: pino({ level: 'silent' }),

@@ -1,6 +1,10 @@
 // Hand-written inventory shaped like the labs' VMs and cloud.
 import type { Inventory, SourceVm, TargetFlavor } from '../../../src/migration/inventory.js';
-import { parsePlanText, type VmMigrationConfig } from '../../../src/migration/plan-file.js';
+import {
+  parsePlanText,
+  type ResolvedPlan,
+  type VmMigrationConfig,
+} from '../../../src/migration/plan-file.js';
 
 const GiB = 1024 ** 3;
 
@@ -104,6 +108,11 @@ export function inventory(vm: SourceVm | undefined): Inventory {
 }
 
 export function config(yamlVm = '', defaults = ''): VmMigrationConfig {
+  return resolved(yamlVm, defaults).vms[0]!;
+}
+
+/** A plan file with one VM (named `vm`) and the lab's networks and ISO, resolved. */
+export function resolved(yamlVm = '', defaults = ''): ResolvedPlan {
   const text = `version: 1
 source: {}
 target: { cloud: v2o-lab }
@@ -116,5 +125,5 @@ ${defaults}
 vms:
   - name: vm
 ${yamlVm}`;
-  return parsePlanText(text).vms[0]!;
+  return parsePlanText(text);
 }

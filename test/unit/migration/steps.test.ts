@@ -16,6 +16,7 @@ import { verifyDrivers } from '../../../src/migration/steps/verify-drivers.js';
 import { ctx, FakeTarget, fakeSource, params } from './fakes.js';
 
 const TAGS = ['v2o', 'v2o-run-r-test0001'];
+const c0 = ctx('none', {});
 
 describe('upload-images', () => {
   it('creates one image per disk, records ids before moving bytes, and completes the lease', async () => {
@@ -24,17 +25,14 @@ describe('upload-images', () => {
     const order: string[] = [];
     const asked: string[][] = [];
     const stalls: number[] = [];
-    const c = ctx('upload-images', {
-      target,
-      source,
-      transferDisk: async (o) => {
-        order.push(`transfer ${o.imageId} after ${c.checkpoints.length} checkpoint(s)`);
-        asked.push(o.hashes);
-        stalls.push(o.stallTimeoutMs);
-        target.images.find((i) => i.id === o.imageId)!.status = 'active';
-        return { bytes: 4, hashes: { md5: 'ab' } };
-      },
-    });
+    const c = ctx('upload-images', { target, source });
+    target.uploadDisk = async (o) => {
+      order.push(`transfer ${o.imageId} after ${c.checkpoints.length} checkpoint(s)`);
+      asked.push(o.hashes);
+      stalls.push(o.stallTimeoutMs);
+      target.images.find((i) => i.id === o.imageId)!.status = 'active';
+      return { bytes: 4, hashes: { md5: 'ab' } };
+    };
     const out = await uploadImages.run(c);
     // The plan's uploadHashes (default: md5, what Glance's checksum is compared with) reach the transfer.
     expect(asked).toEqual([['md5'], ['md5'], ['md5']]);
@@ -48,7 +46,52 @@ describe('upload-images', () => {
     ]);
     expect(target.images.every((i) => TAGS.every((t) => i.tags.includes(t)))).toBe(true);
     expect(order.every((o) => !o.endsWith(' 0 checkpoint(s)'))).toBe(true);
-    expect(source.calls).toContain('lease.complete');
+    expect(source.calls).toEqual(['lease.keepAlive', 'lease.complete', 'lease.keepAlive.stop']);
+  });
+
+  it('acts on the settings stored with the plan, not on the plan file inputs beside it', async () => {
+    const p = params(
+      '    exportMethod: datastore\n    imageFormat: qcow2\n    uploadHashes: [md5, sha512]\n    transferStallSeconds: 30\n    stagingDir: /srv/v2o-stage\n',
+    );
+    // What preflight alone may read; changing it must not change what the upload does.
+    Object.assign(p.inputs, { exportMethod: 'lease', uploadHashes: ['sha256'], transferStallSeconds: 600 });
+    const target = new FakeTarget();
+    const asked: unknown[] = [];
+    target.uploadDisk = async (o) => {
+      asked.push({ hashes: o.hashes, stall: o.stallTimeoutMs, staging: o.stagingDir, format: o.format });
+      target.images.find((i) => i.id === o.imageId)!.status = 'active';
+      return { bytes: 4, hashes: {} };
+    };
+    const exported = await fakeSource().exportVm('vm-1');
+    const source = fakeSource({
+      exportVm: async () => {
+        throw new Error('the plan says datastore');
+      },
+      datastoreDisks: async () => exported,
+    });
+    await uploadImages.run(ctx('upload-images', { target, source }, p));
+    expect(asked).toEqual(
+      [0, 1, 2].map(() => ({
+        hashes: ['md5', 'sha512'],
+        stall: 30_000,
+        staging: '/srv/v2o-stage',
+        format: 'qcow2',
+      })),
+    );
+    expect((await uploadImages.plan!({ params: p, log: c0.log })).summary).toMatch(
+      /from their datastore files and stream them to Glance as qcow2; verified: md5 vs Glance checksum, sha512 .*; .* for 30 s/,
+    );
+  });
+
+  it('stops the lease keep-alive and aborts the lease when a disk fails', async () => {
+    const source = fakeSource();
+    const target = new FakeTarget();
+    target.uploadDisk = async () => {
+      throw new Error('glance said no');
+    };
+    const c = ctx('upload-images', { source, target });
+    await expect(uploadImages.run(c)).rejects.toThrow(/glance said no/);
+    expect(source.calls).toEqual(['lease.keepAlive', 'lease.abort', 'lease.keepAlive.stop']);
   });
 
   it('on a re-run reuses active images, refills queued ones, replaces a half-written one', async () => {
@@ -61,18 +104,12 @@ describe('upload-images', () => {
       { id: 's', name: d2!.image.name, status: 'saving', tags: [...TAGS], properties: {} },
     );
     const moved: string[] = [];
-    const c = ctx(
-      'upload-images',
-      {
-        target,
-        transferDisk: async (o) => {
-          moved.push(o.imageId);
-          target.images.find((i) => i.id === o.imageId)!.status = 'active';
-          return { bytes: 4, hashes: {} };
-        },
-      },
-      p,
-    );
+    target.uploadDisk = async (o) => {
+      moved.push(o.imageId);
+      target.images.find((i) => i.id === o.imageId)!.status = 'active';
+      return { bytes: 4, hashes: {} };
+    };
+    const c = ctx('upload-images', { target }, p);
     const out = await uploadImages.run(c);
     expect(out.images.map((i) => [i.name, i.reused])).toEqual([
       [d0!.image.name, true],

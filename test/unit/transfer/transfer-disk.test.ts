@@ -98,6 +98,7 @@ describe('transferDisk', () => {
       source: await fileSource(d.monolithicFlat),
       sink,
       format: 'vmdk',
+      hashes: ['md5'],
       signal: new AbortController().signal,
     }).catch((e) => e);
     expect(err).toBeInstanceOf(UnsafeDiskError);
@@ -111,6 +112,7 @@ describe('transferDisk', () => {
       source: await fileSource(d.streamOptimized),
       sink,
       format: 'vmdk',
+      hashes: ['md5'],
       signal: new AbortController().signal,
     }).catch((e) => e);
     expect(err.name).toBe('ChecksumMismatchError');
@@ -125,6 +127,7 @@ describe('transferDisk', () => {
       source: await httpSource({ url: srv.url }),
       sink,
       format: 'vmdk',
+      hashes: ['md5'],
       onEvent: (t) => events.push(t),
       signal: new AbortController().signal,
     });
@@ -148,6 +151,7 @@ describe('transferDisk', () => {
       source,
       sink,
       format: 'raw',
+      hashes: ['md5'],
       workDir: dir,
       stallTimeoutMs: 300,
       signal: new AbortController().signal,
@@ -166,6 +170,7 @@ describe('transferDisk', () => {
       source: await httpSource({ url: srv.url }),
       sink: fileSink(out),
       format: 'qcow2',
+      hashes: ['md5'],
       workDir: join(dir, 'work'),
       sourceId: 'vm-1/disk-2000',
       checkpoint: (c) => checkpoints.push(c),
@@ -198,6 +203,7 @@ describe('transferDisk', () => {
         source,
         sink: failingSink,
         format: 'raw',
+        hashes: ['md5'],
         workDir: work,
         sourceId: 'disk-a',
         checkpoint: (c) => first.push(c),
@@ -221,6 +227,7 @@ describe('transferDisk', () => {
       source: counting,
       sink,
       format: 'raw',
+      hashes: ['md5'],
       workDir: work,
       sourceId: 'disk-a',
       lastCheckpoint: cp,
@@ -242,6 +249,7 @@ describe('transferDisk', () => {
       source: await httpSource({ url: srv.url }),
       sink,
       format: 'raw',
+      hashes: ['md5'],
       workDir: work,
       sourceId: 'no-range',
       signal: new AbortController().signal,
@@ -277,6 +285,7 @@ describe('transferDisk', () => {
       },
       sink,
       format: 'vmdk',
+      hashes: ['md5'],
       limiter,
       signal: new AbortController().signal,
     });
@@ -294,6 +303,7 @@ describe('transferDisk', () => {
       source: await fileSource(d.qcow2),
       sink,
       format: 'qcow2',
+      hashes: ['md5'],
       workDir: join(dir, 'work3'),
       signal: new AbortController().signal,
     });

@@ -1,8 +1,10 @@
+import { Writable } from 'node:stream';
 import nock from 'nock';
+import { pino } from 'pino';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { connect } from '../../../src/vsphere/objects/client.js';
 import { exportVm } from '../../../src/vsphere/objects/nfc-lease.js';
-import { config, connectScope, isCall, soapResponse, VC } from './fixtures.js';
+import { config, connectScope, isCall, soapFault, soapResponse, VC } from './fixtures.js';
 
 const VM = { type: 'VirtualMachine', value: 'vm-42' };
 const LEASE = 'session[52b5]lease-1';
@@ -75,9 +77,9 @@ describe('export lease', () => {
         sent++;
         return soapResponse('HttpNfcLeaseProgress', '');
       });
-    const stop = lease.startKeepAlive(() => 60.7, { intervalMs: 30 });
+    const keepAlive = lease.startKeepAlive(() => 60.7, { intervalMs: 30 });
     await vi.waitFor(() => expect(sent).toBe(2), { timeout: 5000 });
-    stop();
+    keepAlive.stop();
 
     scope.post('/sdk', isCall('HttpNfcLeaseComplete')).reply(200, soapResponse('HttpNfcLeaseComplete', ''));
     await lease.complete();
@@ -102,5 +104,63 @@ describe('export lease', () => {
       .reply(200, soapResponse('HttpNfcLeaseAbort', ''));
     await lease.abort(new Error('disk 1 failed: <boom>'));
     expect(scope.isDone()).toBe(true);
+  });
+
+  it('keep-alive: one beat per interval, a failed beat is logged and the next still goes, stop() is idempotent, complete() stops it', async () => {
+    const warnings: string[] = [];
+    const log = pino(
+      new Writable({
+        write(line, _e, cb) {
+          const o = JSON.parse(String(line));
+          if (o.level === 40) warnings.push(`${o.msg}: ${o.err}`);
+          cb();
+        },
+      }),
+    );
+    const scope = connectScope();
+    const client = await connect(config, { log });
+    leaseReady(scope);
+    const lease = await exportVm(client, VM);
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    try {
+      let percent = 10;
+      const beats: string[] = [];
+      scope
+        .post('/sdk', isCall('HttpNfcLeaseProgress'))
+        .times(2)
+        .reply((_u, body) => {
+          beats.push(/<percent>(\d+)<\/percent>/.exec(String(body))![1]!);
+          return beats.length === 1
+            ? [500, soapFault('SystemError', 'lease busy')]
+            : [200, soapResponse('HttpNfcLeaseProgress', '')];
+        });
+      const keepAlive = lease.startKeepAlive(() => percent, { intervalMs: 1_000 });
+      vi.advanceTimersByTime(999);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(beats).toEqual([]); // nothing before the first interval
+      vi.advanceTimersByTime(1);
+      await vi.waitFor(() =>
+        expect(warnings).toEqual([expect.stringMatching(/^lease keep-alive failed: .*lease busy/)]),
+      );
+      percent = 20;
+      vi.advanceTimersByTime(1_000);
+      await vi.waitFor(() => expect(beats).toEqual(['10', '20']));
+      keepAlive.stop();
+      keepAlive.stop();
+      vi.advanceTimersByTime(10_000); // no beat after stop: nock would refuse it and a warning follow
+      await new Promise((r) => setTimeout(r, 50));
+      expect(warnings).toHaveLength(1);
+      expect(scope.isDone()).toBe(true);
+
+      lease.startKeepAlive(() => 30, { intervalMs: 1_000 });
+      scope.post('/sdk', isCall('HttpNfcLeaseComplete')).reply(200, soapResponse('HttpNfcLeaseComplete', ''));
+      await lease.complete();
+      vi.advanceTimersByTime(10_000); // complete() stopped the keep-alive
+      await new Promise((r) => setTimeout(r, 50));
+      expect(scope.isDone()).toBe(true);
+      expect(warnings).toHaveLength(1);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

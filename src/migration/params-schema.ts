@@ -1,0 +1,174 @@
+// The shape of MigrationParams as zod, checked when a stored run is resumed or rolled back (the
+// workflow's parseParams): a run made by another v2o version is refused with the field that does
+// not fit, instead of steps meeting undefined settings half-way. Typed against MigrationParams, so
+// a field the types require but this schema lacks fails the typecheck. Plan objects are loose:
+// fields added later by the planners are kept as they are, not stripped.
+import { z } from 'zod';
+import type { MigrationParams } from './params.js';
+import {
+  IMAGE_FORMATS,
+  SourceSettingsSchema,
+  TargetSettingsSchema,
+  UPLOAD_HASHES,
+  VmMigrationConfigSchema,
+} from './plan-file.js';
+import { VIRTIO_WIN_FOLDERS } from './windows-version.js';
+
+const IssueSchema = z.looseObject({ code: z.string(), message: z.string(), fix: z.string() });
+
+const SettingsSchema = z.looseObject({
+  exportMethod: z.enum(['lease', 'datastore']),
+  uploadHashes: z.array(z.enum(UPLOAD_HASHES)),
+  transferStallSeconds: z.number().positive(),
+  stagingDir: z.string().optional(),
+  guestCredentials: z.looseObject({ usernameEnv: z.string(), passwordEnv: z.string() }),
+});
+
+const SourceSchema = z.looseObject({
+  moref: z.string(),
+  instanceUuid: z.string().optional(),
+  guestId: z.string(),
+  guestFullName: z.string().optional(),
+  firmware: z.enum(['bios', 'efi']),
+  secureBoot: z.boolean(),
+  vtpm: z.boolean(),
+  cpus: z.number(),
+  memoryMiB: z.number(),
+  powerState: z.enum(['poweredOn', 'poweredOff', 'suspended']),
+  toolsRunning: z.boolean(),
+  wasPoweredOn: z.boolean(),
+  datacenter: z.string().optional(),
+});
+
+const WindowsSchema = z.looseObject({
+  folder: z.enum(VIRTIO_WIN_FOLDERS),
+  osVersion: z.string(),
+  label: z.string(),
+  server: z.boolean(),
+  from: z.enum(['guestFullName', 'guestId']),
+});
+
+const DriversSchema = z.looseObject({
+  bus: z.enum(['virtio', 'scsi', 'sata']),
+  install: z.array(
+    z.looseObject({
+      name: z.enum(['viostor', 'vioscsi', 'netkvm', 'balloon']),
+      isoDir: z.string(),
+      inf: z.string(),
+    }),
+  ),
+  bootCriticalService: z.enum(['viostor', 'vioscsi', 'storahci']),
+  serviceKey: z.string(),
+  mode: z.enum(['auto', 'manual']),
+  iso: z
+    .looseObject({
+      path: z.string().optional(),
+      url: z.string().optional(),
+      sha256: z.string().optional(),
+      datastore: z.string().optional(),
+    })
+    .optional(),
+});
+
+const DiskSchema = z.looseObject({
+  index: z.number(),
+  key: z.number(),
+  label: z.string(),
+  role: z.enum(['boot', 'data']),
+  sizeBytes: z.number(),
+  sourceFile: z.string(),
+  datastore: z.string(),
+  controller: z.string(),
+  image: z.looseObject({
+    name: z.string(),
+    diskFormat: z.enum(IMAGE_FORMATS),
+    containerFormat: z.literal('bare'),
+    properties: z.record(z.string(), z.string()),
+    minDiskGiB: z.number(),
+    minRamMiB: z.number(),
+  }),
+  volume: z
+    .looseObject({
+      name: z.string(),
+      sizeGiB: z.number(),
+      fromImage: z.string(),
+      volumeType: z.string().optional(),
+      bootable: z.boolean(),
+    })
+    .optional(),
+  localSpaceBytes: z.number(),
+});
+
+const PortSchema = z.looseObject({
+  name: z.string(),
+  nicKey: z.number(),
+  nicLabel: z.string(),
+  sourceMac: z.string(),
+  portGroup: z.string(),
+  networkId: z.string(),
+  networkName: z.string(),
+  macAddress: z.string().optional(),
+  fixedIp: z.string().optional(),
+  subnetId: z.string().optional(),
+});
+
+const FlavorSchema = z.looseObject({
+  id: z.string(),
+  name: z.string(),
+  vcpus: z.number(),
+  ramMiB: z.number(),
+  diskGiB: z.number(),
+  chosenBy: z.enum(['plan', 'best-match']),
+});
+
+const PlanSchema = z.looseObject({
+  vm: z.string(),
+  ready: z.boolean(),
+  blockers: z.array(IssueSchema),
+  warnings: z.array(IssueSchema),
+  source: SourceSchema.optional(),
+  windows: WindowsSchema.optional(),
+  drivers: DriversSchema.optional(),
+  disks: z.array(DiskSchema),
+  flavor: FlavorSchema.optional(),
+  bootFromVolume: z.boolean(),
+  ports: z.array(PortSchema),
+  server: z.looseObject({ name: z.string(), metadata: z.record(z.string(), z.string()) }),
+  localSpaceBytes: z.number(),
+  sourceAfter: z.enum(['keep-off', 'power-on']),
+  settings: SettingsSchema,
+});
+
+const limits = z.looseObject({
+  overall: z.int().positive(),
+  perSource: z.int().positive(),
+  perTarget: z.int().positive(),
+});
+
+export const MigrationParamsSchema: z.ZodType<MigrationParams> = z.looseObject({
+  vm: z.string(),
+  planFile: z.string().optional(),
+  source: SourceSettingsSchema,
+  target: TargetSettingsSchema,
+  plan: PlanSchema,
+  inputs: VmMigrationConfigSchema,
+  options: z.looseObject({
+    forcePoweroff: z.boolean(),
+    shutdownTimeoutMs: z.number().positive(),
+    disksInParallel: z.int().positive(),
+    transferLimits: limits,
+  }),
+});
+
+/** The stored params, checked; throws naming the first fields that do not fit. */
+export function parseMigrationParams(raw: unknown): MigrationParams {
+  const r = MigrationParamsSchema.safeParse(raw);
+  if (r.success) return r.data;
+  const problems = r.error.issues.slice(0, 3).map((i) => {
+    const at = i.path.map(String).join('.') || '(the params)';
+    const missing = i.code === 'invalid_type' && i.input === undefined;
+    return `${at}: ${missing ? `missing (${i.expected})` : i.message}`;
+  });
+  const more = r.error.issues.length > 3 ? ` (and ${r.error.issues.length - 3} more)` : '';
+  throw new Error(`${problems.join('; ')}${more}`);
+}

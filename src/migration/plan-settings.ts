@@ -1,0 +1,28 @@
+// The plan file's settings that the steps act on and that buildPlan does not already turn into
+// plan values (image formats, driver mode, ISO and source-after are in the plan itself). Fixed when
+// the run is made and stored with its plan, so a resumed run keeps them whatever the plan file
+// says by then. Pure; the lead folds it into the planner chain (src/migration/plan/).
+import type { UploadHash, VmMigrationConfig } from './plan-file.js';
+
+export interface PlanSettings {
+  /** How the disks leave vSphere: the export lease, or the VMDK files on their datastore. */
+  exportMethod: 'lease' | 'datastore';
+  /** Hashed during the upload and compared with what Glance stored; [] checks the size only. */
+  uploadHashes: UploadHash[];
+  /** A disk copy with no bytes moving for this long is reopened (source) or retried (upload). */
+  transferStallSeconds: number;
+  /** Where qcow2/raw conversions are staged; unset: <state dir>/staging/<run>. */
+  stagingDir?: string;
+  /** The names of the environment variables holding the guest administrator: never the values. */
+  guestCredentials: { usernameEnv: string; passwordEnv: string };
+}
+
+export function planSettings(cfg: VmMigrationConfig): PlanSettings {
+  return {
+    exportMethod: cfg.exportMethod,
+    uploadHashes: [...cfg.uploadHashes],
+    transferStallSeconds: cfg.transferStallSeconds,
+    ...(cfg.stagingDir === undefined ? {} : { stagingDir: cfg.stagingDir }),
+    guestCredentials: { ...cfg.guestCredentials },
+  };
+}

@@ -80,6 +80,7 @@ describe('glanceSink', () => {
       source: await fileSource(disk),
       sink: glanceSink(image, 'img1'),
       format: 'vmdk',
+      hashes: ['md5'],
       signal: new AbortController().signal,
     }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ChecksumMismatchError);

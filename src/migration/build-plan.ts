@@ -17,14 +17,7 @@ import type { VmPlan } from './plan/types.js';
 import type { VmMigrationConfig } from './plan-file.js';
 import { evaluateRules, type Finding, ruleSettingsOf, toReadiness } from './rules/index.js';
 
-export type {
-  PlannedDisk,
-  PlannedFlavor,
-  PlannedImage,
-  PlannedPort,
-  PlannedVolume,
-  VmPlan,
-} from './plan/types.js';
+export type { PlannedDisk, VmPlan } from './plan/types.js';
 
 function withFindings(plan: Omit<VmPlan, 'ready' | 'blockers' | 'warnings'>, findings: Finding[]): VmPlan {
   const { blockers, warnings } = toReadiness(findings);

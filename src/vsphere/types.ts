@@ -6,14 +6,6 @@ export interface MoRef {
   value: string;
 }
 
-export function moRefEquals(a: MoRef | undefined, b: MoRef | undefined): boolean {
-  return !!a && !!b && a.type === b.type && a.value === b.value;
-}
-
-export function moRefString(r: MoRef): string {
-  return `${r.type}:${r.value}`;
-}
-
 /** The parts of ServiceContent the client uses. */
 export interface ServiceContent {
   rootFolder: MoRef;

@@ -177,14 +177,6 @@ export async function createFilter(
   return toMoRef(child(res, 'returnval'))!;
 }
 
-export async function destroyPropertyFilter(c: SoapCaller, filter: MoRef, opts?: CallOptions): Promise<void> {
-  await c.call(
-    'DestroyPropertyFilter',
-    `<DestroyPropertyFilter>${moref('_this', filter)}</DestroyPropertyFilter>`,
-    opts,
-  );
-}
-
 export interface PropertyChange {
   name: string;
   op: string;

@@ -17,19 +17,3 @@ export async function findByInventoryPath(
   );
   return toMoRef(child(res, 'returnval'));
 }
-
-/** SearchIndex.FindByUuid for VMs (BIOS UUID, or instance UUID when `instanceUuid`). */
-export async function findByUuid(
-  c: SoapCaller,
-  searchIndex: MoRef,
-  uuid: string,
-  args: { instanceUuid?: boolean; datacenter?: MoRef } = {},
-  opts?: CallOptions,
-): Promise<MoRef | undefined> {
-  const res = await c.call(
-    'FindByUuid',
-    `<FindByUuid>${moref('_this', searchIndex)}${args.datacenter ? moref('datacenter', args.datacenter) : ''}${el('uuid', uuid)}${el('vmSearch', true)}${el('instanceUuid', args.instanceUuid ?? false)}</FindByUuid>`,
-    opts,
-  );
-  return toMoRef(child(res, 'returnval'));
-}

@@ -1,7 +1,6 @@
 // Datastore files over HTTP (/folder/<path>?dcPath=…&dsName=…), streamed both ways with Range and
 // progress. Every path segment is percent-encoded, so names with spaces and non-ASCII work.
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { VSphereHttpError } from '../errors.js';
 import type { VSphereClient } from './client.js';
 import { expectStatus, progressCounter, safeUrl, withSession } from './http.js';
@@ -121,14 +120,4 @@ export async function datastoreStat(
   if (res.statusCode === 404) return { exists: false };
   const len = Number(res.headers['content-length']);
   return { exists: true, size: Number.isFinite(len) ? len : undefined };
-}
-
-/** Downloads a whole datastore file into `dest` (a writable stream). */
-export async function datastoreDownloadTo(
-  client: VSphereClient,
-  file: DatastoreFile,
-  dest: NodeJS.WritableStream,
-  opts: DownloadOptions = {},
-): Promise<void> {
-  await pipeline(await datastoreDownload(client, file, opts), dest, { signal: opts.signal });
 }

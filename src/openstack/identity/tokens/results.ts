@@ -31,7 +31,6 @@ export const tokenBodySchema = z.looseObject({
   }),
 });
 
-export type CatalogEndpoint = z.infer<typeof endpointSchema>;
 export type CatalogService = z.infer<typeof serviceSchema>;
 
 export interface Token {

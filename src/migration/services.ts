@@ -127,6 +127,33 @@ export interface DiskUploadResult {
   osHashValue?: string;
 }
 
+/** What the steps ask of the target when they create an image, a volume or a port. */
+export interface ImageSpec {
+  name: string;
+  diskFormat: ImageFormat;
+  properties: Record<string, string>;
+  minDiskGiB: number;
+  minRamMiB: number;
+  tags: string[];
+}
+
+export interface VolumeSpec {
+  name: string;
+  sizeGiB: number;
+  imageId: string;
+  volumeType?: string;
+  metadata: Record<string, string>;
+}
+
+export interface PortSpec {
+  name: string;
+  networkId: string;
+  macAddress?: string;
+  fixedIp?: string;
+  subnetId?: string;
+  tags: string[];
+}
+
 export interface TargetOps {
   listFlavors(o?: Sig): Promise<TargetFlavor[]>;
   listNetworks(o?: Sig): Promise<TargetNetwork[]>;
@@ -134,48 +161,19 @@ export interface TargetOps {
   listImageNames(o?: Sig): Promise<string[]>;
 
   findImagesByTag(tags: string[], o?: Sig): Promise<ImageInfo[]>;
-  createImage(
-    spec: {
-      name: string;
-      diskFormat: ImageFormat;
-      properties: Record<string, string>;
-      minDiskGiB: number;
-      minRamMiB: number;
-      tags: string[];
-    },
-    o?: Sig,
-  ): Promise<ImageInfo>;
+  createImage(spec: ImageSpec, o?: Sig): Promise<ImageInfo>;
   getImage(id: string, o?: Sig): Promise<ImageInfo | undefined>;
   deleteImage(id: string, o?: Sig): Promise<void>;
 
   findVolumesByMetadata(meta: Record<string, string>, o?: Sig): Promise<VolumeInfo[]>;
-  createVolumeFromImage(
-    spec: {
-      name: string;
-      sizeGiB: number;
-      imageId: string;
-      volumeType?: string;
-      metadata: Record<string, string>;
-    },
-    o?: Sig,
-  ): Promise<VolumeInfo>;
+  createVolumeFromImage(spec: VolumeSpec, o?: Sig): Promise<VolumeInfo>;
   waitVolume(id: string, status: string, timeoutMs: number, o?: Sig): Promise<VolumeInfo>;
   deleteVolume(id: string, o?: Sig): Promise<void>;
 
   findPortsByTag(tags: string[], o?: Sig): Promise<PortInfo[]>;
   /** Ports (any network, this project) using one of these MACs. */
   findPortsByMac(macs: string[], o?: Sig): Promise<PortInfo[]>;
-  createPort(
-    spec: {
-      name: string;
-      networkId: string;
-      macAddress?: string;
-      fixedIp?: string;
-      subnetId?: string;
-      tags: string[];
-    },
-    o?: Sig,
-  ): Promise<PortInfo>;
+  createPort(spec: PortSpec, o?: Sig): Promise<PortInfo>;
   deletePort(id: string, o?: Sig): Promise<void>;
 
   findServersByTag(tags: string[], o?: Sig): Promise<ServerInfo[]>;

@@ -42,12 +42,15 @@ import type {
   DiskUpload,
   DiskUploadResult,
   ImageInfo,
+  ImageSpec,
   PortInfo,
+  PortSpec,
   ServerInfo,
   ServerSpec,
   Sig,
   TargetOps,
   VolumeInfo,
+  VolumeSpec,
 } from './services.js';
 
 const toImageInfo = (i: Image): ImageInfo => ({
@@ -148,17 +151,7 @@ export class OpenStackTarget implements TargetOps {
     return (await listImages(this.cloud.image, { tags }, o)).map(toImageInfo);
   }
 
-  async createImage(
-    spec: {
-      name: string;
-      diskFormat: 'vmdk' | 'qcow2' | 'raw';
-      properties: Record<string, string>;
-      minDiskGiB: number;
-      minRamMiB: number;
-      tags: string[];
-    },
-    o: Sig = {},
-  ) {
+  async createImage(spec: ImageSpec, o: Sig = {}) {
     const img = await createImage(
       this.cloud.image,
       {
@@ -198,16 +191,7 @@ export class OpenStackTarget implements TargetOps {
       .map(toVolumeInfo);
   }
 
-  async createVolumeFromImage(
-    spec: {
-      name: string;
-      sizeGiB: number;
-      imageId: string;
-      volumeType?: string;
-      metadata: Record<string, string>;
-    },
-    o: Sig = {},
-  ) {
+  async createVolumeFromImage(spec: VolumeSpec, o: Sig = {}) {
     const v = await createVolume(
       this.cloud.volume,
       {
@@ -267,17 +251,7 @@ export class OpenStackTarget implements TargetOps {
     return lists.flat().map(toPortInfo);
   }
 
-  async createPort(
-    spec: {
-      name: string;
-      networkId: string;
-      macAddress?: string;
-      fixedIp?: string;
-      subnetId?: string;
-      tags: string[];
-    },
-    o: Sig = {},
-  ) {
+  async createPort(spec: PortSpec, o: Sig = {}) {
     const p = await createPort(
       this.cloud.network,
       {

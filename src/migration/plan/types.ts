@@ -69,18 +69,21 @@ export interface VmPlan {
   ready: boolean;
   blockers: PlanIssue[];
   warnings: PlanIssue[];
-  source?: {
-    moref: string;
-    instanceUuid?: string;
-    guestId: string;
-    guestFullName?: string;
-    firmware: 'bios' | 'efi';
-    secureBoot: boolean;
-    vtpm: boolean;
-    cpus: number;
-    memoryMiB: number;
-    powerState: SourceVm['powerState'];
-    toolsRunning: boolean;
+  /** The source VM's facts that the steps need, as planned. */
+  source?: Pick<
+    SourceVm,
+    | 'moref'
+    | 'instanceUuid'
+    | 'guestId'
+    | 'guestFullName'
+    | 'firmware'
+    | 'secureBoot'
+    | 'vtpm'
+    | 'cpus'
+    | 'memoryMiB'
+    | 'powerState'
+    | 'toolsRunning'
+  > & {
     /** Power the source back on after a rollback, and after success when sourceAfter says so. */
     wasPoweredOn: boolean;
     /** Datacenter inventory path (datastore URLs need it). */

@@ -164,6 +164,12 @@ export class ServiceClient {
     return parseJson<T>(await this.request('GET', url, { okCodes: [200], ...opts }));
   }
 
+  /** GET one resource and unwrap its envelope (`{"server": {...}}` → the server), in one place. */
+  async getOne(url: string, key: string, o: { signal?: AbortSignal } = {}): Promise<Record<string, unknown>> {
+    const r = await this.get<Record<string, Record<string, unknown>>>(url, { signal: o.signal });
+    return r[key]!;
+  }
+
   async post<T>(url: string, json: unknown, opts: Omit<RequestOptions, 'json'>): Promise<T> {
     return parseJson<T>(await this.request('POST', url, { ...opts, json }));
   }

@@ -1,6 +1,7 @@
 // Cinder v3 volumes: create (blank or from an image), wait until available (with the reason on
 // error, from the user messages API), image metadata, list by metadata, delete.
 import { ConfigError, V2oError } from '../../../errors.js';
+import { listAllPages } from '../../client/pagination.js';
 import type { ServiceClient } from '../../client/service-client.js';
 import { isStatus } from '../../errors.js';
 import { poll, type WaitOptions } from '../../util/wait.js';
@@ -54,10 +55,7 @@ export async function createVolume(
 }
 
 export async function getVolume(volume: ServiceClient, id: string, o: Sig = {}): Promise<Volume> {
-  const r = await volume.get<{ volume: Record<string, unknown> }>(volumeUrl(volume, id), {
-    signal: o.signal,
-  });
-  return toVolume(r.volume);
+  return toVolume(await volume.getOne(volumeUrl(volume, id), 'volume', o));
 }
 
 export interface ListVolumesOptions {
@@ -97,25 +95,18 @@ async function listVolumePages(
   serverFilters: boolean,
   o: Sig,
 ): Promise<Volume[]> {
-  const out: Volume[] = [];
-  const limit = opts.limit ?? 200;
-  let marker: string | undefined;
-  for (;;) {
-    const r = await volume.get<{ volumes: Record<string, unknown>[] }>(volumesDetailUrl(volume), {
-      signal: o.signal,
-      query: {
-        name: serverFilters ? opts.name : undefined,
-        status: serverFilters ? opts.status : undefined,
-        metadata: serverFilters && opts.metadata ? JSON.stringify(opts.metadata) : undefined,
-        limit,
-        marker,
-      },
-    });
-    out.push(...r.volumes.map(toVolume));
-    if (r.volumes.length < limit) break;
-    marker = String(r.volumes[r.volumes.length - 1]!.id);
-  }
-  return out;
+  const found = await listAllPages(
+    volume,
+    volumesDetailUrl(volume),
+    'volumes',
+    {
+      name: serverFilters ? opts.name : undefined,
+      status: serverFilters ? opts.status : undefined,
+      metadata: serverFilters && opts.metadata ? JSON.stringify(opts.metadata) : undefined,
+    },
+    { signal: o.signal, limit: opts.limit },
+  );
+  return found.map(toVolume);
 }
 
 export class VolumeError extends V2oError {}

@@ -22,8 +22,5 @@ export async function listFlavors(
 }
 
 export async function getFlavor(compute: ServiceClient, id: string, o: Sig = {}): Promise<Flavor> {
-  const r = await compute.get<{ flavor: Record<string, unknown> }>(flavorUrl(compute, id), {
-    signal: o.signal,
-  });
-  return toFlavor(r.flavor);
+  return toFlavor(await compute.getOne(flavorUrl(compute, id), 'flavor', o));
 }

@@ -1,6 +1,7 @@
 // Nova servers: create (image or block_device_mapping_v2; networks or ports; metadata, tags, AZ),
 // get, list by name/tag/metadata, wait for a status (with the fault on ERROR), delete, console log.
 import { ConfigError, V2oError } from '../../../errors.js';
+import { listAllPages } from '../../client/pagination.js';
 import type { ServiceClient } from '../../client/service-client.js';
 import { isStatus } from '../../errors.js';
 import { poll, type WaitOptions } from '../../util/wait.js';
@@ -127,10 +128,7 @@ export async function createServer(
 }
 
 export async function getServer(compute: ServiceClient, id: string, o: Sig = {}): Promise<Server> {
-  const r = await compute.get<{ server: Record<string, unknown> }>(serverUrl(compute, id), {
-    signal: o.signal,
-  });
-  return toServer(r.server);
+  return toServer(await compute.getOne(serverUrl(compute, id), 'server', o));
 }
 
 export interface ListServersOptions {
@@ -149,24 +147,18 @@ export async function listServers(
   opts: ListServersOptions = {},
   o: Sig = {},
 ): Promise<Server[]> {
-  const out: Server[] = [];
-  let marker: string | undefined;
-  const limit = opts.limit ?? 200;
-  for (;;) {
-    const r = await compute.get<{ servers: Record<string, unknown>[] }>(serversDetailUrl(compute), {
-      signal: o.signal,
-      query: {
-        name: opts.name ? `^${opts.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$` : undefined,
-        tags: opts.tags?.length ? opts.tags.join(',') : undefined,
-        status: opts.status,
-        limit,
-        marker,
-      },
-    });
-    out.push(...r.servers.map(toServer));
-    if (r.servers.length < limit) break;
-    marker = String(r.servers[r.servers.length - 1]!.id);
-  }
+  const found = await listAllPages(
+    compute,
+    serversDetailUrl(compute),
+    'servers',
+    {
+      name: opts.name ? `^${opts.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$` : undefined,
+      tags: opts.tags?.length ? opts.tags.join(',') : undefined,
+      status: opts.status,
+    },
+    { signal: o.signal, limit: opts.limit },
+  );
+  const out = found.map(toServer);
   return out.filter(
     (s) =>
       (!opts.name || s.name === opts.name) &&

@@ -20,10 +20,7 @@ export async function listNetworks(
 }
 
 export async function getNetwork(network: ServiceClient, id: string, o: Sig = {}): Promise<Network> {
-  const r = await network.get<{ network: Record<string, unknown> }>(networkUrl(network, id), {
-    signal: o.signal,
-  });
-  return toNetwork(r.network);
+  return toNetwork(await network.getOne(networkUrl(network, id), 'network', o));
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -88,10 +88,7 @@ export async function setPortTags(
 }
 
 export async function getPort(network: ServiceClient, id: string, o: Sig = {}): Promise<Port> {
-  const r = await network.get<{ port: Record<string, unknown> }>(portUrl(network, id), {
-    signal: o.signal,
-  });
-  return toPort(r.port);
+  return toPort(await network.getOne(portUrl(network, id), 'port', o));
 }
 
 export interface ListPortsOptions {

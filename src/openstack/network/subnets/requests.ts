@@ -20,10 +20,7 @@ export async function listSubnets(
 }
 
 export async function getSubnet(network: ServiceClient, id: string, o: Sig = {}): Promise<Subnet> {
-  const r = await network.get<{ subnet: Record<string, unknown> }>(subnetUrl(network, id), {
-    signal: o.signal,
-  });
-  return toSubnet(r.subnet);
+  return toSubnet(await network.getOne(subnetUrl(network, id), 'subnet', o));
 }
 
 /** A subnet by id or unique name (optionally within a network). */

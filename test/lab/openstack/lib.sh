@@ -14,7 +14,11 @@ H=127.0.0.1
 OFFSET=${V2O_LAB_OS_PORT_OFFSET:-$(cat "$STATE/port-offset" 2>/dev/null || echo 0)}
 KEYSTONE_PORT=$((5000 + OFFSET)) GLANCE_PORT=$((9292 + OFFSET)) PLACEMENT_PORT=$((8778 + OFFSET))
 NOVA_PORT=$((8774 + OFFSET)) CINDER_PORT=$((8776 + OFFSET)) NEUTRON_PORT=$((9696 + OFFSET))
-RABBIT_PORT=$((5672 + OFFSET)) EPMD_PORT=$((4369 + OFFSET)) RABBIT_DIST_PORT=$((25672 + OFFSET))
+EPMD_PORT=$((4369 + OFFSET))
+# RabbitMQ's distribution port is the AMQP port + 20000 (25672): with offsets in steps of 10000 a
+# second lab's AMQP port (20000 + 5672) would be the default lab's distribution port, so offset labs
+# keep both RabbitMQ ports next to their epmd instead.
+RABBIT_PORT=$((OFFSET == 0 ? 5672 : 4371 + OFFSET)) RABBIT_DIST_PORT=$((OFFSET == 0 ? 25672 : 4370 + OFFSET))
 KS="http://$H:$KEYSTONE_PORT"
 # Debian's interpreter: a pyenv python3 earlier on PATH does not see Debian's python3-* packages.
 PY=/usr/bin/python3

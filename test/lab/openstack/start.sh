@@ -638,7 +638,11 @@ start_proc cinder-scheduler "$BIN/cinder-scheduler" $CC
 start_proc cinder-volume env PYTHONPATH="$PYLIB" "$BIN/cinder-volume" $CC
 wait_http placement "http://$H:$PLACEMENT_PORT/" 180
 say "placement up"
-start_proc nova-compute env PYTHONPATH="$PYLIB" "$BIN/nova-compute" --config-file "$ETC/nova/nova.conf"
+# the lab driver reads boot disks from Glance's file store and the Cinder driver's files, and
+# records each boot decision for tests (py/v2o_lab_nova.py)
+start_proc nova-compute env PYTHONPATH="$PYLIB" V2O_LAB_GLANCE_IMAGES="$DATA/glance/images" \
+  V2O_LAB_CINDER_VOLUMES="$DATA/cinder/volumes" V2O_LAB_NOVA_BOOT_LOG="$STATE/nova-boot.log" \
+  "$BIN/nova-compute" --config-file "$ETC/nova/nova.conf"
 wait_http glance-api "http://$H:$GLANCE_PORT/healthcheck" 180
 say "glance up"
 wait_http nova-api "http://$H:$NOVA_PORT/" 180

@@ -9,6 +9,11 @@ import { execFileSync } from 'node:child_process';
 // monolithicFlat = descriptor + extent), plus the streamOptimized stream that ExportVm serves
 // (what vCenter streams for any disk). <out-dir>/manifest.json records the sha256 of the raw
 // content and of every file, so tests compare bytes without reading the VMDK format.
+// Every VM's boot disk (its first) gets a guest state region (STATE_REGION below): sector 0 points
+// at it and it is filled with incompressible bytes, so qemu-img allocates its grains in a sparse
+// extent and writes them as zlib stored blocks in a streamOptimized one; the simulator then keeps
+// the guest's state there (vcsim/simext/zz_v2o_diskstate.go) and the boot disk's raw content
+// stays in raw/ for it (sparse), to keep the manifest's sha256 values true.
 // Rebuilt only when the inventory's disks or this script change.
 import { createCipheriv, createHash } from 'node:crypto';
 import {
@@ -19,16 +24,21 @@ import {
   mkdirSync,
   openSync,
   readFileSync,
+  readSync,
   renameSync,
   rmSync,
   statSync,
   writeFileSync,
   writeSync,
 } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const MiB = 1024 * 1024;
+// The state region: 1 MiB, 2 MiB before the end of the boot disk (the last MiB holds data on some
+// disks). Sector 0 holds a lab boot record: "V2OLBR01", the region's offset and length (u64 LE),
+// and the 0x55AA signature at 510 that a BIOS looks for in a boot sector.
+const STATE_REGION = { fromEnd: 2 * MiB, length: MiB };
 const [inventoryPath, outDir] = process.argv.slice(2);
 if (!inventoryPath || !outDir) {
   console.error('usage: make-disks.mjs <inventory.json> <out-dir>');
@@ -85,7 +95,7 @@ for (const vm of inventory.vms) {
   for (const [i, d] of vm.disks.entries()) {
     const capacity = d.sizeMiB * MiB;
     const raw = join(tmp, 'raw', `${vm.name}-${i}.raw`.replace(/[^A-Za-z0-9._-]/g, '_'));
-    const fd = openSync(raw, 'w');
+    const fd = openSync(raw, 'w+');
     ftruncateSync(fd, capacity);
     const dataRanges = [];
     for (const [offMiB, lenMiB] of d.data) {
@@ -96,6 +106,30 @@ for (const vm of inventory.vms) {
         length: buf.length,
         sha256: createHash('sha256').update(buf).digest('hex'),
       });
+    }
+    let stateRegion;
+    if (i === 0) {
+      const offset = capacity - STATE_REGION.fromEnd;
+      const clash = d.data.find(([o, l]) => o * MiB < offset + STATE_REGION.length && (o + l) * MiB > offset);
+      if (clash)
+        throw new Error(
+          `${vm.name}: data at ${clash[0]} MiB overlaps the guest state region at ${offset / MiB} MiB; move the data in inventory.json`,
+        );
+      const filler = pattern(`${vm.name}/${d.file}/state-region`, STATE_REGION.length);
+      writeSync(fd, filler, 0, filler.length, offset);
+      const lbr = Buffer.alloc(24);
+      lbr.write('V2OLBR01', 0, 'latin1');
+      lbr.writeBigUInt64LE(BigInt(offset), 8);
+      lbr.writeBigUInt64LE(BigInt(STATE_REGION.length), 16);
+      writeSync(fd, lbr, 0, lbr.length, 0);
+      writeSync(fd, Buffer.from([0x55, 0xaa]), 0, 2, 510);
+      stateRegion = { offset, length: STATE_REGION.length, raw: `raw/${basename(raw)}` };
+      // the boot record may sit in a data range: record what the disk holds
+      for (const r of dataRanges) {
+        const b = Buffer.alloc(r.length);
+        readSync(fd, b, 0, r.length, r.offset);
+        r.sha256 = createHash('sha256').update(b).digest('hex');
+      }
     }
     closeSync(fd);
 
@@ -142,7 +176,7 @@ for (const vm of inventory.vms) {
       );
     }
     const rawSha256 = await sha256File(raw);
-    rmSync(raw);
+    if (!stateRegion) rmSync(raw);
     const fileInfo = [];
     for (const f of files) {
       const p = join(dsDir, f);
@@ -163,6 +197,7 @@ for (const vm of inventory.vms) {
       capacityBytes: capacity,
       rawSha256,
       dataRanges,
+      ...(stateRegion ? { stateRegion } : {}),
       files: fileInfo,
       export: {
         file: exportRel.replace(/\\/g, '/'),
@@ -177,13 +212,12 @@ writeFileSync(
   join(tmp, 'manifest.json'),
   `${JSON.stringify({ fingerprint, datastore: inventory.datastore, datacenter: inventory.datacenter, vms }, null, 2)}\n`,
 );
-rmSync(join(tmp, 'raw'), { recursive: true, force: true });
 
 // Swap in atomically so a half-built cache is never used.
-for (const name of ['ds', 'export', 'manifest.json'])
+for (const name of ['ds', 'export', 'raw', 'manifest.json'])
   rmSync(join(outDir, name), { recursive: true, force: true });
 mkdirSync(outDir, { recursive: true });
-for (const name of ['ds', 'export', 'manifest.json']) renameSync(join(tmp, name), join(outDir, name));
+for (const name of ['ds', 'export', 'raw', 'manifest.json']) renameSync(join(tmp, name), join(outDir, name));
 rmSync(tmp, { recursive: true, force: true });
 console.error(
   `[make-disks] built ${vms.reduce((n, v) => n + v.disks.length, 0)} disks in ${Date.now() - t0} ms`,

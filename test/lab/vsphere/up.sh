@@ -2,7 +2,8 @@
 # Starts the vSphere lab: govmomi's vCenter simulator with the v2o add-ons on
 # https://127.0.0.1:$V2O_LAB_VSPHERE_PORT (default 18989) with a lab CA, the seeded Windows
 # inventory, and the virtio-win ISO on http://127.0.0.1:$V2O_LAB_VIRTIO_WIN_PORT (default 18990).
-# Writes $LAB_DIR/vsphere.env and $LAB_DIR/vsphere-disks.json. Idempotent: installs Debian
+# Writes $LAB_DIR/vsphere.env; the simulator writes $LAB_DIR/vsphere-disks.json and keeps it true
+# as guests' state reaches their disks. Idempotent: installs Debian
 # packages only when missing, rebuilds only when sources changed, reuses a live instance.
 set -euo pipefail
 # shellcheck source=lib.sh
@@ -35,7 +36,6 @@ write_env() {
   local iso_sha cert_sha
   iso_sha=$(cat "$STATE/iso/virtio-win.iso.sha256")
   cert_sha=$(openssl x509 -in "$STATE/certs/server.pem" -noout -fingerprint -sha256 | cut -d= -f2)
-  node "$HERE/write-manifest.mjs" "$STATE/disks/manifest.json" "$RUN/seeded.json" "$LAB_DIR/vsphere-disks.json"
   {
     echo "# vSphere lab (test/lab/vsphere/up.sh): vcsim $(dpkg-query -W -f='${Version}' golang-github-vmware-govmomi-dev) + v2o add-ons"
     echo "GOVC_URL=https://127.0.0.1:$PORT/sdk"
@@ -146,7 +146,7 @@ TMPDIR="$RUN/tmp" setsid "$STATE/bin/v2o-vcsim" -listen "127.0.0.1:$PORT" \
   -cert "$CERTS/server.pem" -key "$CERTS/server.key" -ca "$CERTS/ca.pem" \
   -username "$LAB_USER" -password "$(cat "$STATE/password")" \
   -inventory "$HERE/inventory.json" -disks "$STATE/disks" -iso-files "$STATE/iso/virtio-win-files.txt" -iso "$STATE/iso/virtio-win.iso" \
-  -ready "$RUN/seeded.json" >"$RUN/vcsim.out" 2>"$RUN/vcsim.log" </dev/null 9>&- &
+  -ready "$RUN/seeded.json" -manifest "$LAB_DIR/vsphere-disks.json" >"$RUN/vcsim.out" 2>"$RUN/vcsim.log" </dev/null 9>&- &
 record_pid "$STATE/vcsim.pid" $!
 setsid node "$HERE/iso-server.mjs" "$STATE/iso" "$ISO_PORT" >"$RUN/iso-server.log" 2>&1 </dev/null 9>&- &
 record_pid "$STATE/iso.pid" $!

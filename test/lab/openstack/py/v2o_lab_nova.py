@@ -1,14 +1,242 @@
 """Nova virt driver for the lab: Nova's FakeDriver (no hypervisor; servers go ACTIVE at once)
-that also claims what a KVM host offers a Windows guest.
+that also claims what a KVM host offers a Windows guest, and decides from the bytes it was given
+whether the simulated Windows would have come up.
 
 Nova turns some image properties into required placement traits: os_secure_boot=required
 needs COMPUTE_SECURITY_UEFI_SECURE_BOOT and hw_tpm_version needs COMPUTE_SECURITY_TPM_*.
 The plain FakeDriver reports neither, so a server from a properly tagged Windows image would
 fail with "No valid host was found".
-"""
-import os_traits
 
+The boot decision (spawn): the lab's vSphere guests carry their state inside their boot disk
+(test/lab/vsphere/vcsim/simext/zz_v2o_diskstate.go): sector 0 holds a lab boot record pointing
+at a region with a header (magic, version, length, sha256) and the guest model as JSON. The
+driver reads it from the Glance image file or the Cinder volume file it was given (the format
+from the bytes; qemu-img dd for anything but raw) and, with the instance's image properties
+(Nova copies them into the instance at creation: image_meta), decides:
+  - no-boot: no disk, not a lab Windows disk, a corrupt state region, or firmware that does not
+    match how the disk was set up (Microsoft, "Boot to UEFI Mode or Legacy BIOS mode": Windows on
+    UEFI boots from GPT, on BIOS from MBR; the lab also wants os_secure_boot for a guest that
+    had secure boot on);
+  - 0x7B (INACCESSIBLE_BOOT_DEVICE): the driver for hw_disk_bus is not boot-critical (Microsoft
+    "Bug Check 0x7B"; what makes it boot-critical: virt-v2v/libguestfs-common
+    mlcustomize/inject_virtio_win.ml add_guestor_to_registry: the service key with Type=1,
+    Start=0, ErrorControl=1, Group="SCSI miniport", ImagePath=system32\\drivers\\<drv>.sys, the
+    .sys in System32\\drivers, the package in the driver store so the DriverDatabase maps the
+    virtio PCI ids; storahci is inbox: Start=0 and no StartOverride\\0 other than 0), or the
+    guest's brokenDrivers knob names it;
+  - booted: otherwise; with the v2o first-boot task and both its files present, the console gets
+    the line the task writes to COM1 (issue 12 contract section 3).
+The server goes ACTIVE in every case: ACTIVE is not a boot. The console (os-getConsoleOutput)
+shows only firmware lines besides that one: Windows writes stop codes to the serial port only
+with EMS, which takes COM1 (Microsoft "Boot Parameters to Enable EMS Redirection"). Each decision
+is one JSON line in $V2O_LAB_NOVA_BOOT_LOG (nova-boot.log; for tests only, v2o never reads it).
+"""
+import base64
+import datetime
+import hashlib
+import json
+import os
+import shutil
+import struct
+import subprocess
+import tempfile
+
+import os_traits
+from oslo_log import log as logging
+
+from nova.virt import driver as virt_driver
 from nova.virt import fake
+
+LOG = logging.getLogger(__name__)
+
+LBR_MAGIC = b"V2OLBR01"
+STATE_MAGIC = b"V2OGUEST"
+STATE_HEADER = 64
+# the storage driver Windows needs for each disk bus Nova's libvirt driver offers
+BUS_DRIVER = {"virtio": "viostor", "scsi": "vioscsi", "sata": "storahci"}
+SERVICES = "HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\"
+
+# Firmware console lines. SeaBIOS src/boot.c ("Booting from Hard Disk...", "Boot failed: not a
+# bootable disk", "No bootable device."); OVMF MdeModulePkg/Universal/BdsDxe/BdsEntry.c
+# ("BdsDxe: loading", "BdsDxe: starting", "BdsDxe: failed to load ...: Not Found").
+SEABIOS = "SeaBIOS (version 1.16.2-debian-1.16.2-1)\r\n\r\nBooting from Hard Disk...\r\n"
+SEABIOS_NOT_BOOTABLE = "Boot failed: not a bootable disk\r\n\r\nNo bootable device.  Retrying in 60 seconds.\r\n"
+OVMF_DEV = 'Boot0001 "UEFI Misc Device" from PciRoot(0x0)/Pci(0x4,0x0)'
+OVMF_LOADING = "BdsDxe: loading %s\r\n" % OVMF_DEV
+OVMF_STARTING = "BdsDxe: starting %s\r\n" % OVMF_DEV
+OVMF_FAILED = "BdsDxe: failed to load %s: Not Found\r\n" % OVMF_DEV
+
+
+def disk_format(path):
+    """qemu-img's name for the disk's format, from its first bytes (never its name)."""
+    with open(path, "rb") as f:
+        head = f.read(512)
+    if head[:4] == b"QFI\xfb":
+        return "qcow2"
+    if head[:4] == b"KDMV":
+        return "vmdk"
+    if head.startswith(b"# Disk DescriptorFile"):
+        return None  # a descriptor whose extents point at files: never opened (CVE-2022-47951)
+    return "raw"
+
+
+def read_range(path, fmt, offset, length):
+    """length bytes of the disk's raw content at offset."""
+    if fmt == "raw":
+        with open(path, "rb") as f:
+            f.seek(offset)
+            return f.read(length).ljust(length, b"\0")
+    bs = 1 << 20 if offset % (1 << 20) == 0 and length % (1 << 20) == 0 else 512
+    with tempfile.TemporaryDirectory(prefix="v2o-lab-boot-") as tmp:
+        out = os.path.join(tmp, "range.raw")
+        # qemu-img dd's count bounds the input from its start, skip included (qemu-img.c img_dd)
+        subprocess.run(["qemu-img", "dd", "-f", fmt, "-O", "raw", "bs=%d" % bs, "skip=%d" % (offset // bs),
+                        "count=%d" % ((offset + length) // bs), "if=" + path, "of=" + out],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=120)
+        with open(out, "rb") as f:
+            return f.read(length).ljust(length, b"\0")
+
+
+def read_guest_state(path):
+    """(state, None) or (None, why not): the guest model from the disk's raw content alone."""
+    fmt = disk_format(path)
+    if fmt is None:
+        return None, "not a lab Windows disk: a VMDK descriptor, not a disk image"
+    lbr = read_range(path, fmt, 0, 512)
+    if lbr[:8] != LBR_MAGIC or lbr[510:512] != b"\x55\xaa":
+        return None, "not a lab Windows disk: no lab boot record in sector 0"
+    offset, length = struct.unpack_from("<QQ", lbr, 8)
+    region = read_range(path, fmt, offset, length)
+    if region[:8] != STATE_MAGIC:
+        return None, "corrupt disk: no guest state at %d" % offset
+    version, = struct.unpack_from("<I", region, 8)
+    size, = struct.unpack_from("<Q", region, 16)
+    if version != 1 or size > length - STATE_HEADER:
+        return None, "corrupt disk: guest state version %d, length %d" % (version, size)
+    body = region[STATE_HEADER:STATE_HEADER + size]
+    if hashlib.sha256(body).digest() != region[24:56]:
+        return None, "corrupt disk: the guest state's sha256 does not match"
+    try:
+        return json.loads(body), None
+    except ValueError as e:
+        return None, "corrupt disk: guest state is not JSON (%s)" % e
+
+
+class Guest:
+    """Case-insensitive views of the state's registry and files, as Windows sees them."""
+
+    def __init__(self, state):
+        self.state = state
+        self.reg = {k.lower(): v for k, v in (state.get("registry") or {}).items()}
+        self.files = {k.lower(): v for k, v in (state.get("files") or {}).items()}
+
+    def value(self, key, name):
+        v = self.reg.get((key + "\\" + name).lower())
+        return None if v is None else v.get("data")
+
+    def file(self, p):
+        f = self.files.get(p.lower())
+        if f is None:
+            return None
+        return base64.b64decode(f["content"]) if f.get("content") else b""
+
+
+def boot_critical(g, drv):
+    """None when Windows can load drv at boot, else what is missing."""
+    key = SERVICES + drv
+    if drv in [d.lower() for d in g.state.get("brokenDrivers") or []]:
+        return "%s fails to load at boot (lab knob brokenDrivers)" % drv
+    start = g.value(key, "Start")
+    if drv == "storahci":  # inbox: present on every Windows; only the start type counts
+        override = g.value(key + "\\StartOverride", "0")
+        if start != 0:
+            return "%s Start=%s, not 0 (boot)" % (key, start)
+        if override not in (None, 0):
+            return "%s\\StartOverride\\0=%s disables it at boot" % (key, override)
+        return None
+    missing = []
+    for name, want in (("Type", 1), ("Start", 0), ("ErrorControl", 1)):
+        got = g.value(key, name)
+        if got != want:
+            missing.append("%s=%s (needs %s)" % (name, got, want))
+    group = g.value(key, "Group")
+    if not isinstance(group, str) or group.lower() != "scsi miniport":
+        missing.append('Group=%s (needs "SCSI miniport")' % group)
+    image = g.value(key, "ImagePath")
+    norm = image.lower().replace("\\systemroot\\", "", 1).lstrip("\\") if isinstance(image, str) else None
+    if norm != "system32\\drivers\\%s.sys" % drv:
+        missing.append("ImagePath=%s (needs system32\\drivers\\%s.sys)" % (image, drv))
+    if missing:
+        return "service %s incomplete: %s" % (drv, ", ".join(missing))
+    if g.file("C:\\Windows\\System32\\drivers\\%s.sys" % drv) is None:
+        return "C:\\Windows\\System32\\drivers\\%s.sys missing" % drv
+    staged = [d for d in g.state.get("drivers") or [] if (d.get("originalName") or "").lower() == drv + ".inf"]
+    if not staged:
+        return "%s.inf not staged in the driver store (no DriverDatabase entry for the device)" % drv
+    return None
+
+
+def prop(image_meta, name, default=None):
+    try:
+        v = image_meta.properties.get(name, None)
+    except Exception:  # noqa: BLE001 - a property the ImageMetaProps object does not know
+        v = None
+    return default if v in (None, "") else str(v)
+
+
+def decide(path, image_meta, instance_uuid):
+    """The boot decision: dict(outcome, reason, firmware, bus, marker)."""
+    uefi = prop(image_meta, "hw_firmware_type") == "uefi"
+    bus = prop(image_meta, "hw_disk_bus", "virtio")
+    out = {"outcome": "no-boot", "firmware": "uefi" if uefi else "bios", "bus": bus, "marker": None}
+    if path is None:
+        return dict(out, reason="no boot disk: neither a Glance image file nor a Cinder volume file")
+    state, why = read_guest_state(path)
+    if state is None:
+        return dict(out, reason=why)
+    efi = state.get("firmware") == "efi"
+    if efi != uefi:
+        return dict(out, reason="firmware mismatch: the disk was set up for %s, the instance boots %s"
+                    % ("EFI (GPT)" if efi else "BIOS (MBR)", "UEFI (hw_firmware_type=uefi)" if uefi
+                       else "BIOS (hw_firmware_type unset)"))
+    if state.get("secureBoot") and prop(image_meta, "os_secure_boot") not in ("required", "optional"):
+        return dict(out, reason="the source had secure boot on; the instance has no os_secure_boot")
+    drv = BUS_DRIVER.get(bus)
+    g = Guest(state)
+    why = "no boot-critical driver for disk bus %s in the lab" % bus if drv is None else boot_critical(g, drv)
+    if why:
+        return dict(out, outcome="0x7B", reason="INACCESSIBLE_BOOT_DEVICE on %s: %s" % (bus, why))
+    out = dict(out, outcome="booted", reason="%s is boot-critical" % drv)
+    task = [t for t in state.get("tasks") or [] if (t.get("name") or "").lower() == "\\v2o-firstboot"]
+    script = g.file("C:\\ProgramData\\v2o\\firstboot.ps1")
+    cfg = g.file("C:\\ProgramData\\v2o\\firstboot.json")
+    if not task or script is None or cfg is None:
+        return dict(out, reason=out["reason"] + "; no v2o first-boot task or its files: no marker")
+    try:
+        run_id = json.loads(cfg.decode("utf-8-sig"))["runId"]
+    except (ValueError, KeyError, UnicodeDecodeError) as e:
+        return dict(out, reason=out["reason"] + "; firstboot.json unreadable (%s): no marker" % e)
+    ver = "HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion"
+    host = g.value("HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\ComputerName\\ComputerName",
+                   "ComputerName") or (state.get("seed") or {}).get("hostName")
+    marker = json.dumps({
+        "runId": run_id, "uuid": instance_uuid.lower(), "hostname": host,
+        "osBuild": g.value(ver, "CurrentBuild"), "bus": bus,
+        "time": datetime.datetime.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")}, separators=(",", ":"))
+    return dict(out, marker="v2o-firstboot: " + marker + "\r\n")
+
+
+def console_text(d):
+    """What the serial console shows for decision d."""
+    if d["firmware"] == "uefi":
+        text = OVMF_LOADING + (OVMF_FAILED if d["outcome"] == "no-boot" else OVMF_STARTING)
+    else:
+        text = SEABIOS
+        # no boot sector to jump to (a GPT disk's protective MBR has no boot code for BIOS either);
+        # a corrupt disk gets as far as its boot loader, which reports on the screen, not COM1
+        if d["outcome"] == "no-boot" and not d["reason"].startswith("corrupt"):
+            text += SEABIOS_NOT_BOOTABLE
+    return text + (d["marker"] or "")
 
 
 class LabFakeDriver(fake.FakeDriver):
@@ -24,3 +252,58 @@ class LabFakeDriver(fake.FakeDriver):
         super().update_provider_tree(provider_tree, nodename, allocations=allocations)
         # vTPM traits are reported by the libvirt driver itself, not through capabilities
         provider_tree.add_traits(nodename, os_traits.COMPUTE_SECURITY_TPM_1_2, os_traits.COMPUTE_SECURITY_TPM_2_0)
+
+    @staticmethod
+    def _console_path(instance):
+        from nova.conf import CONF
+        return os.path.join(CONF.instances_path, instance.uuid, "console.log")
+
+    @staticmethod
+    def _boot_disk(image_meta, block_device_info):
+        """The file of the boot volume (boot from volume) or of the Glance image."""
+        for bdm in virt_driver.block_device_info_get_mapping(block_device_info):
+            if bdm.get("boot_index") in (0, "0") or bdm.get("mount_device") in ("/dev/vda", "/dev/sda"):
+                vol = getattr(bdm, "volume_id", None) or (bdm.get("connection_info") or {}).get("serial")
+                p = os.path.join(os.environ.get("V2O_LAB_CINDER_VOLUMES", ""), "volume-%s" % vol)
+                return p if vol and os.path.isfile(p) else None
+        image_id = image_meta.id if image_meta.obj_attr_is_set("id") else None
+        p = os.path.join(os.environ.get("V2O_LAB_GLANCE_IMAGES", ""), str(image_id))
+        return p if image_id and os.path.isfile(p) else None
+
+    def spawn(self, context, instance, image_meta, injected_files, admin_password, allocations,
+              network_info=None, block_device_info=None, power_on=True, accel_info=None):
+        super().spawn(context, instance, image_meta, injected_files, admin_password, allocations,
+                      network_info=network_info, block_device_info=block_device_info, power_on=power_on,
+                      accel_info=accel_info)
+        path = None
+        try:
+            path = self._boot_disk(image_meta, block_device_info)
+            d = decide(path, image_meta, instance.uuid)
+        except Exception as e:  # noqa: BLE001 - a lab fault must not fail the build: say it
+            LOG.exception("v2o lab boot decision failed")
+            d = {"outcome": "no-boot", "reason": "lab error: %s" % e, "bus": None, "firmware": "bios", "marker": None}
+        cp = self._console_path(instance)
+        os.makedirs(os.path.dirname(cp), exist_ok=True)
+        with open(cp, "w", newline="") as f:
+            f.write(console_text(d))
+        entry = {"time": datetime.datetime.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"), "instance": instance.uuid,
+                 "outcome": d["outcome"], "reason": d["reason"], "bus": d["bus"], "firmware": d["firmware"],
+                 "marker": bool(d["marker"]), "disk": path}
+        log_path = os.environ.get("V2O_LAB_NOVA_BOOT_LOG")
+        if log_path:
+            with open(log_path, "a") as f:
+                f.write(json.dumps(entry) + "\n")
+        LOG.info("v2o lab boot decision: %s", entry)
+
+    def get_console_output(self, context, instance):
+        try:
+            with open(self._console_path(instance), newline="") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    def destroy(self, context, instance, network_info, block_device_info=None, destroy_disks=True,
+                destroy_secrets=True):
+        super().destroy(context, instance, network_info, block_device_info=block_device_info,
+                        destroy_disks=destroy_disks, destroy_secrets=destroy_secrets)
+        shutil.rmtree(os.path.dirname(self._console_path(instance)), ignore_errors=True)

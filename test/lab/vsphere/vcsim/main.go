@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -33,6 +34,7 @@ func main() {
 	isoFiles := flag.String("iso-files", "", "file listing the virtio-win ISO's files")
 	iso := flag.String("iso", "", "the virtio-win ISO (its volume label in <iso>.label)")
 	readyFile := flag.String("ready", "", "write the seeded VMs as JSON here once ready")
+	manifestOut := flag.String("manifest", "", "write the disk manifest here (kept up to date as guest state reaches the disks)")
 	flag.Parse()
 	if *password == "" || *certFile == "" || *keyFile == "" || *inventory == "" || *disks == "" {
 		log.Fatal("v2o-vcsim: -password, -cert, -key, -inventory and -disks are required")
@@ -90,6 +92,17 @@ func main() {
 	cancel()
 	if err != nil {
 		log.Fatalf("seeding failed: %v", err)
+	}
+	morefs := map[string]string{}
+	for _, v := range seeded.VMs {
+		morefs[v.Name] = v.Moref
+	}
+	work := filepath.Join(os.TempDir(), "v2o-export")
+	if err := os.MkdirAll(work, 0o755); err != nil {
+		log.Fatal(err)
+	}
+	if err := simulator.V2oSetupDisks(*disks, seeded.DatastoreDir, work, *manifestOut, morefs); err != nil {
+		log.Fatalf("guest state disks: %v", err)
 	}
 	if *readyFile != "" {
 		if err := writeJSON(*readyFile, seeded); err != nil {

@@ -66,19 +66,6 @@ type inventory struct {
 	VMs           []invVM  `json:"vms"`
 }
 
-type manifest struct {
-	VMs []struct {
-		Name   string `json:"name"`
-		Folder string `json:"folder"`
-		Disks  []struct {
-			FileName string `json:"fileName"`
-			Export   struct {
-				File string `json:"file"`
-			} `json:"export"`
-		} `json:"disks"`
-	} `json:"vms"`
-}
-
 type seededVM struct {
 	Name   string `json:"name"`
 	Moref  string `json:"moref"`
@@ -174,28 +161,10 @@ func seed(ctx context.Context, sdkURL, user, pass, caFile string, inv *inventory
 	}
 	dsDir := mds.Info.GetDatastoreInfo().Url
 
-	// Copy the prebuilt disks (sparse) onto the datastore, and point the export leases at the
-	// streamOptimized streams.
+	// Copy the prebuilt disks (sparse) onto the datastore; main then points the export leases at
+	// the streamOptimized streams and writes the guests' state into them (V2oSetupDisks).
 	if out, err := exec.Command("cp", "-a", "--sparse=always", filepath.Join(disksDir, "ds")+"/.", dsDir+"/").CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("copy disks: %v: %s", err, out)
-	}
-	mb, err := os.ReadFile(filepath.Join(disksDir, "manifest.json"))
-	if err != nil {
-		return nil, err
-	}
-	var man manifest
-	if err := json.Unmarshal(mb, &man); err != nil {
-		return nil, err
-	}
-	for _, vm := range man.VMs {
-		for _, d := range vm.Disks {
-			local := filepath.Join(dsDir, vm.Folder, d.FileName)
-			exp := filepath.Join(disksDir, d.Export.File)
-			if strings.HasPrefix(d.Export.File, "ds/") {
-				exp = filepath.Join(dsDir, strings.TrimPrefix(d.Export.File, "ds/"))
-			}
-			simulator.V2oSetExportSource(local, exp)
-		}
 	}
 
 	// Standard port groups besides "VM Network" (first host's vSwitch0; one network object).

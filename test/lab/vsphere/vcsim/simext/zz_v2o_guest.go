@@ -132,6 +132,8 @@ type V2oGuest struct {
 	nextPid        int64
 	nextOem        int
 	History        []V2oHistoryEntry
+	Tasks          []V2oTask // scheduled tasks (zz_v2o_schtasks.go)
+	BrokenDrivers  []string  // drivers that fail to load at boot on the target (lab knob; zz_v2o_diskstate.go)
 }
 
 var (

@@ -53,7 +53,7 @@ func (g *V2oGuest) env() []string {
 
 var v2oPrograms = map[string]bool{
 	"cmd": true, "powershell": true, "pwsh": true, "pnputil": true, "reg": true, "sc": true,
-	"wmic": true, "hostname": true, "whoami": true, "shutdown": true,
+	"wmic": true, "hostname": true, "whoami": true, "shutdown": true, "schtasks": true,
 }
 
 func v2oProgramBase(p string) string {
@@ -951,6 +951,8 @@ func (x *v2oExec) simple(line string, out *v2oOut) int32 {
 		code = x.sc(args[1:], &o)
 	case "wmic":
 		code = x.wmic(args[1:], &o)
+	case "schtasks":
+		code = x.schtasks(args[1:], &o)
 	case "hostname":
 		o.stdout.WriteString(x.g.Seed.HostName + crlf)
 	case "whoami":

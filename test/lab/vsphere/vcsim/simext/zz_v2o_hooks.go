@@ -154,6 +154,9 @@ func (v2oPowerWatcher) UpdateObject(obj mo.Reference, changes []types.PropertyCh
 		case string(types.VirtualMachinePowerStatePoweredOn):
 			V2oSetTools(vm, seed.Tools)
 		default:
+			if fmt.Sprint(c.Val) == string(types.VirtualMachinePowerStatePoweredOff) {
+				v2oFlushLogged(vm) // the guest's state is on its disk once it is off
+			}
 			if seed.Tools == "notInstalled" {
 				V2oSetTools(vm, "notInstalled")
 			} else {
@@ -319,6 +322,8 @@ type v2oGuestView struct {
 	Rules           []*V2oRule                  `json:"rules"`
 	CDDrives        map[string]string           `json:"cdDrives"`
 	History         []V2oHistoryEntry           `json:"history"`
+	Tasks           []V2oTask                   `json:"tasks"`
+	BrokenDrivers   []string                    `json:"brokenDrivers"`
 }
 
 func v2oView(vm *VirtualMachine, g *V2oGuest) v2oGuestView {
@@ -328,6 +333,7 @@ func v2oView(vm *VirtualMachine, g *V2oGuest) v2oGuestView {
 		StrictOSFolder: g.StrictOSFolder, ProcessDuration: g.ProcessDuration.Milliseconds(),
 		ShutdownDelay: g.ShutdownDelay.Milliseconds(), IgnoreShutdown: g.IgnoreShutdown,
 		Files: map[string]int{}, Rules: g.Rules, History: g.History,
+		Tasks: append([]V2oTask{}, g.Tasks...), BrokenDrivers: append([]string{}, g.BrokenDrivers...),
 	}
 	v.Seed.Password = ""
 	for k, vals := range g.reg {
@@ -412,6 +418,7 @@ func v2oHookGuestState(w http.ResponseWriter, r *http.Request) {
 		Files             map[string]*string          `json:"files"` // guest path -> content (null deletes)
 		Password          string                      `json:"password"`
 		ClearHistory      bool                        `json:"clearHistory"`
+		BrokenDrivers     *[]string                   `json:"brokenDrivers"` // drivers the lab's Nova treats as failing at boot
 	}
 	if !v2oDecode(w, r, &req) {
 		return
@@ -426,6 +433,7 @@ func v2oHookGuestState(w http.ResponseWriter, r *http.Request) {
 		v2oFail(w, http.StatusNotFound, "vm has no simulated guest: "+vm.Name)
 		return
 	}
+	defer v2oFlushIfOff(vm) // after the unlock below: an off VM's disk holds the new state
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	x := &v2oExec{g: g, vm: vm}
@@ -518,6 +526,9 @@ func v2oHookGuestState(w http.ResponseWriter, r *http.Request) {
 	if req.ClearHistory {
 		g.History = nil
 	}
+	if req.BrokenDrivers != nil {
+		g.BrokenDrivers = append([]string{}, *req.BrokenDrivers...)
+	}
 	v2oJSON(w, http.StatusOK, v2oView(vm, g))
 }
 
@@ -592,6 +603,7 @@ func v2oHookReset(w http.ResponseWriter, r *http.Request) {
 		if state == "" {
 			state = types.VirtualMachinePowerStatePoweredOn
 		}
+		defer v2oFlushLogged(vm) // a fresh guest, a fresh disk
 		Map.WithLock(vm, func() {
 			v2oRestoreCDs(vm)
 			vm.Runtime.PowerState = state

@@ -296,6 +296,14 @@ export function buildPlan(inv: Inventory, cfg: VmMigrationConfig): VmPlan {
     );
   }
 
+  if (cfg.bootCheck === 'none') {
+    warn(
+      'boot-unchecked',
+      'bootCheck: none: the run succeeds once Nova says ACTIVE, without the guest saying Windows came up (no SATA fallback either)',
+      'keep bootCheck: marker unless this cloud disables the console log (os-getConsoleOutput)',
+    );
+  }
+
   // Disks → images (and volumes). The first disk in controller order is the boot disk.
   const ordered = [...vm.disks].sort(diskOrder);
   const bootDisk = ordered[0];

@@ -16,6 +16,12 @@ export const DEFAULT_UPLOAD_HASHES: UploadHash[] = ['md5'];
 /** A disk copy with no bytes moving for this long is reconnected (source) or retried (upload). */
 export const DEFAULT_TRANSFER_STALL_SECONDS = DEFAULT_STALL_TIMEOUT_MS / 1000;
 export type UploadHash = (typeof UPLOAD_HASHES)[number];
+export const BOOT_FALLBACKS = ['sata', 'none'] as const;
+export const BOOT_CHECKS = ['marker', 'none'] as const;
+export type BootFallback = (typeof BOOT_FALLBACKS)[number];
+export type BootCheck = (typeof BOOT_CHECKS)[number];
+/** Windows on a slow cloud can take minutes to its first logon screen (driver install, sysprep-like specialize). */
+export const DEFAULT_BOOT_TIMEOUT_SECONDS = 900;
 export type DiskBus = (typeof DISK_BUSES)[number];
 export type ImageFormat = (typeof IMAGE_FORMATS)[number];
 
@@ -96,6 +102,12 @@ const VmSettingsShape = {
    * at the offset reached (HTTP Range), a stalled upload is aborted and the step retries it.
    */
   transferStallSeconds: z.int().min(5).max(3600).optional(),
+  /** When the guest does not report its first boot: `sata` re-creates the server on SATA (storahci), `none` fails. */
+  bootFallback: z.enum(BOOT_FALLBACKS).optional(),
+  /** `marker`: wait for the first-boot task's line on the console log; `none`: trust ACTIVE (a warning). */
+  bootCheck: z.enum(BOOT_CHECKS).optional(),
+  /** How long each server may take to report its first boot on the console log. */
+  bootTimeoutSeconds: z.int().min(1).max(86_400).optional(),
 };
 
 const VmEntrySchema = z.strictObject({
@@ -169,6 +181,9 @@ export interface VmMigrationConfig {
   exportMethod: 'lease' | 'datastore';
   uploadHashes: UploadHash[];
   transferStallSeconds: number;
+  bootFallback: BootFallback;
+  bootCheck: BootCheck;
+  bootTimeoutSeconds: number;
 }
 
 export interface ResolvedPlan {
@@ -211,6 +226,9 @@ export function resolvePlan(plan: PlanFile, file?: string): ResolvedPlan {
       uploadHashes: vm.uploadHashes ?? d.uploadHashes ?? DEFAULT_UPLOAD_HASHES,
       transferStallSeconds:
         vm.transferStallSeconds ?? d.transferStallSeconds ?? DEFAULT_TRANSFER_STALL_SECONDS,
+      bootFallback: vm.bootFallback ?? d.bootFallback ?? 'sata',
+      bootCheck: vm.bootCheck ?? d.bootCheck ?? 'marker',
+      bootTimeoutSeconds: vm.bootTimeoutSeconds ?? d.bootTimeoutSeconds ?? DEFAULT_BOOT_TIMEOUT_SECONDS,
     };
   });
   const c = plan.concurrency;

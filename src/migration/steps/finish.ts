@@ -75,7 +75,8 @@ export const finish: MigrationStep<MigrationSummary> = {
     ctx.log.info(summary, 'migration finished');
     if (boot?.warning) ctx.log.warn(boot.warning);
     ctx.progress.update({
-      message: `server ${summary.server.id} ${bootText(boot)}; ${fmtBytes(bytes)} at ${summary.rateMBps} MB/s`,
+      // The fallback's warning goes on the screen, not only into the run log.
+      message: `server ${summary.server.id} ${bootText(boot)}; ${fmtBytes(bytes)} at ${summary.rateMBps} MB/s${boot?.warning ? `\nwarning: ${boot.warning}` : ''}`,
     });
     return summary;
   },

@@ -178,6 +178,16 @@ async function waitForMarker(
   for (;;) {
     const log = await ctx.services.target.consoleLog(serverId, { signal: ctx.signal });
     if (log === undefined) {
+      // A 404 can also mean the server itself is gone (deleted by hand): say that instead.
+      const servers = await ctx.services.target.findServersByTag([runTag(ctx.runId)], { signal: ctx.signal });
+      if (!servers.some((x) => x.id === serverId)) {
+        throw new BootVerificationError(
+          `server ${serverId} no longer exists, so its boot cannot be verified`,
+          {
+            hint: `\`v2o cancel ${ctx.runId} --rollback\` removes what is left of the run; then migrate again`,
+          },
+        );
+      }
       throw new ConsoleLogUnavailableError(
         `this cloud does not serve the console log of server ${serverId} (os-getConsoleOutput), so the boot cannot be verified`,
         {

@@ -222,6 +222,15 @@ describe('verify-boot', () => {
     expect(target.calls).toEqual([]); // no fallback: a new server would not have a log either
   });
 
+  it('a server deleted by hand is named as gone, not as a console the cloud does not serve', async () => {
+    const { target, c } = atVerifyBoot();
+    target.consoleDisabled = true;
+    target.servers = [];
+    const err = await verifyBoot.run(c).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BootVerificationError);
+    expect((err as Error).message).toMatch(/server srv-0 no longer exists/);
+  });
+
   it('bootCheck: none trusts ACTIVE with a journaled warning', async () => {
     const { target, c } = atVerifyBoot('    bootCheck: none\n');
     target.consoleLog = async () => {

@@ -141,11 +141,18 @@ export const installFirstboot: MigrationStep<InstallFirstbootOutput> = {
     const creds = guestCredentials(ctx);
     const del = await source.runInGuest(vm, creds, deleteTaskCommand(), { ...sig, timeoutMs: 2 * 60_000 });
     // Exit 1: there was no such task (a step stopped before registering it): nothing to remove.
-    if (del.exitCode !== 0 && del.exitCode !== 1)
-      throw new Error(`schtasks /Delete /TN ${FIRSTBOOT_TASK} exited ${del.exitCode}: ${del.output.trim()}`);
-    const rm = await source.runInGuest(vm, creds, deleteFilesCommand(), { ...sig, timeoutMs: 2 * 60_000 });
-    if (rm.exitCode !== 0)
-      throw new Error(`del of the first-boot files exited ${rm.exitCode}: ${rm.output.trim()}`);
+    const rm =
+      del.exitCode === 0 || del.exitCode === 1
+        ? await source.runInGuest(vm, creds, deleteFilesCommand(), { ...sig, timeoutMs: 2 * 60_000 })
+        : undefined;
+    if (rm?.exitCode !== 0) {
+      // Inert on VMware, so not worth stopping the rollback (and the source's power-on) for: say it.
+      const failed = rm ? `del exited ${rm.exitCode}` : `schtasks /Delete exited ${del.exitCode}`;
+      const note = `rollback: could not remove the first-boot task ${FIRSTBOOT_TASK} from the source (${failed}: ${(rm ?? del).output.trim()}); it does nothing on VMware; remove it in the guest with \`${deleteTaskCommand()}\` and \`${deleteFilesCommand()}\``;
+      ctx.log.warn(note);
+      ctx.event('firstboot.left', { reason: note });
+      return;
+    }
     ctx.log.info({ task: FIRSTBOOT_TASK }, 'rollback: first-boot task removed from the source');
   },
 };

@@ -243,6 +243,11 @@ describe('verify-boot', () => {
     expect(verifyBoot.plan!({ params: c.params, log: c.log })).toMatchObject({
       warnings: [expect.stringMatching(/bootCheck: none/)],
     });
+    // `v2o plan` prints the plan's warnings with their fix.
+    expect(c.params.plan.warnings).toContainEqual(
+      expect.objectContaining({ code: 'boot-unchecked', fix: expect.stringMatching(/os-getConsoleOutput/) }),
+    );
+    expect(params().plan.warnings.map((w) => w.code)).not.toContain('boot-unchecked');
   });
 
   it('resumes after a kill mid-fallback: adopts the server already created, never a second one', async () => {

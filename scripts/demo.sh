@@ -94,6 +94,12 @@ v2o status "$run" --json | node -e '
   for (const i of s.images) console.log(`image    ${i.name}  ${i.id}`);
   for (const v of s.volumes) console.log(`volume   ${v.name}  ${v.id}`);
   console.log(`moved    ${(s.bytes / 1048576).toFixed(1)} MiB in ${s.transferSeconds.toFixed(1)} s (${s.rateMBps} MB/s); source ${s.source}`);
+  const b = s.boot;
+  if (b && b.marker) {
+    console.log(`boot     ${b.outcome} on ${b.bus} (${b.attempts} attempt(s)): Windows build ${b.marker.osBuild}, ${b.marker.hostname}, at ${b.marker.time}`);
+    console.log(`marker   v2o-firstboot: ${JSON.stringify(b.marker)}`);
+  } else if (b) console.log(`boot     ${b.outcome} (bootCheck: none)`);
+  if (b && b.warning) console.log(`warning  ${b.warning}`);
   if (l.consoleTail) console.log(`console  ${l.consoleTail.trim().split("\n").slice(-3).join("\n         ")}`);
 '
 echo

@@ -14,16 +14,20 @@ export interface V2oErrorOptions {
   cause?: unknown;
   /** What the operator should do next, in one sentence. */
   hint?: string;
+  /** Evidence a person reads below the message (several lines, e.g. the end of a console log). */
+  detail?: string;
   exitCode?: ExitCode;
 }
 
 export class V2oError extends Error {
   readonly hint?: string;
+  readonly detail?: string;
   readonly exitCode: ExitCode;
   constructor(message: string, opts: V2oErrorOptions = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = new.target.name;
     this.hint = opts.hint;
+    this.detail = opts.detail;
     this.exitCode = opts.exitCode ?? ExitCode.failed;
   }
 }

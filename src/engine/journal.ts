@@ -68,6 +68,8 @@ export interface ErrorRecord {
   name: string;
   message: string;
   hint?: string;
+  /** Evidence kept with the error (V2oError.detail), shown by `v2o status`. */
+  detail?: string;
 }
 
 export interface LeaseOwner {
@@ -94,10 +96,11 @@ export function newRunId(): string {
   return `r-${s}`;
 }
 
-function toErrorRecord(err: unknown): ErrorRecord {
+export function toErrorRecord(err: unknown): ErrorRecord {
   const e = err instanceof Error ? err : new Error(String(err));
   const rec: ErrorRecord = { name: e.name, message: e.message };
   if (e instanceof V2oError && e.hint) rec.hint = e.hint;
+  if (e instanceof V2oError && e.detail) rec.detail = e.detail;
   return scrubSecrets(rec);
 }
 

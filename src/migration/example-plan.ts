@@ -48,6 +48,15 @@ defaults:
   # Seconds without a byte moving before a disk copy counts as stalled: the export is reopened where
   # it stopped (HTTP Range), an upload is aborted and retried.
   transferStallSeconds: 60
+  # After launch, v2o waits for Windows itself to report its first boot: a scheduled task it leaves
+  # in the guest before shutdown writes one line to COM1, read from Nova's console log. marker
+  # (default) or none (trust ACTIVE, e.g. on a cloud that disables the console log; v2o plan warns).
+  bootCheck: marker
+  # Seconds each server may take to report its first boot.
+  bootTimeoutSeconds: 900
+  # No report in time: sata deletes the server (ports and volumes kept), sets hw_disk_bus=sata on the
+  # boot image or volume and boots a new server on the inbox AHCI driver; none fails the run.
+  bootFallback: sata
   # true, false, or auto (from a volume only when the boot disk is larger than the flavor's disk).
   bootFromVolume: auto
   # NIC model on OpenStack: virtio (NetKVM is installed) or e1000 (keep the emulated NIC).

@@ -6,6 +6,8 @@
 import { z } from 'zod';
 import type { MigrationParams } from './params.js';
 import {
+  BOOT_CHECKS,
+  BOOT_FALLBACKS,
   IMAGE_FORMATS,
   SourceSettingsSchema,
   TargetSettingsSchema,
@@ -22,6 +24,9 @@ const SettingsSchema = z.looseObject({
   transferStallSeconds: z.number().positive(),
   stagingDir: z.string().optional(),
   guestCredentials: z.looseObject({ usernameEnv: z.string(), passwordEnv: z.string() }),
+  bootCheck: z.enum(BOOT_CHECKS),
+  bootFallback: z.enum(BOOT_FALLBACKS),
+  bootTimeoutSeconds: z.number().positive(),
 });
 
 const SourceSchema = z.looseObject({

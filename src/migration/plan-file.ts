@@ -16,6 +16,14 @@ export const DEFAULT_UPLOAD_HASHES: UploadHash[] = ['md5'];
 /** A disk copy with no bytes moving for this long is reconnected (source) or retried (upload). */
 export const DEFAULT_TRANSFER_STALL_SECONDS = DEFAULT_STALL_TIMEOUT_MS / 1000;
 export type UploadHash = (typeof UPLOAD_HASHES)[number];
+export const BOOT_FALLBACKS = ['sata', 'none'] as const;
+export const BOOT_CHECKS = ['marker', 'none'] as const;
+export type BootFallback = (typeof BOOT_FALLBACKS)[number];
+export type BootCheck = (typeof BOOT_CHECKS)[number];
+/** Windows on a slow cloud can take minutes to its first logon screen (driver install, sysprep-like specialize). */
+export const DEFAULT_BOOT_TIMEOUT_SECONDS = 900;
+export const DEFAULT_BOOT_FALLBACK: BootFallback = 'sata';
+export const DEFAULT_BOOT_CHECK: BootCheck = 'marker';
 export type DiskBus = (typeof DISK_BUSES)[number];
 export type ImageFormat = (typeof IMAGE_FORMATS)[number];
 
@@ -62,6 +70,9 @@ const UploadHashesSchema = z
   .array(z.enum(UPLOAD_HASHES))
   .refine((a) => new Set(a).size === a.length, { message: 'lists a hash twice' });
 const TransferStallSecondsSchema = z.int().min(5).max(3600);
+const BootFallbackSchema = z.enum(BOOT_FALLBACKS);
+const BootCheckSchema = z.enum(BOOT_CHECKS);
+const BootTimeoutSecondsSchema = z.int().min(1).max(86_400);
 
 /** Everything a VM entry may override; `defaults` has the same shape. */
 const VmSettingsShape = {
@@ -105,6 +116,12 @@ const VmSettingsShape = {
    * at the offset reached (HTTP Range), a stalled upload is aborted and the step retries it.
    */
   transferStallSeconds: TransferStallSecondsSchema.optional(),
+  /** When the guest does not report its first boot: `sata` re-creates the server on SATA (storahci), `none` fails. */
+  bootFallback: BootFallbackSchema.optional(),
+  /** `marker`: wait for the first-boot task's line on the console log; `none`: trust ACTIVE (a warning). */
+  bootCheck: BootCheckSchema.optional(),
+  /** How long each server may take to report its first boot on the console log. */
+  bootTimeoutSeconds: BootTimeoutSecondsSchema.optional(),
 };
 
 const VmEntrySchema = z.strictObject({
@@ -183,6 +200,9 @@ export const VmMigrationConfigSchema = z.strictObject({
   exportMethod: ExportMethodSchema,
   uploadHashes: UploadHashesSchema,
   transferStallSeconds: TransferStallSecondsSchema,
+  bootFallback: BootFallbackSchema,
+  bootCheck: BootCheckSchema,
+  bootTimeoutSeconds: BootTimeoutSecondsSchema,
 });
 export type VmMigrationConfig = z.infer<typeof VmMigrationConfigSchema>;
 
@@ -226,6 +246,9 @@ export function resolvePlan(plan: PlanFile, file?: string): ResolvedPlan {
       uploadHashes: vm.uploadHashes ?? d.uploadHashes ?? DEFAULT_UPLOAD_HASHES,
       transferStallSeconds:
         vm.transferStallSeconds ?? d.transferStallSeconds ?? DEFAULT_TRANSFER_STALL_SECONDS,
+      bootFallback: vm.bootFallback ?? d.bootFallback ?? DEFAULT_BOOT_FALLBACK,
+      bootCheck: vm.bootCheck ?? d.bootCheck ?? DEFAULT_BOOT_CHECK,
+      bootTimeoutSeconds: vm.bootTimeoutSeconds ?? d.bootTimeoutSeconds ?? DEFAULT_BOOT_TIMEOUT_SECONDS,
     };
   });
   const c = { ...DEFAULT_CONCURRENCY, ...plan.concurrency };

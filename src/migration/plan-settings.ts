@@ -2,7 +2,7 @@
 // plan values (image formats, driver mode, ISO and source-after are in the plan itself). Fixed when
 // the run is made and stored with its plan, so a resumed run keeps them whatever the plan file
 // says by then. Pure; the lead folds it into the planner chain (src/migration/plan/).
-import type { UploadHash, VmMigrationConfig } from './plan-file.js';
+import type { BootCheck, BootFallback, UploadHash, VmMigrationConfig } from './plan-file.js';
 
 export interface PlanSettings {
   /** How the disks leave vSphere: the export lease, or the VMDK files on their datastore. */
@@ -15,6 +15,12 @@ export interface PlanSettings {
   stagingDir?: string;
   /** The names of the environment variables holding the guest administrator: never the values. */
   guestCredentials: { usernameEnv: string; passwordEnv: string };
+  /** `marker`: the run succeeds only on the guest's own first-boot report; `none`: on ACTIVE. */
+  bootCheck: BootCheck;
+  /** What verify-boot does when no report comes: re-create the server on SATA, or fail. */
+  bootFallback: BootFallback;
+  /** How long each server may take to report its first boot. */
+  bootTimeoutSeconds: number;
 }
 
 export function planSettings(cfg: VmMigrationConfig): PlanSettings {
@@ -24,5 +30,8 @@ export function planSettings(cfg: VmMigrationConfig): PlanSettings {
     transferStallSeconds: cfg.transferStallSeconds,
     ...(cfg.stagingDir === undefined ? {} : { stagingDir: cfg.stagingDir }),
     guestCredentials: { ...cfg.guestCredentials },
+    bootCheck: cfg.bootCheck,
+    bootFallback: cfg.bootFallback,
+    bootTimeoutSeconds: cfg.bootTimeoutSeconds,
   };
 }

@@ -73,6 +73,21 @@ export interface SourceOps {
     command: string,
     o?: Sig & { timeoutMs?: number },
   ): Promise<GuestCommandResult>;
+  /** InitiateFileTransferToGuest (overwriting) and the PUT of the bytes. */
+  writeGuestFile(
+    moref: string,
+    creds: { username: string; password: string },
+    guestPath: string,
+    data: string | Buffer,
+    o?: Sig,
+  ): Promise<void>;
+  /** MakeDirectoryInGuest with its parents; one that exists already is fine. */
+  makeGuestDirectory(
+    moref: string,
+    creds: { username: string; password: string },
+    guestPath: string,
+    o?: Sig,
+  ): Promise<void>;
   exportVm(moref: string, o?: Sig): Promise<ExportSession>;
   /** The alternative to the lease: each disk's data file on its datastore (the -flat extent for flat disks). */
   datastoreDisks(moref: string, o?: Sig): Promise<ExportSession>;
@@ -180,6 +195,20 @@ export interface TargetOps {
   createServer(spec: ServerSpec, o?: Sig): Promise<ServerInfo>;
   waitServer(id: string, status: string, timeoutMs: number, o?: Sig): Promise<ServerInfo>;
   consoleLogTail(id: string, lines: number, o?: Sig): Promise<string | undefined>;
+  /**
+   * The whole console log (os-getConsoleOutput without `length`). `undefined` when this cloud does
+   * not serve it (Nova 404/409/501: disabled, or no serial console on this hypervisor).
+   */
+  consoleLog(id: string, o?: Sig): Promise<string | undefined>;
+  /** Glance image properties: `set` added or replaced, `remove` dropped (absent ones are fine). */
+  updateImageProperties(id: string, set: Record<string, string>, remove: string[], o?: Sig): Promise<void>;
+  /** A volume's image metadata (what Nova reads as image properties when booting from it). */
+  updateVolumeImageMetadata(
+    id: string,
+    set: Record<string, string>,
+    remove: string[],
+    o?: Sig,
+  ): Promise<void>;
   deleteServer(id: string, o?: Sig): Promise<void>;
 
   /** Moves one disk from the export into an image made by createImage (checkpointed, hashed, verified). */

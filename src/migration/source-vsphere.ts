@@ -11,7 +11,12 @@ import { parseDatastorePath, type VmInfo } from '../vsphere/model.js';
 import { attachIso, type CdromState, restoreCdrom } from '../vsphere/objects/cdrom.js';
 import { connect, type VSphereClient } from '../vsphere/objects/client.js';
 import { datastoreDownload, datastoreStat, datastoreUpload } from '../vsphere/objects/datastore.js';
-import { downloadFromGuest, runInGuest } from '../vsphere/objects/guest.js';
+import {
+  downloadFromGuest,
+  makeGuestDirectory,
+  runInGuest,
+  uploadToGuest,
+} from '../vsphere/objects/guest.js';
 import { exportVm } from '../vsphere/objects/nfc-lease.js';
 import {
   findVmByName,
@@ -214,6 +219,28 @@ export class VSphereSource implements SourceOps {
     const [stdout, stderr] = await Promise.all([read(`${base}.out`), read(`${base}.err`)]);
     const output = stderr ? `${stdout}${stdout.endsWith('\n') || !stdout ? '' : '\n'}${stderr}` : stdout;
     return { exitCode: r.exitCode, output };
+  }
+
+  async writeGuestFile(
+    moref: string,
+    creds: { username: string; password: string },
+    guestPath: string,
+    data: string | Buffer,
+    o: { signal?: AbortSignal } = {},
+  ) {
+    await uploadToGuest(this.client, vmRef(moref), creds, guestPath, data, {
+      overwrite: true,
+      signal: o.signal,
+    });
+  }
+
+  async makeGuestDirectory(
+    moref: string,
+    creds: { username: string; password: string },
+    guestPath: string,
+    o: { signal?: AbortSignal } = {},
+  ) {
+    await makeGuestDirectory(this.client, vmRef(moref), creds, guestPath, o);
   }
 
   async exportVm(moref: string, o: { signal?: AbortSignal } = {}): Promise<ExportSession> {

@@ -8,6 +8,8 @@ import {
   deleteVolume,
   getVolume,
   listVolumes,
+  setVolumeImageMetadata,
+  unsetVolumeImageMetadata,
   waitForVolumeDeleted,
   waitForVolumeStatus,
 } from '../openstack/block-storage/volumes/requests.js';
@@ -27,7 +29,13 @@ import {
 import type { Server } from '../openstack/compute/servers/results.js';
 import { loadCloudConfig } from '../openstack/config.js';
 import { isStatus } from '../openstack/errors.js';
-import { createImage, deleteImage, getImage, listImages } from '../openstack/image/images/requests.js';
+import {
+  createImage,
+  deleteImage,
+  getImage,
+  listImages,
+  updateImage,
+} from '../openstack/image/images/requests.js';
 import type { Image } from '../openstack/image/images/results.js';
 import { listNetworks } from '../openstack/network/networks/requests.js';
 import { createPort, deletePort, listPorts } from '../openstack/network/ports/requests.js';
@@ -330,6 +338,32 @@ export class OpenStackTarget implements TargetOps {
 
   async consoleLogTail(id: string, lines: number, o: Sig = {}) {
     return getConsoleOutput(this.cloud.compute, id, { lines, signal: o.signal });
+  }
+
+  async consoleLog(id: string, o: Sig = {}) {
+    try {
+      return await getConsoleOutput(this.cloud.compute, id, { signal: o.signal });
+    } catch (err) {
+      // 501: the driver has no console log; 409/404: this cloud does not serve it for this server.
+      if (isStatus(err, 404, 409, 501)) return undefined;
+      throw err;
+    }
+  }
+
+  async updateImageProperties(id: string, set: Record<string, string>, remove: string[], o: Sig = {}) {
+    const img = await getImage(this.cloud.image, id, o);
+    // JSON patch `remove` of a property that is not there is a 409: drop only what the image has.
+    const present = remove.filter((k) => k in img.properties);
+    if (Object.keys(set).length || present.length)
+      await updateImage(this.cloud.image, id, { set, remove: present }, o);
+  }
+
+  async updateVolumeImageMetadata(id: string, set: Record<string, string>, remove: string[], o: Sig = {}) {
+    if (Object.keys(set).length) await setVolumeImageMetadata(this.cloud.volume, id, set, o);
+    const v = await getVolume(this.cloud.volume, id, o);
+    // Unsetting a key the volume does not have is a 404: only what is there.
+    for (const k of remove.filter((k) => k in v.imageMetadata))
+      await unsetVolumeImageMetadata(this.cloud.volume, id, k, o);
   }
 
   async deleteServer(id: string, o: Sig = {}) {

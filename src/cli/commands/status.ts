@@ -50,6 +50,9 @@ export const statusCommand: CommandModule = {
         }
         if (run.error) fields.push(['error', errorText(run.error)]);
         const out: string[] = [table(fields)];
+        // The evidence behind the error (a boot that never reported: the end of its console log).
+        const detail = run.error?.detail ?? steps.find((s) => s.error?.detail)?.error?.detail;
+        if (detail) out.push('', ...detail.split('\n').map((l) => `  ${l}`));
         const rows = [['STEP', 'STATE', 'ATTEMPTS', 'STARTED', 'FINISHED', 'NOTE']];
         for (const s of steps) {
           const note =

@@ -2,6 +2,7 @@
 // order their findings are listed. `v2o inventory` evaluates the source side with the default
 // settings, `v2o plan` and preflight (through buildPlan) all of them with the plan's settings.
 import type { PlanIssue, SourceVm } from '../inventory.js';
+import { bootUncheckedRule } from './boot-unchecked.js';
 import { datastoreNeedsConversionRule } from './datastore-needs-conversion.js';
 import { e1000FromVmxnet3Rule } from './e1000-from-vmxnet3.js';
 import { encryptedRule } from './encrypted.js';
@@ -41,6 +42,7 @@ export const RULES: readonly Rule[] = [
   noNicsRule,
   datastoreNeedsConversionRule,
   uploadUnverifiedRule,
+  bootUncheckedRule,
 ];
 
 /** Findings of every rule on `side` (both when omitted), in registry order. */

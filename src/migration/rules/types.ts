@@ -18,6 +18,7 @@ export interface RuleSettings {
   uploadHashes: UploadHash[];
   vifModel: VmMigrationConfig['vifModel'];
   virtioWin?: VmMigrationConfig['drivers']['virtioWin'];
+  bootCheck: VmMigrationConfig['bootCheck'];
 }
 
 export interface Rule {
@@ -40,6 +41,7 @@ export function ruleSettingsOf(cfg: VmMigrationConfig): RuleSettings {
     uploadHashes: cfg.uploadHashes,
     vifModel: cfg.vifModel,
     virtioWin: cfg.drivers.virtioWin,
+    bootCheck: cfg.bootCheck,
   };
 }
 

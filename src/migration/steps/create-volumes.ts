@@ -1,4 +1,4 @@
-// Step 10: Cinder volumes from the images of the data disks (and of the boot disk when booting
+// Step 11: Cinder volumes from the images of the data disks (and of the boot disk when booting
 // from a volume). Found by the run's metadata before creating; ids recorded right after creation.
 // Once a volume is available its image has served its purpose and is deleted, so each disk ends
 // as exactly one image (boot from image) or one volume.

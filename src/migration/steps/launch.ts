@@ -1,12 +1,11 @@
-// Step 11: a port per NIC on the mapped network (MAC kept when asked), then the server — booting
+// Step 12: a port per NIC on the mapped network (MAC kept when asked), then the server — booting
 // from the image or the boot volume, with the data volumes attached — and wait for ACTIVE.
 // Ports and the server carry the run's tags, so a resumed step finds them instead of duplicating.
 import { NonRetryableError, V2oError } from '../../errors.js';
 import { runTag, runTags } from '../params.js';
+import { bootDisksOf, createRunServer, waitRunServerActive } from '../run-server.js';
 import type { PortInfo, ServerInfo } from '../services.js';
 import { type Ctx, crashPoint, type MigrationStep } from './common.js';
-import type { CreateVolumesOutput } from './create-volumes.js';
-import type { UploadImagesOutput } from './upload-images.js';
 
 export interface LaunchOutput {
   serverId: string;
@@ -38,25 +37,12 @@ export const launch: MigrationStep<LaunchOutput> = {
   async run(ctx: Ctx) {
     crashPoint(ctx, 'before');
     const { target } = ctx.services;
-    const plan = ctx.params.plan;
     const tag = runTag(ctx.runId);
     const sig = { signal: ctx.signal };
 
     const ports = await ensurePorts(ctx);
 
-    const images = ctx.outputOf<UploadImagesOutput>('upload-images')?.images ?? [];
-    const volumes = ctx.outputOf<CreateVolumesOutput>('create-volumes')?.volumes ?? [];
-    const bootVolume = plan.bootFromVolume ? volumes.find((v) => v.index === 0) : undefined;
-    const bootImage = plan.bootFromVolume ? undefined : images.find((i) => i.index === 0);
-    if (!bootVolume && !bootImage) {
-      throw new V2oError('nothing to boot from: no boot image or volume in the earlier steps', {
-        hint: `cancel with \`v2o cancel ${ctx.runId} --rollback\` and migrate again`,
-      });
-    }
-    const dataVolumeIds = volumes
-      .filter((v) => v.index !== 0)
-      .sort((a, b) => a.index - b.index)
-      .map((v) => v.id);
+    const disks = bootDisksOf(ctx);
 
     let server: ServerInfo | undefined = (await target.findServersByTag([tag], sig))[0];
     if (server && server.status === 'ERROR') {
@@ -68,25 +54,15 @@ export const launch: MigrationStep<LaunchOutput> = {
       server = undefined;
     }
     if (!server) {
-      server = await target.createServer(
-        {
-          name: plan.server.name,
-          flavorId: plan.flavor!.id,
-          imageId: bootImage?.id,
-          bootVolumeId: bootVolume?.id,
-          dataVolumeIds,
-          portIds: ports.map((p) => p.id),
-          metadata: { ...plan.server.metadata, v2o_run: ctx.runId },
-          tags: runTags(ctx.runId),
-        },
-        sig,
+      server = await createRunServer(
+        ctx,
+        disks,
+        ports.map((p) => p.id),
       );
       ctx.checkpoint({ serverId: server.id });
-      ctx.event('server.created', { serverId: server.id });
     }
     crashPoint(ctx, 'mid');
-    ctx.progress.update({ message: `waiting for ${server.id} to be ACTIVE` });
-    server = await target.waitServer(server.id, 'ACTIVE', 20 * 60_000, sig);
+    server = await waitRunServerActive(ctx, server.id);
     const consoleTail = await target.consoleLogTail(server.id, 50, sig).catch((err) => {
       ctx.log.warn({ err }, 'console log unavailable');
       return undefined;
@@ -103,8 +79,8 @@ export const launch: MigrationStep<LaunchOutput> = {
         networkId: p.networkId,
         ips: p.fixedIps.map((i) => i.ipAddress),
       })),
-      bootFrom: { image: bootImage?.id, volume: bootVolume?.id },
-      dataVolumes: dataVolumeIds,
+      bootFrom: { image: disks.imageId, volume: disks.volumeId },
+      dataVolumes: disks.dataVolumeIds,
       consoleTail,
     };
   },

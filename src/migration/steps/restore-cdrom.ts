@@ -1,4 +1,4 @@
-// Step 8: give the CD-ROM back its previous state, so the source VM is as it was (apart from the
+// Step 9: give the CD-ROM back its previous state, so the source VM is as it was (apart from the
 // drivers, which are harmless on VMware) if it is ever powered on again.
 import type { AttachIsoOutput } from './attach-iso.js';
 import { type Ctx, crashPoint, type MigrationStep, sourceMoref } from './common.js';

@@ -1,4 +1,4 @@
-// Step 7: shut the guest down cleanly (ShutdownGuest, wait for poweredOff). A hard power-off can
+// Step 8: shut the guest down cleanly (ShutdownGuest, wait for poweredOff). A hard power-off can
 // lose data the guest had not flushed, so it happens only with --force-poweroff.
 import { NonRetryableError } from '../../errors.js';
 import { type Ctx, crashPoint, type MigrationStep, sourceMoref } from './common.js';

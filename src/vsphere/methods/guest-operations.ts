@@ -98,6 +98,23 @@ export async function initiateFileTransferToGuest(
   return textOf(res, 'returnval') ?? '';
 }
 
+/** MakeDirectoryInGuest; faults FileAlreadyExists when the directory is there. */
+export async function makeDirectoryInGuest(
+  c: SoapCaller,
+  fileManager: MoRef,
+  vm: MoRef,
+  creds: GuestCredentials,
+  directoryPath: string,
+  createParentDirectories: boolean,
+  opts?: CallOptions,
+): Promise<void> {
+  await c.call(
+    'MakeDirectoryInGuest',
+    `<MakeDirectoryInGuest>${moref('_this', fileManager)}${moref('vm', vm)}${toGuestAuth(creds)}${el('directoryPath', directoryPath)}${el('createParentDirectories', createParentDirectories)}</MakeDirectoryInGuest>`,
+    opts,
+  );
+}
+
 export interface FileTransferInformation {
   size: number;
   url: string;

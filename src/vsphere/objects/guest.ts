@@ -2,12 +2,13 @@
 // and out. Guest credentials are sent in SOAP bodies only and never logged.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { V2oError } from '../../errors.js';
-import { VSphereTimeoutError } from '../errors.js';
+import { isFault, VSphereTimeoutError } from '../errors.js';
 import {
   type GuestCredentials,
   initiateFileTransferFromGuest,
   initiateFileTransferToGuest,
   listProcessesInGuest,
+  makeDirectoryInGuest,
   startProgramInGuest,
 } from '../methods/guest-operations.js';
 import type { MoRef } from '../types.js';
@@ -117,6 +118,22 @@ export async function uploadToGuest(
   });
   await expectStatus(res, 'PUT', url, [200, 201, 204]);
   res.resume();
+}
+
+/** Creates `guestPath` (and its parents) in the guest; a directory already there is fine. */
+export async function makeGuestDirectory(
+  client: VSphereClient,
+  vm: MoRef,
+  creds: GuestCredentials,
+  guestPath: string,
+  opts: { signal?: AbortSignal } = {},
+): Promise<void> {
+  const { fileManager } = await managers(client, opts.signal);
+  try {
+    await makeDirectoryInGuest(client, fileManager, vm, creds, guestPath, true, { signal: opts.signal });
+  } catch (err) {
+    if (!isFault(err, 'FileAlreadyExists')) throw err;
+  }
 }
 
 /** Reads a file from the guest. Use `.toString('utf8')` (or 'utf16le' for some Windows tools' output) for text. */

@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   labVm,
   migrationEnv,
+  NO_BOOT_CHECK,
   openTarget,
   resetVm,
   rollbackRuns,
@@ -37,7 +38,7 @@ describe('drivers', () => {
     const vm = 'win11-desk01';
     await resetVm(vm);
     const state = tmpDir('manual');
-    const plan = writePlan(state, { [vm]: '    drivers: { mode: manual }\n' });
+    const plan = writePlan(state, { [vm]: `    drivers: { mode: manual }\n${NO_BOOT_CHECK}` });
     const m = await v2o(state, ['migrate', plan, '--vm', vm]);
     const runId = runIdOf(m.stdout + m.stderr);
     cleanup.push({ state, runId, vm });
@@ -75,7 +76,7 @@ describe('drivers', () => {
     const vm = 'win2019-notools01';
     await resetVm(vm);
     const state = tmpDir('notools');
-    const plan = writePlan(state, { [vm]: '    drivers: { mode: manual }\n' });
+    const plan = writePlan(state, { [vm]: `    drivers: { mode: manual }\n${NO_BOOT_CHECK}` });
     const p = await v2o(state, ['plan', plan, '--vm', vm]);
     expect(p.code).toBe(0);
     expect(p.stdout).toMatch(/your approval is the verification/);
@@ -109,7 +110,7 @@ describe('drivers', () => {
       },
     });
     const state = tmpDir('pnpfail');
-    const plan = writePlan(state, { [vm]: '' });
+    const plan = writePlan(state, { [vm]: NO_BOOT_CHECK });
     const r = await v2o(state, ['migrate', plan, '--vm', vm]);
     const runId = runIdOf(r.stdout + r.stderr);
     cleanup.push({ state, runId, vm });
@@ -130,7 +131,7 @@ describe('drivers', () => {
     await resetVm(vm);
     await setGuest({ vm, pin: { 'HKLM\\SYSTEM\\CurrentControlSet\\Services\\viostor\\Start': 3 } });
     const state = tmpDir('notboot');
-    const plan = writePlan(state, { [vm]: '' });
+    const plan = writePlan(state, { [vm]: NO_BOOT_CHECK });
     const r = await v2o(state, ['migrate', plan, '--vm', vm]);
     const runId = runIdOf(r.stdout + r.stderr);
     cleanup.push({ state, runId, vm });

@@ -13,6 +13,7 @@ import {
   runIdOf,
   runResources,
   type StartedRun,
+  stepOutput,
   stepStates,
   tmpDir,
   v2o,
@@ -29,7 +30,8 @@ describe('migrate (happy path)', () => {
     const vm = 'win2019-app01';
     await resetVm(vm);
     const state = tmpDir('bios');
-    const plan = writePlan(state, { [vm]: '' });
+    // The lab's Nova boots a prepared lab disk at once: a minute is plenty, and bounds a failure.
+    const plan = writePlan(state, { [vm]: '    bootTimeoutSeconds: 60\n' });
     const r = await v2o(state, ['migrate', plan, '--vm', vm]);
     const runId = runIdOf(r.stdout + r.stderr);
     cleanup.push({ state, runId, vm });
@@ -39,6 +41,15 @@ describe('migrate (happy path)', () => {
     expect(Object.values(stepStates(st.stdout)).every((s) => s === 'succeeded' || s === 'skipped')).toBe(
       true,
     );
+    // Windows itself said it came up, on the planned bus, from this run's server.
+    const boot = stepOutput<{
+      outcome: string;
+      bus: string;
+      serverId: string;
+      marker: { runId: string; uuid: string };
+    }>(st.stdout, 'verify-boot');
+    expect(boot).toMatchObject({ outcome: 'booted', bus: 'virtio' });
+    expect(boot!.marker).toMatchObject({ runId, uuid: boot!.serverId });
 
     const t = await openTarget();
     try {
@@ -95,7 +106,7 @@ describe('migrate (happy path)', () => {
     const vm = 'win2022-db01';
     await resetVm(vm);
     const state = tmpDir('efi');
-    const plan = writePlan(state, { [vm]: '    diskBus: scsi\n' });
+    const plan = writePlan(state, { [vm]: '    diskBus: scsi\n    bootTimeoutSeconds: 60\n' });
     const r = await v2o(state, ['migrate', plan, '--vm', vm]);
     const runId = runIdOf(r.stdout + r.stderr);
     cleanup.push({ state, runId, vm });
@@ -132,6 +143,8 @@ describe('migrate (happy path)', () => {
     } finally {
       await t.close();
     }
+    const st = await v2o(state, ['status', runId, '--json']);
+    expect(stepOutput(st.stdout, 'verify-boot')).toMatchObject({ outcome: 'booted', bus: 'scsi' });
     expect((await labVm(vm)).powerState).toBe('poweredOff');
   });
 });

@@ -14,7 +14,7 @@ import { connect } from '../../../src/vsphere/objects/client.js';
 import { findVmByName, getVm } from '../../../src/vsphere/objects/vm.js';
 import { labProcessEnv } from '../../helpers/lab-env.js';
 
-const repoRoot = resolve(import.meta.dirname, '../../..');
+export const repoRoot = resolve(import.meta.dirname, '../../..');
 
 /** The lab's variables plus the guest account the plans name. */
 export function migrationEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
@@ -76,6 +76,12 @@ export function runIdOf(text: string): string {
 export function tmpDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `v2o-mig-${prefix}-`));
 }
+
+/**
+ * Plan lines for a test about something other than the boot: no first-boot task, no wait for it
+ * (boot.test.ts covers them). Without it, a run waits up to bootTimeoutSeconds for the guest's report.
+ */
+export const NO_BOOT_CHECK = '    bootCheck: none\n';
 
 /** A plan file for `vms` (YAML lines per VM appended under its name). */
 export function writePlan(dir: string, vms: Record<string, string>, defaults = ''): string {
@@ -219,6 +225,12 @@ export function volumeFile(volumeId: string): string {
 export function stepStates(statusJson: string): Record<string, string> {
   const view = JSON.parse(statusJson) as { steps: { stepId: string; state: string }[] };
   return Object.fromEntries(view.steps.map((s) => [s.stepId, s.state]));
+}
+
+/** A step's output from `v2o status --json`. */
+export function stepOutput<T = Record<string, unknown>>(statusJson: string, stepId: string): T | undefined {
+  const view = JSON.parse(statusJson) as { steps: { stepId: string; output?: unknown }[] };
+  return view.steps.find((s) => s.stepId === stepId)?.output as T | undefined;
 }
 
 /** Runs a test file started; rolled back after it so the labs are left as found. */

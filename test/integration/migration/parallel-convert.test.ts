@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   hashFile,
   labDisks,
+  NO_BOOT_CHECK,
   openTarget,
   resetVm,
   runIdOf,
@@ -33,8 +34,8 @@ describe('a plan with two VMs', () => {
     const plan = writePlan(
       state,
       {
-        [VMS[0]!]: '    imageFormat: qcow2\n',
-        [VMS[1]!]: '    imageFormat: raw\n    diskBus: sata\n    uploadHashes: [md5, sha256, sha512]\n',
+        [VMS[0]!]: `    imageFormat: qcow2\n${NO_BOOT_CHECK}`,
+        [VMS[1]!]: `    imageFormat: raw\n    diskBus: sata\n    uploadHashes: [md5, sha256, sha512]\n${NO_BOOT_CHECK}`,
       },
       'concurrency: { vms: 2 }\n',
     );
@@ -100,7 +101,9 @@ describe('a plan with two VMs', () => {
     const vm = 'win2022-db01';
     await resetVm(vm);
     const dir = tmpDir('datastore');
-    const plan = writePlan(dir, { [vm]: '    exportMethod: datastore\n    imageFormat: qcow2\n' });
+    const plan = writePlan(dir, {
+      [vm]: `    exportMethod: datastore\n    imageFormat: qcow2\n${NO_BOOT_CHECK}`,
+    });
     const r = await v2o(dir, ['migrate', plan, '--vm', vm]);
     const id = runIdOf(r.stdout + r.stderr);
     try {

@@ -54,7 +54,10 @@ describe('v2o plan', () => {
     expect(r.stdout).toContain('hw_disk_bus=virtio');
     expect(r.stdout).toContain('viostor\\2k12R2\\amd64');
     expect(r.stdout).toContain('00:50:56:a1:12:01 on "VM Network" → network lab-net, MAC kept');
-    expect(r.stdout).toMatch(/ 9\. upload-images: /);
+    expect(r.stdout).toMatch(/ 10\. upload-images: /);
+    expect(r.stdout).toMatch(
+      / 13\. verify-boot: wait up to 900 s for the first-boot report .*virtio, then sata/,
+    );
     const after = { vm: await labVm(vm), guest: await guestState(vm), os: await openstackSnapshot(vm) };
     expect(after.vm).toEqual(before.vm);
     expect(after.guest.cdDrives).toEqual(before.guest.cdDrives);
@@ -70,7 +73,7 @@ describe('v2o plan', () => {
     const doc = JSON.parse(j.stdout);
     expect(doc.ready).toBe(true);
     expect(doc.vms[0].plan.disks[0].image.properties.os_type).toBe('windows');
-    expect(doc.vms[0].steps.map((s: { id: string }) => s.id)).toHaveLength(12);
+    expect(doc.vms[0].steps.map((s: { id: string }) => s.id)).toHaveLength(14);
   });
 
   it('exits 2 for a blocked plan (a VM with a snapshot), naming the fix, and migrate starts nothing', async () => {

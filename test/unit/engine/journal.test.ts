@@ -9,10 +9,10 @@ import {
   JournalTooNewError,
   RunNotFoundError,
 } from '../../../src/engine/errors.js';
-import { Journal, newRunId } from '../../../src/engine/journal.js';
+import { Journal, newRunId, toErrorRecord } from '../../../src/engine/journal.js';
 import { SCHEMA_VERSION } from '../../../src/engine/journal-schema.js';
 import { resolveStateDir } from '../../../src/engine/state-dir.js';
-import { ExitCode } from '../../../src/errors.js';
+import { ExitCode, V2oError } from '../../../src/errors.js';
 import { tmpDir } from './helpers.js';
 
 const hash = (f: string) => createHash('sha256').update(fs.readFileSync(f)).digest('hex');
@@ -144,5 +144,20 @@ describe('journal', () => {
     expect(resolveStateDir(undefined, { V2O_STATE_DIR: '/b', XDG_STATE_HOME: '/c' })).toBe('/b');
     expect(resolveStateDir(undefined, { XDG_STATE_HOME: '/c' })).toBe('/c/v2o');
     expect(resolveStateDir(undefined, { HOME: '/home/u' })).toBe('/home/u/.local/state/v2o');
+  });
+});
+
+describe('error records', () => {
+  it('keep the evidence of a V2oError (detail) for `v2o status`, scrubbed like the message', () => {
+    const rec = toErrorRecord(
+      new V2oError('no boot', { hint: 'look', detail: 'SeaBIOS\nBooting from Hard Disk...' }),
+    );
+    expect(rec).toEqual({
+      name: 'V2oError',
+      message: 'no boot',
+      hint: 'look',
+      detail: 'SeaBIOS\nBooting from Hard Disk...',
+    });
+    expect(toErrorRecord(new Error('plain'))).toEqual({ name: 'Error', message: 'plain' });
   });
 });

@@ -133,6 +133,27 @@ export class FakeTarget implements TargetOps {
   async consoleLogTail() {
     return 'Windows Boot Manager';
   }
+  /** Per server id: the whole console log; a server without an entry has an empty log. */
+  consoles = new Map<string, string>();
+  /** When set, the cloud serves no console log (os-getConsoleOutput 404/409/501). */
+  consoleDisabled = false;
+  async consoleLog(i: string) {
+    if (this.consoleDisabled) return undefined;
+    return this.consoles.get(i) ?? '';
+  }
+  async updateImageProperties(i: string, set: Record<string, string>, remove: string[]) {
+    this.calls.push(`updateImage ${i} ${JSON.stringify(set)} -${remove.join(',')}`);
+    const img = this.images.find((x) => x.id === i)!;
+    for (const k of remove) delete img.properties[k];
+    Object.assign(img.properties, set);
+  }
+  volumeImageMetadata = new Map<string, Record<string, string>>();
+  async updateVolumeImageMetadata(i: string, set: Record<string, string>, remove: string[]) {
+    this.calls.push(`updateVolumeImageMetadata ${i} ${JSON.stringify(set)} -${remove.join(',')}`);
+    const m = { ...this.volumeImageMetadata.get(i) };
+    for (const k of remove) delete m[k];
+    this.volumeImageMetadata.set(i, { ...m, ...set });
+  }
   async deleteServer(i: string) {
     this.calls.push(`deleteServer ${i}`);
     this.servers = this.servers.filter((x) => x.id !== i);
@@ -164,6 +185,8 @@ export function fakeSource(over: Partial<SourceOps> = {}): SourceOps & { calls: 
       calls.push(command);
       return { exitCode: 0, output: '' };
     },
+    writeGuestFile: async (_vm, _c, path) => void calls.push(`write ${path}`),
+    makeGuestDirectory: async (_vm, _c, path) => void calls.push(`mkdir ${path}`),
     exportVm: async () => ({
       disks: efi2022().disks.map((d) => ({
         key: d.key,

@@ -55,6 +55,9 @@ describe('planSettings', () => {
       uploadHashes: ['md5', 'sha512'],
       transferStallSeconds: 30,
       guestCredentials: { usernameEnv: 'V2O_GUEST_USERNAME', passwordEnv: 'V2O_GUEST_PASSWORD' },
+      bootCheck: 'marker',
+      bootFallback: 'sata',
+      bootTimeoutSeconds: 900,
     });
     cfg.uploadHashes.push('sha256');
     cfg.guestCredentials.usernameEnv = 'OTHER';

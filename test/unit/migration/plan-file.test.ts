@@ -44,7 +44,35 @@ describe('plan file', () => {
       networks: [],
       uploadHashes: ['md5'],
       transferStallSeconds: 60,
+      bootFallback: 'sata',
+      bootCheck: 'marker',
+      bootTimeoutSeconds: 900,
     });
+  });
+
+  it('takes the boot check settings from defaults or the VM, and names a value it does not know', () => {
+    const plan = parsePlanText(`version: 1
+source: {}
+target: {}
+defaults: { bootFallback: none, bootTimeoutSeconds: 120 }
+vms: [{ name: a }, { name: b, bootFallback: sata, bootCheck: none, bootTimeoutSeconds: 30 }]
+`);
+    expect(plan.vms.map((v) => [v.bootFallback, v.bootCheck, v.bootTimeoutSeconds])).toEqual([
+      ['none', 'marker', 120],
+      ['sata', 'none', 30],
+    ]);
+    const { problems } = problemsOf(`version: 1
+source: {}
+target: {}
+vms:
+  - name: a
+    bootFallback: scsi
+    bootCheck: ping
+`);
+    expect(problems).toEqual([
+      { line: 6, path: 'vms[0].bootFallback', message: 'must be one of "sata", "none"' },
+      { line: 7, path: 'vms[0].bootCheck', message: 'must be one of "marker", "none"' },
+    ]);
   });
 
   it('turns concurrency into the transfer limits every run shares', () => {

@@ -29,7 +29,7 @@ describe('the rule registry', () => {
     }
   });
 
-  it('takes its defaults from the plan file: auto drivers, the export lease, vmdk, md5', () => {
+  it('takes its defaults from the plan file: auto drivers, the export lease, vmdk, md5, boot marker', () => {
     expect(defaultRuleSettings).toEqual({
       driverMode: 'auto',
       exportMethod: 'lease',
@@ -38,6 +38,7 @@ describe('the rule registry', () => {
       uploadHashes: ['md5'],
       vifModel: 'virtio',
       virtioWin: undefined,
+      bootCheck: 'marker',
     });
   });
 

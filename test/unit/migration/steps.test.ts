@@ -313,6 +313,41 @@ describe('finish and the source afterwards', () => {
     });
     expect(source.calls).not.toContain('powerOn');
   });
+  it('names the server that booted and what Windows reported, with the fallback warning on screen', async () => {
+    const source = fakeSource({ powerState: async () => 'poweredOff' });
+    const marker = {
+      runId: 'r-test0001',
+      uuid: 's2',
+      hostname: 'H',
+      osBuild: '17763',
+      bus: 'sata',
+      time: 't',
+    };
+    const boot = {
+      outcome: 'booted',
+      bus: 'sata',
+      serverId: 's2',
+      attempts: [{ serverId: 's1' }, { serverId: 's2' }],
+      marker,
+      warning: 'it booted on sata',
+    };
+    const shown: string[] = [];
+    const c = ctx('finish', { source }, params(), { ...outputs, 'verify-boot': boot });
+    c.progress.update = (u) => void shown.push(u.message ?? '');
+    const out = await finish.run(c);
+    expect(out.server.id).toBe('s2');
+    expect(out.boot).toEqual({
+      outcome: 'booted',
+      bus: 'sata',
+      attempts: 2,
+      marker,
+      warning: 'it booted on sata',
+    });
+    expect(shown.join('\n')).toMatch(
+      /server s2 booted on sata after the SATA fallback \(Windows build 17763, H\)/,
+    );
+    expect(shown.join('\n')).toMatch(/warning: it booted on sata/);
+  });
   it('powers the source on again when the plan says sourceAfter: power-on', async () => {
     const source = fakeSource({ powerState: async () => 'poweredOff' });
     const out = await finish.run(ctx('finish', { source }, params('    sourceAfter: power-on\n'), outputs));

@@ -176,6 +176,20 @@ export async function setVolumeImageMetadata(
   return r?.metadata ?? {};
 }
 
+/** os-unset_image_metadata: drops one key of the volume's image metadata (404 when it is not there). */
+export async function unsetVolumeImageMetadata(
+  volume: ServiceClient,
+  id: string,
+  key: string,
+  o: Sig = {},
+): Promise<void> {
+  await volume.post(
+    volumeActionUrl(volume, id),
+    { 'os-unset_image_metadata': { key } },
+    { okCodes: [200], idempotent: true, signal: o.signal },
+  );
+}
+
 export async function deleteVolume(
   volume: ServiceClient,
   id: string,

@@ -1,6 +1,7 @@
 // Polling with a deadline and an abort signal, shared by the wait helpers.
 import { InterruptedError, V2oError } from '../../errors.js';
 import { defaultSleep } from '../client/http.js';
+import { isStatus } from '../errors.js';
 
 export interface WaitOptions {
   timeoutMs?: number;
@@ -46,4 +47,28 @@ export async function poll<T>(
     await sleep(Math.min(interval, Math.max(0, deadline - now())), opts.signal);
     interval = Math.min(opts.maxIntervalMs ?? 10_000, interval * 1.5);
   }
+}
+
+/**
+ * Poll `get` until the resource answers 404. `inspect` returns what it saw, or throws for a state
+ * that will never end in deletion (error_deleting, ERROR).
+ */
+export async function waitUntilGone<T>(
+  get: (signal?: AbortSignal) => Promise<T>,
+  inspect: (resource: T) => string,
+  what: string,
+  opts: WaitOptions = {},
+): Promise<void> {
+  await poll<void>(
+    async () => {
+      try {
+        return { done: false, seen: inspect(await get(opts.signal)) };
+      } catch (err) {
+        if (isStatus(err, 404)) return { done: true, value: undefined };
+        throw err;
+      }
+    },
+    what,
+    opts,
+  );
 }

@@ -4,7 +4,7 @@ import { ConfigError, V2oError } from '../../../errors.js';
 import { listAllPages } from '../../client/pagination.js';
 import type { ServiceClient } from '../../client/service-client.js';
 import { isStatus } from '../../errors.js';
-import { poll, type WaitOptions } from '../../util/wait.js';
+import { poll, type WaitOptions, waitUntilGone } from '../../util/wait.js';
 import { toVolume, type Volume } from './results.js';
 import { messagesUrl, volumeActionUrl, volumesDetailUrl, volumesUrl, volumeUrl } from './urls.js';
 
@@ -207,20 +207,15 @@ export async function waitForVolumeDeleted(
   id: string,
   opts: WaitOptions = {},
 ): Promise<void> {
-  await poll<void>(
-    async () => {
-      try {
-        const v = await getVolume(volume, id, { signal: opts.signal });
-        if (v.status === 'error_deleting') {
-          throw new VolumeError(`volume ${id} failed to delete (error_deleting)`, {
-            hint: 'an admin must reset its state: openstack volume set --state error <id>, then delete it again',
-          });
-        }
-        return { done: false, seen: v.status };
-      } catch (err) {
-        if (isStatus(err, 404)) return { done: true, value: undefined };
-        throw err;
+  await waitUntilGone(
+    (signal) => getVolume(volume, id, { signal }),
+    (v) => {
+      if (v.status === 'error_deleting') {
+        throw new VolumeError(`volume ${id} failed to delete (error_deleting)`, {
+          hint: 'an admin must reset its state: openstack volume set --state error <id>, then delete it again',
+        });
       }
+      return v.status;
     },
     `volume ${id} to be deleted`,
     { intervalMs: 500, ...opts },

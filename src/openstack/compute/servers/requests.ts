@@ -3,8 +3,7 @@
 import { ConfigError, V2oError } from '../../../errors.js';
 import { listAllPages } from '../../client/pagination.js';
 import type { ServiceClient } from '../../client/service-client.js';
-import { isStatus } from '../../errors.js';
-import { poll, type WaitOptions } from '../../util/wait.js';
+import { poll, type WaitOptions, waitUntilGone } from '../../util/wait.js';
 import { type Server, type ServerFault, toServer } from './results.js';
 import { serverActionUrl, serversDetailUrl, serversUrl, serverUrl } from './urls.js';
 
@@ -222,18 +221,12 @@ export async function waitForServerDeleted(
   id: string,
   opts: WaitOptions = {},
 ): Promise<void> {
-  await poll<void>(
-    async () => {
-      try {
-        const s = await getServer(compute, id, { signal: opts.signal });
-        if (s.status === 'ERROR' && s.taskState !== 'deleting') {
-          throw new ServerFaultError(id, s.fault, 'deletion');
-        }
-        return { done: false, seen: `${s.status}${s.taskState ? `/${s.taskState}` : ''}` };
-      } catch (err) {
-        if (isStatus(err, 404)) return { done: true, value: undefined };
-        throw err;
-      }
+  await waitUntilGone(
+    (signal) => getServer(compute, id, { signal }),
+    (s) => {
+      if (s.status === 'ERROR' && s.taskState !== 'deleting')
+        throw new ServerFaultError(id, s.fault, 'deletion');
+      return `${s.status}${s.taskState ? `/${s.taskState}` : ''}`;
     },
     `server ${id} to be deleted`,
     { intervalMs: 500, ...opts },

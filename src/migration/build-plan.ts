@@ -3,6 +3,7 @@
 // warnings, each with a fix. Pure: no I/O, so `v2o plan` and `v2o migrate` agree by construction
 // and the migration steps read their values from the plan stored in the run's params.
 import { estimateLocalSpace } from '../transfer/space.js';
+import { virtioWinSignedFolder } from './driver-rules.js';
 import { type DriverPlan, planDrivers } from './drivers.js';
 import { bootImageProperties } from './image-properties.js';
 import type { Inventory, PlanIssue, SourceDisk, SourceVm, TargetFlavor, TargetNetwork } from './inventory.js';
@@ -173,7 +174,7 @@ export function buildPlan(inv: Inventory, cfg: VmMigrationConfig): VmPlan {
       det.windows ? 'windows-unsupported' : 'not-windows',
       det.reason,
       det.windows
-        ? 'v2o supports Windows Server 2012 R2–2022 and Windows 10/11 (64-bit); upgrade the guest or migrate it by hand'
+        ? 'v2o supports Windows Server 2012–2025 and Windows 10/11 (64-bit); upgrade the guest or migrate it by hand'
         : 'v2o migrates Windows guests only; remove this VM from the plan',
     );
   } else {
@@ -242,9 +243,16 @@ export function buildPlan(inv: Inventory, cfg: VmMigrationConfig): VmPlan {
   // Drivers: what to install, where from, and whether it can be done automatically.
   const mode = cfg.drivers.mode;
   const driverPlan = windows
-    ? planDrivers(cfg.diskBus, windows.folder, { vifModel: cfg.vifModel, balloon: cfg.drivers.balloon })
+    ? planDrivers(cfg.diskBus, windows.folder, {
+        vifModel: cfg.vifModel,
+        balloon: cfg.drivers.balloon,
+        bootFallback: cfg.bootFallback,
+      })
     : undefined;
   const iso = cfg.drivers.virtioWin;
+  const isoFinding = windows && iso ? virtioWinSignedFolder(windows, iso) : undefined;
+  if (isoFinding)
+    (isoFinding.severity === 'blocker' ? block : warn)(isoFinding.code, isoFinding.message, isoFinding.fix);
   if (!iso) {
     (mode === 'auto' ? block : warn)(
       'no-virtio-win',

@@ -35,6 +35,9 @@ defaults:
   # Bus of the boot disk on OpenStack: virtio (viostor), scsi (vioscsi, virtio-scsi) or sata (no
   # virtio storage driver needed). The matching driver is made boot-critical before shutdown.
   diskBus: virtio
+  # sata: Windows' own SATA driver (storahci) is made boot-critical too, so the disk can boot on SATA
+  # when it does not come up on the bus above; none: only the bus above is prepared.
+  bootFallback: sata
   # vmdk streams the export straight into Glance; qcow2 and raw convert with qemu-img
   # through one staged copy (\`v2o plan\` prints the local space that needs).
   imageFormat: vmdk
@@ -53,8 +56,9 @@ defaults:
   # NIC model on OpenStack: virtio (NetKVM is installed) or e1000 (keep the emulated NIC).
   vifModel: virtio
   drivers:
-    # auto: v2o installs the drivers through VMware Tools guest operations (pnputil + reg add).
-    # manual: the run waits (exit 3) until you install them and run \`v2o approve <run>\`.
+    # auto: v2o prepares the drivers through VMware Tools guest operations (pnputil stages them,
+    # the boot driver's .sys and service key are written). manual: the run waits (exit 3) until you
+    # run the same recipe as one script (\`v2o guest-script plan.yaml --vm NAME\`) and \`v2o approve <run>\`.
     mode: auto
     # Also install the memory balloon driver.
     balloon: true

@@ -96,6 +96,11 @@ const VmSettingsShape = {
    * at the offset reached (HTTP Range), a stalled upload is aborted and the step retries it.
    */
   transferStallSeconds: z.int().min(5).max(3600).optional(),
+  /**
+   * `sata`: when Windows does not come up on the planned bus, boot the same disk on SATA (Windows'
+   * own storahci, prepared and verified before shutdown whatever the bus). `none`: fail instead.
+   */
+  bootFallback: z.enum(['sata', 'none']).optional(),
 };
 
 const VmEntrySchema = z.strictObject({
@@ -169,6 +174,7 @@ export interface VmMigrationConfig {
   exportMethod: 'lease' | 'datastore';
   uploadHashes: UploadHash[];
   transferStallSeconds: number;
+  bootFallback: 'sata' | 'none';
 }
 
 export interface ResolvedPlan {
@@ -211,6 +217,7 @@ export function resolvePlan(plan: PlanFile, file?: string): ResolvedPlan {
       uploadHashes: vm.uploadHashes ?? d.uploadHashes ?? DEFAULT_UPLOAD_HASHES,
       transferStallSeconds:
         vm.transferStallSeconds ?? d.transferStallSeconds ?? DEFAULT_TRANSFER_STALL_SECONDS,
+      bootFallback: vm.bootFallback ?? d.bootFallback ?? 'sata',
     };
   });
   const c = plan.concurrency;

@@ -44,6 +44,7 @@ describe('plan file', () => {
       networks: [],
       uploadHashes: ['md5'],
       transferStallSeconds: 60,
+      bootFallback: 'sata',
     });
   });
 
@@ -79,6 +80,25 @@ vms:
     expect(problems).toEqual([
       { line: 6, path: 'vms[0].uploadHashes', message: 'lists a hash twice' },
       { line: 8, path: 'vms[1].uploadHashes[0]', message: 'must be one of "md5", "sha256", "sha512"' },
+    ]);
+  });
+
+  it('takes bootFallback (sata by default) from defaults or the VM, and names a wrong value', () => {
+    const plan = parsePlanText(`version: 1
+source: {}
+target: {}
+defaults: { bootFallback: none }
+vms: [{ name: a }, { name: b, bootFallback: sata }]
+`);
+    expect(plan.vms.map((v) => v.bootFallback)).toEqual(['none', 'sata']);
+    expect(
+      parsePlanText('version: 1\nsource: {}\ntarget: {}\nvms: [{ name: a }]\n').vms[0]!.bootFallback,
+    ).toBe('sata');
+    const { problems } = problemsOf(
+      'version: 1\nsource: {}\ntarget: {}\nvms:\n  - name: a\n    bootFallback: ide\n',
+    );
+    expect(problems).toEqual([
+      { line: 6, path: 'vms[0].bootFallback', message: 'must be one of "sata", "none"' },
     ]);
   });
 

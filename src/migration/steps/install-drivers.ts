@@ -40,8 +40,14 @@ export class DriverInstallError extends NonRetryableError {}
 /** Keep the journal small: pnputil output is short, but a misbehaving guest might not be. */
 const clip = (s: string) => (s.length > 8_000 ? `${s.slice(0, 8_000)}\n…(cut)` : s);
 
-/** The last lines a command printed, for a message (not parsed: they may be in any language). */
-const tail = (s: string) => s.trim().split(/\r?\n/).slice(-3).join(' / ').slice(0, 300);
+/** What a command printed, on one line for a message (shown, never parsed: it may be in any language). */
+const tail = (s: string) =>
+  s
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .join(' / ')
+    .slice(0, 500);
 
 /** How the operator gets the recipe as a script, for gate messages and hints. */
 export function guestScriptCommand(ctx: Pick<Ctx, 'params'>): string {
@@ -143,7 +149,7 @@ export const installDrivers: MigrationStep<InstallDriversOutput> = {
     }
     if (!drive) {
       throw new V2oError(
-        `the virtio-win ISO is not visible in the guest: no CD-ROM drive (${drives.join(', ') || 'none'}) has ${needed[0] ?? 'the ISO'} ${stillRunning}`,
+        `the virtio-win ISO is not visible in the guest: no CD-ROM drive (${drives.join(', ') || 'none'}) has ${needed[0] ?? 'the ISO'} ${stillRunning}; check that the CD-ROM is connected in vCenter and holds a virtio-win ISO with that folder`,
         {
           hint: `check that the CD-ROM is connected in vCenter and holds a virtio-win ISO with the ${ctx.params.plan.windows?.folder ?? ''} folder, then \`v2o resume ${ctx.runId}\``,
         },
@@ -155,7 +161,7 @@ export const installDrivers: MigrationStep<InstallDriversOutput> = {
     }
     if (missing.length) {
       throw new DriverInstallError(
-        `the virtio-win ISO in ${drive} lacks ${missing.join(', ')} ${stillRunning}`,
+        `the virtio-win ISO in ${drive} lacks ${missing.join(', ')} ${stillRunning}: name an ISO that has them in drivers.virtioWin`,
         {
           hint: `name an ISO that has them in drivers.virtioWin, then \`v2o cancel ${ctx.runId} --rollback\` and migrate again`,
         },
@@ -175,7 +181,7 @@ export const installDrivers: MigrationStep<InstallDriversOutput> = {
               : `writing ${describeAction(action)}`;
         // The runner prints the message, not the hint: say what state the VM is in right here.
         throw new DriverInstallError(
-          `${what} failed in the guest (exit code ${r.exitCode}: ${tail(r.output) || 'no output'}) ${stillRunning}`,
+          `${what} failed in the guest (exit code ${r.exitCode}: ${tail(r.output) || 'no output'}) ${stillRunning}; fix the cause and resume, or run the same recipe by hand: ${guestScriptCommand(ctx)}`,
           {
             hint: `fix the cause in the guest (every command's output: \`v2o status ${ctx.runId}\`) and \`v2o resume ${ctx.runId}\`; or run the same recipe by hand (${guestScriptCommand(ctx)}) with drivers.mode: manual`,
           },

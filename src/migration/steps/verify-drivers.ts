@@ -101,7 +101,7 @@ export const verifyDrivers: MigrationStep<VerifyDriversOutput> = {
     }
     if (problems.length) {
       throw new DriverVerificationError(
-        `the drivers are not ready, so the VM was NOT shut down (it still runs on VMware): ${problems.join('; ')}`,
+        `the drivers are not ready, so the VM was NOT shut down (it still runs on VMware): ${problems.join('; ')}. Fix: run the driver recipe in the guest as an administrator (${guestScriptCommand(ctx)} writes it as one PowerShell script), then v2o resume ${ctx.runId}`,
         {
           hint: `run the driver recipe in the guest as an administrator (${guestScriptCommand(ctx)} writes it as one PowerShell script), then \`v2o resume ${ctx.runId}\``,
         },

@@ -178,6 +178,21 @@ describe('drivers, what stops the run before shutdown', () => {
     await nothingCreated(runId);
   });
 
+  it('the ISO is not visible in the guest (no CD-ROM with it): says so and how to fix it', async () => {
+    const vm = 'win10-desk02';
+    await resetVm(vm);
+    await setRules(vm, [{ match: 'Win32_CDROMDrive', exitCode: 0, stdout: '' }]);
+    const state = tmpDir('noiso');
+    const r = await v2o(state, ['migrate', writePlan(state, { [vm]: '' }), '--vm', vm]);
+    const runId = runIdOf(r.stdout + r.stderr);
+    cleanup.push({ state, runId, vm });
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    expect(r.stderr).toContain('the virtio-win ISO is not visible in the guest: no CD-ROM drive (none)');
+    expect(r.stderr).toContain('check that the CD-ROM is connected in vCenter');
+    expect((await labVm(vm)).powerState).toBe('poweredOn');
+    await nothingCreated(runId);
+  });
+
   it('the CD-ROM probe fails (PowerShell/WMI broken): a clear message, not a guess', async () => {
     const vm = 'win11-desk01';
     await resetVm(vm);

@@ -773,6 +773,12 @@ func (x *v2oExec) psStatement(st string, core bool, out *v2oOut) (int32, bool) {
 	if strings.HasPrefix(st, "& ") {
 		st = strings.TrimSpace(st[2:])
 	}
+	// Scripted rules apply to cmdlets too (e.g. a broken CIM: Get-CimInstance failing).
+	if r := x.g.rule(st); r != nil && !r.Apply && !v2oPrograms[v2oProgramBase(strings.SplitN(st, " ", 2)[0])] {
+		out.stdout.WriteString(r.Stdout)
+		out.stderr.WriteString(r.Stderr)
+		return r.ExitCode, r.ExitCode == 0
+	}
 	// (Get-CimInstance -ClassName Win32_CDROMDrive).Drive: PowerShell enumerates the property of
 	// every instance, one a line (member enumeration, PowerShell 3+).
 	if m := regexp.MustCompile(`(?i)^\((?:get-ciminstance|get-wmiobject)\s+(?:-classname\s+|-class\s+)?win32_cdromdrive\)\.(drive|volumename)$`).FindStringSubmatch(st); m != nil {

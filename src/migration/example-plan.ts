@@ -54,16 +54,19 @@ defaults:
   bootCheck: marker
   # Seconds each server may take to report its first boot.
   bootTimeoutSeconds: 900
-  # No report in time: sata deletes the server (ports and volumes kept), sets hw_disk_bus=sata on the
-  # boot image or volume and boots a new server on the inbox AHCI driver; none fails the run.
+  # sata: Windows' own SATA driver (storahci) is made boot-critical too before shutdown, and when no
+  # report comes in time v2o deletes the server (ports and volumes kept), sets hw_disk_bus=sata on
+  # the boot image or volume and boots a new server on it; none: only the planned bus is prepared,
+  # and a silent boot fails the run.
   bootFallback: sata
   # true, false, or auto (from a volume only when the boot disk is larger than the flavor's disk).
   bootFromVolume: auto
   # NIC model on OpenStack: virtio (NetKVM is installed) or e1000 (keep the emulated NIC).
   vifModel: virtio
   drivers:
-    # auto: v2o installs the drivers through VMware Tools guest operations (pnputil + reg add).
-    # manual: the run waits (exit 3) until you install them and run \`v2o approve <run>\`.
+    # auto: v2o prepares the drivers through VMware Tools guest operations (pnputil stages them,
+    # the boot driver's .sys and service key are written). manual: the run waits (exit 3) until you
+    # run the same recipe as one script (\`v2o guest-script plan.yaml --vm NAME\`) and \`v2o approve <run>\`.
     mode: auto
     # Also install the memory balloon driver.
     balloon: true

@@ -64,6 +64,26 @@ const DriversSchema = z.looseObject({
   ),
   bootCriticalService: z.enum(['viostor', 'vioscsi', 'storahci']),
   serviceKey: z.string(),
+  pnputil: z.enum(['add-driver', 'legacy']),
+  bootFallback: z.enum(BOOT_FALLBACKS),
+  bootServices: z.array(
+    z.looseObject({
+      name: z.enum(['viostor', 'vioscsi', 'storahci']),
+      bus: z.enum(['virtio', 'scsi', 'sata']),
+      key: z.string(),
+      fromIso: z.looseObject({ isoDir: z.string(), inf: z.string(), sys: z.string() }).optional(),
+      sys: z.string(),
+      values: z.array(
+        z.looseObject({
+          key: z.string(),
+          name: z.string(),
+          type: z.enum(['REG_DWORD', 'REG_SZ', 'REG_EXPAND_SZ']),
+          data: z.union([z.number(), z.string()]),
+        }),
+      ),
+      startOverrideKey: z.string().optional(),
+    }),
+  ),
   mode: z.enum(['auto', 'manual']),
   iso: z
     .looseObject({

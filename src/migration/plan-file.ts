@@ -116,7 +116,10 @@ const VmSettingsShape = {
    * at the offset reached (HTTP Range), a stalled upload is aborted and the step retries it.
    */
   transferStallSeconds: TransferStallSecondsSchema.optional(),
-  /** When the guest does not report its first boot: `sata` re-creates the server on SATA (storahci), `none` fails. */
+  /**
+   * `sata`: when Windows does not come up on the planned bus, boot the same disk on SATA (Windows'
+   * own storahci, prepared and verified before shutdown whatever the bus). `none`: fail instead.
+   */
   bootFallback: BootFallbackSchema.optional(),
   /** `marker`: wait for the first-boot task's line on the console log; `none`: trust ACTIVE (a warning). */
   bootCheck: BootCheckSchema.optional(),

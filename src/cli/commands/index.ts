@@ -2,6 +2,7 @@
 import type { CommandModule } from '../command.js';
 import { approveCommand } from './approve.js';
 import { cancelCommand } from './cancel.js';
+import { guestScriptCommand } from './guest-script.js';
 import { initCommand } from './init.js';
 import { inventoryCommand } from './inventory.js';
 import { listCommand } from './list.js';
@@ -20,6 +21,7 @@ export const commands: CommandModule[] = [
   statusCommand,
   listCommand,
   approveCommand,
+  guestScriptCommand,
   cancelCommand,
   logsCommand,
 ];

@@ -14,7 +14,11 @@ export function planDriverInstall(
   if (!windows) return undefined;
   const iso = cfg.drivers.virtioWin;
   return {
-    ...planDrivers(cfg.diskBus, windows.folder, { vifModel: cfg.vifModel, balloon: cfg.drivers.balloon }),
+    ...planDrivers(cfg.diskBus, windows.folder, {
+      vifModel: cfg.vifModel,
+      balloon: cfg.drivers.balloon,
+      bootFallback: cfg.bootFallback,
+    }),
     mode: cfg.drivers.mode,
     iso: iso ? { ...iso, datastore: cfg.isoDatastore ?? bootDisk?.datastore } : undefined,
   };

@@ -19,6 +19,7 @@ import { templateRule } from './template.js';
 import type { Finding, Rule, RuleSettings } from './types.js';
 import { uploadUnverifiedRule } from './upload-unverified.js';
 import { virtioWinIsoRule } from './virtio-win-iso.js';
+import { virtioWinSignedRule } from './virtio-win-signed.js';
 import { vtpmBitlockerRule } from './vtpm-bitlocker.js';
 import { windowsReleaseRule } from './windows-release.js';
 
@@ -38,6 +39,7 @@ export const RULES: readonly Rule[] = [
   secureBootRule,
   guestToolsRule,
   virtioWinIsoRule,
+  virtioWinSignedRule,
   e1000FromVmxnet3Rule,
   noNicsRule,
   datastoreNeedsConversionRule,

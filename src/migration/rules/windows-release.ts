@@ -18,7 +18,7 @@ export const windowsReleaseRule: Rule = {
         blocker(
           'windows-unsupported',
           det.reason,
-          'v2o supports Windows Server 2012 R2–2022 and Windows 10/11 (64-bit); upgrade the guest or migrate it by hand',
+          'v2o supports Windows Server 2012–2025 and Windows 10/11 (64-bit); upgrade the guest or migrate it by hand',
         ),
       ];
     }

@@ -1,94 +1,90 @@
-// The Windows commands behind driver installation and verification, and the parsers of their
-// output. Pure functions, so the exact command lines and the parsing are unit-tested.
-import type { DriverPlan } from '../drivers.js';
+// The Windows commands that verify the driver recipe, and the parsers of their output. Nothing
+// here reads a localised word: pnputil's and reg's messages are translated (German "Veröffentlichter
+// Name") and in the OEM code page, so verification looks at exit codes, registry value lines
+// (names, REG_* types and data are never translated) and file names.
 
-export const PNPUTIL = 'C:\\Windows\\System32\\pnputil.exe';
-export const REG = 'C:\\Windows\\System32\\reg.exe';
+import { fileExistsCommand, REG } from '../driver-recipe.js';
+import type { BootService, DriverPlan, RegValue } from '../drivers.js';
 
-/** Lists drives; CD-ROMs have DriveType 5 and the ISO's volume label. */
-export const LIST_DRIVES = 'wmic logicaldisk get DeviceID,DriveType,VolumeName';
+export const DRIVER_STORE = '%SystemRoot%\\System32\\DriverStore\\FileRepository';
 
-/** CD-ROM drive letters from `wmic logicaldisk`, virtio-win's label first. */
-export function cdromDrives(wmicOutput: string): string[] {
-  const rows: { letter: string; label: string }[] = [];
-  for (const line of wmicOutput.split(/\r?\n/)) {
-    const m = /^([A-Z]:)\s+5\b\s*(.*)$/i.exec(line.trim());
-    if (m) rows.push({ letter: m[1]!.toUpperCase(), label: m[2]!.trim() });
+/** All values of the key and its subkeys. */
+export function regQueryCommand(key: string): string {
+  return `${REG} query "${key}" /s`;
+}
+
+export type RegTree = Map<string, Map<string, { type: string; data: string }>>;
+
+const fullHive = (key: string) => key.replace(/^HKLM\\/i, 'HKEY_LOCAL_MACHINE\\').toLowerCase();
+
+/** `reg query … /s` output: key lines, then `    Name    REG_TYPE    data` lines under each. */
+export function parseRegQuery(output: string): RegTree {
+  const tree: RegTree = new Map();
+  let current: Map<string, { type: string; data: string }> | undefined;
+  for (const line of output.split(/\r?\n/)) {
+    if (/^HKEY_/i.test(line)) {
+      current = new Map();
+      tree.set(fullHive(line.trim()), current);
+      continue;
+    }
+    const m = /^ {4}(.+?) {4}(REG_[A-Z_]+)(?: {4}(.*))?$/.exec(line);
+    if (m && current) current.set(m[1]!.toLowerCase(), { type: m[2]!, data: m[3] ?? '' });
   }
-  return [
-    ...rows.filter((r) => /^virtio-win/i.test(r.label)),
-    ...rows.filter((r) => !/^virtio-win/i.test(r.label)),
-  ].map((r) => r.letter);
+  return tree;
 }
 
-export function probeCommand(drive: string, plan: DriverPlan): string {
-  const first = plan.install[0];
-  const probe = first ? `${drive}\\${first.isoDir}\\${first.inf}` : `${drive}\\virtio-win_license.txt`;
-  return `if exist ${probe} (exit 0) else (exit 1)`;
+function valueMatches(want: RegValue, got: { type: string; data: string }): boolean {
+  if (want.type === 'REG_DWORD') {
+    return got.type === 'REG_DWORD' && Number.parseInt(got.data, 16) === want.data;
+  }
+  return got.type === want.type && got.data.toLowerCase() === String(want.data).toLowerCase();
 }
 
-export function installCommands(drive: string, plan: DriverPlan): { driver: string; command: string }[] {
-  return plan.install.map((d) => ({
-    driver: d.name,
-    command: `${PNPUTIL} /add-driver ${drive}\\${d.isoDir}\\${d.inf} /install`,
-  }));
-}
+const shown = (v: RegValue) => `${v.name}=${typeof v.data === 'number' ? v.data : JSON.stringify(v.data)}`;
 
-export function bootCriticalCommand(plan: DriverPlan): string {
-  return `${REG} add ${plan.serviceKey} /v Start /t REG_DWORD /d 0 /f`;
-}
-
-export function queryStartCommand(plan: DriverPlan): string {
-  return `${REG} query ${plan.serviceKey} /v Start`;
-}
-
-export const ENUM_DRIVERS = `${PNPUTIL} /enum-drivers`;
-
-/** pnputil exit codes that mean success: 0, and 3010 (a reboot is needed to finish). */
-export const PNPUTIL_OK = new Set([0, 3010]);
-
-/** `Start    REG_DWORD    0x0` → 0; undefined when absent. */
-export function parseStartValue(regOutput: string): number | undefined {
-  const m = /\bStart\s+REG_DWORD\s+0x([0-9a-f]+)/i.exec(regOutput);
-  return m ? Number.parseInt(m[1]!, 16) : undefined;
-}
-
-/** Original names (viostor.inf, ...) of the third-party packages in the driver store. */
-export function parseDriverStore(
-  enumOutput: string,
-): { publishedName: string; originalName: string; provider?: string; version?: string }[] {
-  const out: { publishedName: string; originalName: string; provider?: string; version?: string }[] = [];
-  for (const block of enumOutput.split(/\r?\n\s*\r?\n/)) {
-    const field = (name: string) => new RegExp(`^\\s*${name}:\\s*(.+?)\\s*$`, 'im').exec(block)?.[1];
-    const published = field('Published Name');
-    const original = field('Original Name');
-    if (published && original) {
-      out.push({
-        publishedName: published,
-        originalName: original.toLowerCase(),
-        provider: field('Provider Name'),
-        version: field('Driver Version'),
-      });
+/** What is wrong with a boot service's registry, from `reg query <key> /s` (exit code and output). */
+export function serviceProblems(s: BootService, exitCode: number, output: string): string[] {
+  if (exitCode !== 0) return [`the service key ${s.key} does not exist`];
+  const tree = parseRegQuery(output);
+  const problems: string[] = [];
+  for (const v of s.values) {
+    const got = tree.get(fullHive(v.key))?.get(v.name.toLowerCase());
+    const where = v.key === s.key ? '' : ` (${v.key.slice(s.key.length + 1)})`;
+    if (!got) problems.push(`${s.name}: ${v.name}${where} is missing (want ${shown(v)})`);
+    else if (!valueMatches(v, got))
+      problems.push(`${s.name}: ${v.name}${where} is ${got.data}, not ${shown(v)}`);
+  }
+  if (s.startOverrideKey) {
+    for (const [name, got] of tree.get(fullHive(s.startOverrideKey)) ?? []) {
+      if (!valueMatches({ key: s.startOverrideKey, name, type: 'REG_DWORD', data: 0 }, got))
+        problems.push(`${s.name}: StartOverride\\${name} is ${got.data}, not 0 (remove it or set it to 0)`);
     }
   }
-  return out;
+  return problems;
 }
 
-/** The operator's instructions for manual mode, with exact paths. */
-export function manualInstructions(
-  plan: DriverPlan,
-  vm: string,
-  windowsLabel: string,
-  isoPath?: string,
-): string {
-  const lines = [
-    `install the virtio drivers in VM ${vm} (${windowsLabel}):`,
-    isoPath
-      ? `  the virtio-win ISO is mounted on its CD-ROM (${isoPath}); as an administrator, with D: its drive letter, run:`
-      : '  from a virtio-win ISO or folder (D: below), as an administrator, run:',
-    ...plan.install.map((d) => `    pnputil /add-driver D:\\${d.isoDir}\\${d.inf} /install`),
-    `    reg add ${plan.serviceKey} /v Start /t REG_DWORD /d 0 /f`,
-    `  (${plan.bootCriticalService} must start at boot, or Windows cannot find its disk on OpenStack)`,
-  ];
-  return lines.join('\n');
+export function sysPresentCommand(s: BootService): string {
+  return fileExistsCommand(`%SystemRoot%\\System32\\drivers\\${s.sys}`);
+}
+
+/** The package's folders in the driver store (`<inf>_amd64_<hash>`), as `dir /b` names them. */
+export function storeFoldersCommand(inf: string): string {
+  return `dir /b /ad "${DRIVER_STORE}\\${inf}_amd64_*"`;
+}
+
+export function parseStoreFolders(inf: string, output: string): string[] {
+  const prefix = `${inf.toLowerCase()}_amd64_`;
+  return output
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l.toLowerCase().startsWith(prefix));
+}
+
+export function storeInfCommand(folder: string, inf: string): string {
+  return fileExistsCommand(`${DRIVER_STORE}\\${folder}\\${inf}`);
+}
+
+/** The packages that must be staged: every one pnputil added. */
+export function stagedInfs(plan: DriverPlan): string[] {
+  return plan.install.map((i) => i.inf);
 }

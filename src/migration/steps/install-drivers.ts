@@ -1,20 +1,25 @@
-// Step 5: get the virtio drivers into Windows while it still runs on VMware.
-// auto: through VMware Tools guest operations — pnputil for each driver from the ISO folder of
-// this Windows version, then make the storage driver for the chosen bus boot-critical (Start=0).
-// manual: a gate — the run waits (exit 3) with exact instructions until `v2o approve`.
+// Step 5: get the storage driver Windows will boot from onto the disk while it still runs on VMware.
+// auto: through VMware Tools guest operations, the recipe of driver-recipe.ts action by action —
+// pnputil stages each package from the ISO folder of this Windows (the syntax its pnputil knows),
+// the boot driver's .sys is copied and its full service key written, storahci made boot-critical
+// for the SATA fallback. manual: a gate (exit 3) that hands the operator the same recipe as one
+// PowerShell script (`v2o guest-script`), then `v2o approve`.
 // Every command and its output go into the step output, i.e. the journal.
 import { NonRetryableError, V2oError } from '../../errors.js';
+import {
+  CDROM_PROBE,
+  cmdCommand,
+  describeAction,
+  driverRecipe,
+  fileExistsCommand,
+  isoFilesNeeded,
+  okExitCodes,
+  parseCdromDrives,
+  REBOOT_PENDING,
+} from '../driver-recipe.js';
+import type { DriverPlan } from '../drivers.js';
 import type { AttachIsoOutput } from './attach-iso.js';
 import { type Ctx, crashPoint, guestCredentials, type MigrationStep, sourceMoref } from './common.js';
-import {
-  bootCriticalCommand,
-  cdromDrives,
-  installCommands,
-  LIST_DRIVES,
-  manualInstructions,
-  PNPUTIL_OK,
-  probeCommand,
-} from './guest-drivers.js';
 
 export interface CommandRecord {
   command: string;
@@ -26,12 +31,35 @@ export interface InstallDriversOutput {
   mode: 'auto' | 'manual';
   drive?: string;
   commands: CommandRecord[];
+  /** pnputil answered 3010 for these drivers: staged, Windows wants a reboot to finish. */
+  rebootPending?: string[];
 }
 
 export class DriverInstallError extends NonRetryableError {}
 
 /** Keep the journal small: pnputil output is short, but a misbehaving guest might not be. */
 const clip = (s: string) => (s.length > 8_000 ? `${s.slice(0, 8_000)}\n…(cut)` : s);
+
+/** What a command printed, on one line for a message (shown, never parsed: it may be in any language). */
+const tail = (s: string) =>
+  s
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .join(' / ')
+    .slice(0, 500);
+
+/** How the operator gets the recipe as a script, for gate messages and hints. */
+export function guestScriptCommand(ctx: Pick<Ctx, 'params'>): string {
+  return `v2o guest-script ${ctx.params.planFile ?? '<plan.yaml>'} --vm '${ctx.params.vm}'`;
+}
+
+function summary(d: DriverPlan): string {
+  const stage = d.install.map((i) => `${i.name} (${i.isoDir})`).join(', ') || 'no package';
+  const boot = d.bootServices.map((s) => s.name).join(' + ');
+  const syntax = d.pnputil === 'legacy' ? 'pnputil -i -a' : 'pnputil /add-driver … /install';
+  return `${syntax}: ${stage}; boot-critical ${boot} (.sys copied, full service key)`;
+}
 
 export const installDrivers: MigrationStep<InstallDriversOutput> = {
   id: 'install-drivers',
@@ -47,19 +75,17 @@ export const installDrivers: MigrationStep<InstallDriversOutput> = {
   plan: ({ params }) => {
     const d = params.plan.drivers;
     if (!d) return { summary: 'unknown Windows version: no drivers can be chosen' };
-    const what = d.install.map((i) => `${i.name} (${i.isoDir})`).join(', ');
+    const details = {
+      install: d.install,
+      pnputil: d.pnputil,
+      bootServices: d.bootServices.map((s) => s.name),
+      actions: driverRecipe(d).map(describeAction),
+    };
     return d.mode === 'auto'
-      ? {
-          summary: `guest operations: pnputil ${what || '(no virtio storage/NIC driver needed)'}; reg add ${d.bootCriticalService} Start=0`,
-          details: {
-            install: d.install,
-            bootCriticalService: d.bootCriticalService,
-            serviceKey: d.serviceKey,
-          },
-        }
+      ? { summary: `guest operations: ${summary(d)}`, details }
       : {
-          summary: `manual: the run waits (exit 3) for you to install ${what || 'nothing'} and set ${d.bootCriticalService} Start=0, then \`v2o approve\``,
-          details: { install: d.install, bootCriticalService: d.bootCriticalService },
+          summary: `manual: the run waits (exit 3) for you to run the driver script (${guestScriptCommand({ params })}), then \`v2o approve\`; ${summary(d)}`,
+          details,
         };
   },
   gate(ctx) {
@@ -67,12 +93,13 @@ export const installDrivers: MigrationStep<InstallDriversOutput> = {
     if (d?.mode !== 'manual') return undefined;
     const attached = ctx.outputOf<AttachIsoOutput>('attach-iso');
     return {
-      message: manualInstructions(
-        d,
-        ctx.params.vm,
-        ctx.params.plan.windows?.label ?? 'Windows',
-        attached?.datastorePath,
-      ),
+      message: [
+        `prepare the storage drivers in VM ${ctx.params.vm} (${ctx.params.plan.windows?.label ?? 'Windows'}) with the script v2o writes:`,
+        `  ${guestScriptCommand(ctx)} > v2o-drivers.ps1`,
+        `  then, in the guest as an administrator${attached ? ` (the virtio-win ISO is on its CD-ROM: ${attached.datastorePath})` : ', with the virtio-win ISO on a CD-ROM'}:`,
+        '  powershell.exe -NoProfile -ExecutionPolicy Bypass -File .\\v2o-drivers.ps1',
+        `  it stages ${d.install.map((i) => i.inf).join(', ') || 'nothing'} and makes ${d.bootServices.map((s) => s.name).join(' and ')} boot-critical; v2o verifies that before shutdown`,
+      ].join('\n'),
     };
   },
   async run(ctx: Ctx) {
@@ -96,52 +123,77 @@ export const installDrivers: MigrationStep<InstallDriversOutput> = {
       ctx.log.info({ command, exitCode: r.exitCode }, 'guest command');
       return rec;
     };
+    const stillRunning = '(the VM is still running on VMware and was not shut down)';
 
-    // Which drive letter did Windows give the ISO?
+    // Which drive letter did Windows give the ISO? Asked through CIM, never wmic.
     ctx.progress.update({ message: 'finding the ISO in the guest' });
-    const drives = cdromDrives((await run(LIST_DRIVES)).output);
+    const probe = await run(CDROM_PROBE);
+    if (probe.exitCode !== 0) {
+      throw new DriverInstallError(
+        `finding the CD-ROM drives in the guest failed: PowerShell Get-CimInstance Win32_CDROMDrive exited ${probe.exitCode} (${tail(probe.output) || 'no output'}) ${stillRunning}`,
+        {
+          hint: `check that Windows PowerShell and WMI (winmgmt) work in the guest, then \`v2o resume ${ctx.runId}\`; or run the recipe by hand: ${guestScriptCommand(ctx)}`,
+        },
+      );
+    }
+    const drives = parseCdromDrives(probe.output);
+    const needed = isoFilesNeeded(d);
     let drive: string | undefined;
     for (const letter of drives) {
-      if ((await run(probeCommand(letter, d))).exitCode === 0) {
+      if (
+        (await run(fileExistsCommand(`${letter}\\${needed[0] ?? 'virtio-win_license.txt'}`))).exitCode === 0
+      ) {
         drive = letter;
         break;
       }
     }
     if (!drive) {
       throw new V2oError(
-        `the virtio-win ISO is not visible in the guest (CD-ROM drives: ${drives.join(', ') || 'none'})`,
+        `the virtio-win ISO is not visible in the guest: no CD-ROM drive (${drives.join(', ') || 'none'}) has ${needed[0] ?? 'the ISO'} ${stillRunning}; check that the CD-ROM is connected in vCenter and holds a virtio-win ISO with that folder`,
         {
-          hint: `check that the CD-ROM is connected in vCenter, then \`v2o resume ${ctx.runId}\``,
+          hint: `check that the CD-ROM is connected in vCenter and holds a virtio-win ISO with the ${ctx.params.plan.windows?.folder ?? ''} folder, then \`v2o resume ${ctx.runId}\``,
+        },
+      );
+    }
+    const missing: string[] = [];
+    for (const f of needed.slice(1)) {
+      if ((await run(fileExistsCommand(`${drive}\\${f}`))).exitCode !== 0) missing.push(f);
+    }
+    if (missing.length) {
+      throw new DriverInstallError(
+        `the virtio-win ISO in ${drive} lacks ${missing.join(', ')} ${stillRunning}: name an ISO that has them in drivers.virtioWin`,
+        {
+          hint: `name an ISO that has them in drivers.virtioWin, then \`v2o cancel ${ctx.runId} --rollback\` and migrate again`,
         },
       );
     }
 
-    for (const { driver, command } of installCommands(drive, d)) {
-      ctx.progress.update({ message: `pnputil ${driver}` });
-      const r = await run(command);
-      if (!PNPUTIL_OK.has(r.exitCode)) {
-        const reason =
-          /Failed to add driver package: (.*)/.exec(r.output)?.[1]?.trim() ?? `exit code ${r.exitCode}`;
+    const rebootPending: string[] = [];
+    for (const action of driverRecipe(d)) {
+      ctx.progress.update({ message: describeAction(action) });
+      const r = await run(cmdCommand(action, drive));
+      if (!okExitCodes(action).includes(r.exitCode)) {
+        const what =
+          action.kind === 'stage'
+            ? `staging ${action.driver} with pnputil`
+            : action.kind === 'copy'
+              ? `copying ${action.isoPath} into %SystemRoot%\\${action.to}`
+              : `writing ${describeAction(action)}`;
         // The runner prints the message, not the hint: say what state the VM is in right here.
         throw new DriverInstallError(
-          `installing ${driver} in the guest failed: ${reason} (the VM is still running on VMware and was not shut down)`,
+          `${what} failed in the guest (exit code ${r.exitCode}: ${tail(r.output) || 'no output'}) ${stillRunning}; fix the cause and resume, or run the same recipe by hand: ${guestScriptCommand(ctx)}`,
           {
-            hint: `fix the cause in the guest (pnputil output: \`v2o status ${ctx.runId}\`) and \`v2o resume ${ctx.runId}\`; to install them by hand instead: \`v2o cancel ${ctx.runId} --rollback\`, set drivers.mode: manual and migrate again`,
+            hint: `fix the cause in the guest (every command's output: \`v2o status ${ctx.runId}\`) and \`v2o resume ${ctx.runId}\`; or run the same recipe by hand (${guestScriptCommand(ctx)}) with drivers.mode: manual`,
           },
         );
       }
+      if (action.kind === 'stage' && r.exitCode === REBOOT_PENDING) {
+        rebootPending.push(action.driver);
+        ctx.log.warn({ driver: action.driver }, 'pnputil: staged, a reboot is pending (3010)');
+      }
       crashPoint(ctx, 'mid');
     }
-    const r = await run(bootCriticalCommand(d));
-    if (r.exitCode !== 0) {
-      throw new DriverInstallError(
-        `making ${d.bootCriticalService} boot-critical failed (reg add exit ${r.exitCode}): ${r.output.trim()}`,
-        {
-          hint: `check that the guest account is an administrator, then \`v2o resume ${ctx.runId}\``,
-        },
-      );
-    }
     crashPoint(ctx, 'after');
-    return { mode: 'auto', drive, commands };
+    return { mode: 'auto', drive, commands, ...(rebootPending.length ? { rebootPending } : {}) };
   },
 };

@@ -1,15 +1,30 @@
-// Step 6, always before shutdown: the storage driver for the chosen bus is in the driver store and
-// starts at boot (Start = 0), NetKVM too when the NIC becomes virtio. If not, the run fails here
-// with the VM still running — a VM that cannot find its boot disk on OpenStack is much worse.
-// In manual mode without VMware Tools nothing can be checked: the operator's approval stands in.
+// Step 6, always before shutdown: prove that Windows can load its boot disk's driver on KVM. For
+// each boot service (the planned bus's, plus storahci for the SATA fallback): every service value
+// as the recipe wrote it, the .sys in System32\drivers; for each package: its INF in the driver
+// store (DriverStore\FileRepository\<inf>_amd64_*\<inf>), by file, never by pnputil's words.
+// A guest that fails any of it fails the run here with the VM still running — a VM that cannot
+// find its boot disk on OpenStack is much worse. In manual mode without VMware Tools (or guest
+// credentials) nothing can be checked: the operator's approval stands in.
 import { NonRetryableError } from '../../errors.js';
 import { type Ctx, crashPoint, guestCredentials, type MigrationStep, sourceMoref } from './common.js';
-import { ENUM_DRIVERS, parseDriverStore, parseStartValue, queryStartCommand } from './guest-drivers.js';
+import {
+  DRIVER_STORE,
+  parseStoreFolders,
+  regQueryCommand,
+  serviceProblems,
+  stagedInfs,
+  storeFoldersCommand,
+  storeInfCommand,
+  sysPresentCommand,
+} from './guest-drivers.js';
+import { guestScriptCommand } from './install-drivers.js';
 
 export interface VerifyDriversOutput {
   verifiedBy: 'guest' | 'operator';
-  startValue?: number;
-  driverStore?: string[];
+  /** The boot services found complete. */
+  bootServices?: string[];
+  /** Each staged INF and its driver store folder. */
+  driverStore?: Record<string, string>;
   note?: string;
 }
 
@@ -32,7 +47,7 @@ export const verifyDrivers: MigrationStep<VerifyDriversOutput> = {
     const guest = params.plan.source?.toolsRunning;
     return {
       summary: guest
-        ? `reg query ${d.serviceKey} /v Start must be 0x0; pnputil /enum-drivers must list ${d.install.map((i) => i.inf).join(', ') || 'nothing extra'}`
+        ? `${d.bootServices.map((s) => `${s.name}: ${s.values.map((v) => v.name).join(', ')}${s.startOverrideKey ? ', no StartOverride' : ''}, ${s.sys}`).join('; ')}; in the driver store: ${stagedInfs(d).join(', ') || 'nothing'}`
         : 'VMware Tools not running: your approval is the verification',
     };
   },
@@ -56,38 +71,47 @@ export const verifyDrivers: MigrationStep<VerifyDriversOutput> = {
       }
     }
     const creds = guestCredentials(ctx);
-    const reg = await source.runInGuest(vm, creds, queryStartCommand(d), {
-      signal: ctx.signal,
-      timeoutMs: 2 * 60_000,
-    });
-    const store = await source.runInGuest(vm, creds, ENUM_DRIVERS, {
-      signal: ctx.signal,
-      timeoutMs: 2 * 60_000,
-    });
-    const start = reg.exitCode === 0 ? parseStartValue(reg.output) : undefined;
-    const present = parseDriverStore(store.output).map((p) => p.originalName);
-    const missing = d.install.map((i) => i.inf.toLowerCase()).filter((inf) => !present.includes(inf));
+    const run = async (command: string) => {
+      const r = await source.runInGuest(vm, creds, command, { signal: ctx.signal, timeoutMs: 2 * 60_000 });
+      ctx.log.info({ command, exitCode: r.exitCode }, 'guest command');
+      return r;
+    };
+
     const problems: string[] = [];
-    if (store.exitCode !== 0) problems.push(`pnputil /enum-drivers failed (exit ${store.exitCode})`);
-    if (missing.length) problems.push(`not in the driver store: ${missing.join(', ')}`);
-    if (start === undefined)
-      problems.push(`the service ${d.bootCriticalService} does not exist (reg query exit ${reg.exitCode})`);
-    else if (start !== 0) problems.push(`${d.bootCriticalService} Start = ${start}, not 0 (boot)`);
+    for (const s of d.bootServices) {
+      ctx.progress.update({ message: `checking ${s.name}` });
+      const reg = await run(regQueryCommand(s.key));
+      problems.push(...serviceProblems(s, reg.exitCode, reg.output));
+      if ((await run(sysPresentCommand(s))).exitCode !== 0)
+        problems.push(`${s.name}: ${s.sys} is not in %SystemRoot%\\System32\\drivers`);
+    }
+    const driverStore: Record<string, string> = {};
+    for (const inf of stagedInfs(d)) {
+      const dir = await run(storeFoldersCommand(inf));
+      const folders = dir.exitCode === 0 ? parseStoreFolders(inf, dir.output) : [];
+      let found: string | undefined;
+      for (const f of folders) {
+        if ((await run(storeInfCommand(f, inf))).exitCode === 0) {
+          found = f;
+          break;
+        }
+      }
+      if (found) driverStore[inf] = found;
+      else problems.push(`${inf} is not staged (no ${DRIVER_STORE}\\${inf}_amd64_*\\${inf})`);
+    }
     if (problems.length) {
       throw new DriverVerificationError(
-        `the drivers are not ready, so the VM was NOT shut down: ${problems.join('; ')}`,
+        `the drivers are not ready, so the VM was NOT shut down (it still runs on VMware): ${problems.join('; ')}. Fix: run the driver recipe in the guest as an administrator (${guestScriptCommand(ctx)} writes it as one PowerShell script), then v2o resume ${ctx.runId}`,
         {
-          hint:
-            d.mode === 'auto'
-              ? `the VM keeps running on VMware; see the install output in \`v2o status ${ctx.runId}\`, fix the guest (or set drivers.mode: manual), then \`v2o resume ${ctx.runId}\``
-              : `install the drivers as the gate message said (reg add ${d.serviceKey} /v Start /t REG_DWORD /d 0 /f), then \`v2o resume ${ctx.runId}\``,
+          hint: `run the driver recipe in the guest as an administrator (${guestScriptCommand(ctx)} writes it as one PowerShell script), then \`v2o resume ${ctx.runId}\``,
         },
       );
     }
     crashPoint(ctx, 'after');
+    const bootServices = d.bootServices.map((s) => s.name);
     ctx.progress.update({
-      message: `${d.bootCriticalService} Start=0, ${present.length} package(s) in the store`,
+      message: `${bootServices.join(' + ')} boot-critical, ${Object.keys(driverStore).length} package(s) in the store`,
     });
-    return { verifiedBy: 'guest', startValue: start, driverStore: present };
+    return { verifiedBy: 'guest', bootServices, driverStore };
   },
 };

@@ -62,6 +62,7 @@ export function sendStream(h: Http, req: StreamRequest): Promise<RawResponse> {
     let bodyDone = false;
     let source: Readable | undefined;
     let sourceError: unknown;
+    let bodySent: Promise<void> | undefined;
     const finish = (err: unknown, res?: RawResponse) => {
       if (settled) return;
       settled = true;
@@ -108,16 +109,26 @@ export function sendStream(h: Http, req: StreamRequest): Promise<RawResponse> {
     });
     creq.on('response', (res) => {
       gotResponse = true;
-      if (!bodyDone && source) {
-        // The service answered before taking the whole body (401, 413 ...): stop sending.
+      // The service refused the body before taking all of it (401, 413 ...): stop sending. A success
+      // can arrive as the last bytes go out, before the source has ended: let that body finish.
+      if (!bodyDone && !creq.writableEnded && source && (res.statusCode ?? 0) >= 300) {
         source.unpipe();
         source.destroy();
       }
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () =>
-        finish(undefined, { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
-      );
+      res.on('end', () => {
+        const done = () =>
+          finish(undefined, {
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks),
+          });
+        // A success answers the whole body: report it once the source has ended too, so the caller
+        // never sees a finished upload whose stream is still being torn down.
+        if ((res.statusCode ?? 0) < 300 && bodySent) bodySent.then(done, done);
+        else done();
+      });
       res.on('error', (err) => finish(err));
       res.on('aborted', () => finish(new Error('response aborted')));
     });
@@ -139,7 +150,7 @@ export function sendStream(h: Http, req: StreamRequest): Promise<RawResponse> {
     source.once('error', (e) => {
       if (!gotResponse) sourceError = e;
     });
-    pipeline(source, creq).then(
+    bodySent = pipeline(source, creq).then(
       () => {
         bodyDone = true;
       },

@@ -193,6 +193,9 @@ describe('vSphere lab', () => {
         env.V2O_LAB_VSPHERE_VM,
         env.V2O_LAB_VSPHERE_VM_EFI,
         env.V2O_LAB_VSPHERE_VM_UNICODE,
+        env.V2O_LAB_VSPHERE_VM_2012,
+        env.V2O_LAB_VSPHERE_VM_2025,
+        env.V2O_LAB_VSPHERE_VM_WIN10,
       ]),
     );
     const db = manifest.vms.find((v: { name: string }) => v.name === 'win2022-db01');
@@ -326,16 +329,37 @@ describe('vSphere lab', () => {
       'Failed to add driver package: Access is denied.',
     );
 
-    // Unscripted: succeeds; Start pinned at 3 survives `reg add`, as a failing boot-critical fix would.
+    // Unscripted: pnputil stages the package and installs it on no device (there is no virtio
+    // device on VMware): exit 259, the package in the driver store, but no service key and no .sys.
+    await hook('guest/state', { vm: VM, failDrivers: { viostor: { exitCode: 0 } } });
+    r = await startProgram(
+      vmRef,
+      cmd,
+      '/c pnputil /add-driver C:\\drivers\\viostor\\w11\\amd64\\*.inf /install > C:\\Windows\\Temp\\a.txt & reg query HKLM\\SYSTEM\\CurrentControlSet\\Services\\viostor > C:\\Windows\\Temp\\q.txt 2>&1',
+    );
+    expect(await waitExit(vmRef, first(r.xml, /<returnval>(\d+)<\/returnval>/)!)).toBe(1);
+    expect((await fromGuest(vmRef, 'C:\\Windows\\Temp\\a.txt')).toString()).toMatch(
+      /Published Name:\s+oem\d+\.inf/,
+    );
+    expect((await fromGuest(vmRef, 'C:\\Windows\\Temp\\q.txt')).toString()).toContain('unable to find');
+    let g = JSON.parse((await call(`${env.V2O_LAB_VSPHERE_EXT_URL}/guest/state?vm=${VM}`)).body.toString());
+    expect(g.history.at(-1).commands[0]).toMatch(/^pnputil/);
+    const files = Object.keys(g.files).map((f) => f.toLowerCase());
+    expect(
+      files.some((f) => /driverstore\\filerepository\\viostor\.inf_amd64_[0-9a-f]+\\viostor\.inf$/.test(f)),
+    ).toBe(true);
+    expect(files.some((f) => /^c:\\windows\\inf\\oem\d+\.inf$/.test(f))).toBe(true);
+    expect(files).not.toContain('c:\\windows\\system32\\drivers\\viostor.sys');
+
+    // Start pinned at 3 survives `reg add`, as a failing boot-critical fix would.
     await hook('guest/state', {
       vm: VM,
-      failDrivers: { viostor: { exitCode: 0 } },
       pin: { 'HKLM\\SYSTEM\\CurrentControlSet\\Services\\viostor\\Start': 3 },
     });
     r = await startProgram(
       vmRef,
       cmd,
-      '/c pnputil /add-driver C:\\drivers\\viostor\\w11\\amd64\\*.inf /install && reg add HKLM\\SYSTEM\\CurrentControlSet\\Services\\viostor /v Start /t REG_DWORD /d 0 /f && reg query HKLM\\SYSTEM\\CurrentControlSet\\Services\\viostor /v Start > C:\\Windows\\Temp\\q.txt',
+      '/c reg add HKLM\\SYSTEM\\CurrentControlSet\\Services\\viostor /v Start /t REG_DWORD /d 0 /f && reg query HKLM\\SYSTEM\\CurrentControlSet\\Services\\viostor /s > C:\\Windows\\Temp\\q.txt',
     );
     expect(await waitExit(vmRef, first(r.xml, /<returnval>(\d+)<\/returnval>/)!)).toBe(0);
     expect((await fromGuest(vmRef, 'C:\\Windows\\Temp\\q.txt')).toString()).toMatch(
@@ -387,16 +411,28 @@ describe('vSphere lab', () => {
       cmd,
       '/c if exist D:\\NetKVM\\w11\\amd64\\netkvm.inf (pnputil /add-driver D:\\NetKVM\\w11\\amd64\\*.inf /install) else (exit 3)',
     );
+    expect(await waitExit(vmRef, first(r.xml, /<returnval>(\d+)<\/returnval>/)!)).toBe(259); // staged, no device took it
+    // Windows 11 (24H2) has no wmic; CIM finds the drive, and a file copies from the ISO.
+    r = await startProgram(vmRef, cmd, '/c wmic logicaldisk get DeviceID,DriveType,VolumeName');
+    expect(await waitExit(vmRef, first(r.xml, /<returnval>(\d+)<\/returnval>/)!)).toBe(9009);
+    r = await startProgram(
+      vmRef,
+      'powershell.exe',
+      '-NoProfile -Command "(Get-CimInstance -ClassName Win32_CDROMDrive).Drive > C:\\drives.txt; Get-Volume > C:\\vol.txt"',
+    );
     expect(await waitExit(vmRef, first(r.xml, /<returnval>(\d+)<\/returnval>/)!)).toBe(0);
+    expect((await fromGuest(vmRef, 'C:\\drives.txt')).subarray(2).toString('utf16le')).toBe('D:\r\n');
+    expect((await fromGuest(vmRef, 'C:\\vol.txt')).subarray(2).toString('utf16le')).toMatch(
+      /^D\s+virtio-win-0\.1\.\d+\s+CDFS\s+CD-ROM/m,
+    );
     r = await startProgram(
       vmRef,
       cmd,
-      '/c wmic logicaldisk get DeviceID,DriveType,VolumeName > C:\\drives.txt',
+      '/c copy /y "D:\\viostor\\w11\\amd64\\viostor.sys" "%SystemRoot%\\System32\\drivers" && copy D:\\nothing.sys C:\\x.sys',
     );
-    expect(await waitExit(vmRef, first(r.xml, /<returnval>(\d+)<\/returnval>/)!)).toBe(0);
-    expect((await fromGuest(vmRef, 'C:\\drives.txt')).toString()).toMatch(
-      /^D:\s+5\s+virtio-win-0\.1\.\d+\s*$/m,
-    );
+    expect(await waitExit(vmRef, first(r.xml, /<returnval>(\d+)<\/returnval>/)!)).toBe(1);
+    g = JSON.parse((await call(`${env.V2O_LAB_VSPHERE_EXT_URL}/guest/state?vm=${VM}`)).body.toString());
+    expect(Object.keys(g.files)).toContain('C:\\Windows\\System32\\drivers\\viostor.sys');
     const state = (await call(`${env.V2O_LAB_VSPHERE_EXT_URL}/guest/state?vm=${VM}`)).body.toString();
     expect(JSON.parse(state).drivers.map((d: { originalName: string }) => d.originalName)).toContain(
       'netkvm.inf',
@@ -441,7 +477,14 @@ describe('vSphere lab', () => {
     r = await startProgram(vmRef, cmd, '/c pnputil /add-driver D:\\viostor\\w11\\amd64\\*.inf /install');
     expect(await waitExit(vmRef, first(r.xml, /<returnval>(\d+)<\/returnval>/)!)).toBe(2);
 
+    // Staging creates no service: sc answers 1060 until a service key exists (as a device install writes it).
     await hook('guest/state', { vm: VM, addDrivers: ['vioscsi'] });
+    r = await startProgram(vmRef, cmd, '/c sc qc vioscsi');
+    expect(await waitExit(vmRef, first(r.xml, /<returnval>(\d+)<\/returnval>/)!)).toBe(1060);
+    await hook('guest/state', {
+      vm: VM,
+      registry: { 'HKLM\\SYSTEM\\CurrentControlSet\\Services\\vioscsi\\Start': 3 },
+    });
     const script = 'sc.exe config vioscsi start= boot; exit $LASTEXITCODE';
     r = await startProgram(
       vmRef,

@@ -164,6 +164,20 @@ export async function resetVm(name: string): Promise<void> {
 export async function setGuest(body: Record<string, unknown>): Promise<void> {
   await hook('/guest/state', 'POST', body);
 }
+/** Scripted outcomes of guest commands (POST /guest/rules): `match` is a regexp on the bare command. */
+export async function setRules(
+  vm: string,
+  rules: {
+    match: string;
+    exitCode: number;
+    stdout?: string;
+    stderr?: string;
+    times?: number;
+    apply?: boolean;
+  }[],
+): Promise<void> {
+  await hook('/guest/rules', 'POST', { vm, rules });
+}
 export async function guestState(vm: string): Promise<Record<string, unknown>> {
   return (await hook(`/guest/state?vm=${encodeURIComponent(vm)}`, 'GET')) as Record<string, unknown>;
 }

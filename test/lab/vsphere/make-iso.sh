@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds a small ISO with virtio-win's real layout (fake file contents) with xorriso:
 #   <Driver>/<OS>/amd64/<driver>.{inf,sys,cat}  for viostor, vioscsi, NetKVM, Balloon
-#   and OS folders 2k12R2 2k16 2k19 2k22 w10 w11, plus a few root files.
+#   and OS folders 2k12 2k12R2 2k16 2k19 2k22 2k25 w10 w11 (virtio-win-pkg-scripts util/filemap.py:
+#   Server 2012 has its own 2k12, Server 2025 has 2k25), plus a few root files.
 #   usage: make-iso.sh <out-dir>   -> <out-dir>/virtio-win.iso, .sha256, virtio-win-files.txt
 # Rebuilt only when this script changes (its sha256 is stored next to the ISO).
 set -euo pipefail
@@ -22,7 +23,7 @@ drivers=(
   "NetKVM:netkvm:Net:netkvm"
   "Balloon:balloon:System:balloon"
 )
-oses=(2k12R2 2k16 2k19 2k22 w10 w11)
+oses=(2k12 2k12R2 2k16 2k19 2k22 2k25 w10 w11)
 for d in "${drivers[@]}"; do
   IFS=: read -r folder stem class svc <<<"$d"
   for os in "${oses[@]}"; do

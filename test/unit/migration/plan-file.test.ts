@@ -110,6 +110,25 @@ vms:
     ]);
   });
 
+  it('takes bootFallback (sata by default) from defaults or the VM, and names a wrong value', () => {
+    const plan = parsePlanText(`version: 1
+source: {}
+target: {}
+defaults: { bootFallback: none }
+vms: [{ name: a }, { name: b, bootFallback: sata }]
+`);
+    expect(plan.vms.map((v) => v.bootFallback)).toEqual(['none', 'sata']);
+    expect(
+      parsePlanText('version: 1\nsource: {}\ntarget: {}\nvms: [{ name: a }]\n').vms[0]!.bootFallback,
+    ).toBe('sata');
+    const { problems } = problemsOf(
+      'version: 1\nsource: {}\ntarget: {}\nvms:\n  - name: a\n    bootFallback: ide\n',
+    );
+    expect(problems).toEqual([
+      { line: 6, path: 'vms[0].bootFallback', message: 'must be one of "sata", "none"' },
+    ]);
+  });
+
   it('takes transferStallSeconds from defaults or the VM, and names a value out of range', () => {
     const plan = parsePlanText(`version: 1
 source: {}

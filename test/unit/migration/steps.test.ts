@@ -223,46 +223,109 @@ describe('create-volumes and launch', () => {
 });
 
 describe('drivers and shutdown', () => {
-  it('install-drivers runs pnputil per driver from the ISO drive, then reg add Start=0', async () => {
+  it('install-drivers finds the ISO through CIM, checks its files, then runs the recipe', async () => {
     const source = fakeSource({
       runInGuest: async (_vm, _c, cmd) => {
         source.calls.push(cmd);
-        if (cmd.startsWith('wmic'))
-          return {
-            exitCode: 0,
-            output: 'DeviceID DriveType VolumeName\r\nD:        5          virtio-win-0.1.262\r\n',
-          };
+        if (cmd.includes('Win32_CDROMDrive')) return { exitCode: 0, output: 'D:\r\nE:\r\n' };
+        if (cmd.startsWith('if exist "D:')) return { exitCode: 1, output: '' };
+        if (cmd.includes('pnputil')) return { exitCode: 259, output: 'Paket hinzugefügt' };
         return { exitCode: 0, output: 'ok' };
       },
     });
     const out = await installDrivers.run(ctx('install-drivers', { source }, params('    diskBus: scsi\n')));
-    expect(out.drive).toBe('D:');
+    expect(out.drive).toBe('E:');
+    expect(source.calls.some((c) => /wmic/i.test(c))).toBe(false);
     expect(source.calls.filter((c) => c.includes('pnputil'))).toHaveLength(3);
-    expect(source.calls.at(-1)).toContain('Services\\vioscsi /v Start /t REG_DWORD /d 0 /f');
-    expect(out.commands.every((c) => c.exitCode === 0)).toBe(true);
+    expect(source.calls).toContain(
+      'copy /y "E:\\vioscsi\\2k22\\amd64\\vioscsi.sys" "%SystemRoot%\\System32\\drivers\\vioscsi.sys"',
+    );
+    expect(source.calls.at(-1)).toContain('Services\\storahci\\StartOverride" /v "0" /t REG_DWORD /d "0" /f');
+    expect(out.commands.filter((c) => c.exitCode === 259)).toHaveLength(3);
   });
 
-  it('the manual gate says exactly what to install; auto mode has no gate', async () => {
+  it('install-drivers: a failing CD-ROM probe, a missing driver file and a failing pnputil each say what and how to fix', async () => {
+    const guest = (answer: (cmd: string) => { exitCode: number; output: string } | undefined) =>
+      fakeSource({
+        runInGuest: async (_vm, _c, cmd) =>
+          answer(cmd) ??
+          (cmd.includes('Win32_CDROMDrive')
+            ? { exitCode: 0, output: 'D:\r\n' }
+            : { exitCode: 0, output: '' }),
+      });
+    const fail = (source: ReturnType<typeof fakeSource>) =>
+      installDrivers
+        .run(ctx('install-drivers', { source }))
+        .then(() => ({ message: 'no error', hint: '' }))
+        .catch((e: unknown) => e as { message: string; hint?: string });
+    const probe = await fail(
+      guest((c) =>
+        c.includes('Win32_CDROMDrive')
+          ? { exitCode: 1, output: 'Get-CimInstance : Zugriff verweigert' }
+          : undefined,
+      ),
+    );
+    expect(probe.message).toMatch(/Get-CimInstance Win32_CDROMDrive exited 1 .*still running on VMware/);
+    const sys = await fail(
+      guest((c) => (c.includes('viostor.sys') ? { exitCode: 1, output: '' } : undefined)),
+    );
+    expect(sys.message).toMatch(/ISO in D: lacks viostor\\2k22\\amd64\\viostor\.sys/);
+    expect(sys.hint).toMatch(/name an ISO that has them/);
+    const pnp = await fail(
+      guest((c) => (c.includes('pnputil') ? { exitCode: 5, output: 'Access is denied.' } : undefined)),
+    );
+    expect(pnp.message).toMatch(
+      /staging viostor with pnputil failed in the guest \(exit code 5: Access is denied\.\)/,
+    );
+    expect(pnp.hint).toMatch(/v2o guest-script/);
+  });
+
+  it('the manual gate hands over the guest script; auto mode has no gate', async () => {
     const manual = params('    drivers: { mode: manual }\n');
     const gate = await installDrivers.gate!(ctx('install-drivers', {}, manual));
-    expect(gate?.message).toContain('pnputil /add-driver D:\\viostor\\2k22\\amd64\\viostor.inf /install');
+    expect(gate?.message).toContain("v2o guest-script plan.yaml --vm 'vm' > v2o-drivers.ps1");
+    expect(gate?.message).toContain(
+      'powershell.exe -NoProfile -ExecutionPolicy Bypass -File .\\v2o-drivers.ps1',
+    );
     expect(await installDrivers.gate!(ctx('install-drivers', {}, params()))).toBeUndefined();
   });
 
-  it('verify-drivers fails with a clear message when the driver is not boot-critical', async () => {
+  it('verify-drivers fails with what is missing when only pnputil and Start=0 were done (the old recipe)', async () => {
     const source = fakeSource({
-      runInGuest: async (_vm, _c, cmd) =>
-        cmd.includes('reg.exe query')
-          ? { exitCode: 0, output: '    Start    REG_DWORD    0x3\r\n' }
-          : {
-              exitCode: 0,
-              output:
-                'Published Name: oem1.inf\r\nOriginal Name: viostor.inf\r\n\r\nPublished Name: oem2.inf\r\nOriginal Name: netkvm.inf\r\n',
-            },
+      runInGuest: async (_vm, _c, cmd) => {
+        if (cmd.includes('query') && cmd.includes('viostor'))
+          return {
+            exitCode: 0,
+            output:
+              'HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\viostor\r\n    Start    REG_DWORD    0x0\r\n',
+          };
+        if (cmd.includes('query'))
+          return {
+            exitCode: 0,
+            output:
+              'HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\storahci\r\n    Start    REG_DWORD    0x0\r\n',
+          };
+        if (cmd.includes('viostor.sys')) return { exitCode: 1, output: '' };
+        if (cmd.startsWith('dir')) {
+          const inf = /FileRepository\\(\w+\.inf)_amd64/.exec(cmd)![1]!;
+          return inf === 'balloon.inf'
+            ? { exitCode: 1, output: 'Datei nicht gefunden' }
+            : { exitCode: 0, output: `${inf}_amd64_0123456789abcdef\r\n` };
+        }
+        return { exitCode: 0, output: '' };
+      },
     });
-    await expect(verifyDrivers.run(ctx('verify-drivers', { source }))).rejects.toThrow(
-      /NOT shut down: not in the driver store: balloon\.inf; viostor Start = 3, not 0/,
-    );
+    const err = (await verifyDrivers.run(ctx('verify-drivers', { source })).catch((e: unknown) => e)) as {
+      message: string;
+      hint: string;
+    };
+    expect(err.message).toMatch(/NOT shut down \(it still runs on VMware\)/);
+    expect(err.message).toContain('viostor: Type is missing (want Type=1)');
+    expect(err.message).toContain('viostor: Group is missing');
+    expect(err.message).toContain('viostor: viostor.sys is not in %SystemRoot%\\System32\\drivers');
+    expect(err.message).toContain('balloon.inf is not staged');
+    expect(err.message).not.toMatch(/netkvm|storahci/);
+    expect(err.hint).toMatch(/v2o guest-script/);
   });
 
   it('shutdown without --force-poweroff does not power off hard when the guest does not stop', async () => {

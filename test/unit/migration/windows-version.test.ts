@@ -26,10 +26,21 @@ describe('Windows version → virtio-win folder', () => {
     expect(e.ok && e.version.from).toBe('guestId');
   });
 
-  it('maps plain 2012 to 2k12R2 with a warning', () => {
-    const d = detectWindows('windows8Server64Guest', 'Microsoft Windows Server 2012 (64-bit)');
+  it.each([
+    ['windows8Server64Guest', 'Microsoft Windows Server 2012 Datacenter', '2k12', '2012'],
+    ['windows8Server64Guest', 'Microsoft Windows Server 2012 R2 Standard', '2k12R2', '2012r2'],
+    ['windows2022srvNext_64Guest', undefined, '2k25', '2025'],
+    ['windows2019srvNext_64Guest', 'Microsoft Windows Server 2025 Datacenter', '2k25', '2025'],
+  ])('%s / %s → its own folder %s', (guestId, name, folder, osVersion) => {
+    const d = detectWindows(guestId, name);
+    expect(d.ok && d.version).toMatchObject({ folder, osVersion });
+    expect(d.ok && d.warning).toBeUndefined();
+  });
+
+  it('windows8Server64Guest without a full name: 2012 R2, with a warning that it may be 2012', () => {
+    const d = detectWindows('windows8Server64Guest');
     expect(d.ok && d.version.folder).toBe('2k12R2');
-    expect(d.ok && d.warning).toMatch(/not R2/);
+    expect(d.ok && d.warning).toMatch(/2012 or 2012 R2/);
   });
 
   it.each([
@@ -47,14 +58,16 @@ describe('Windows version → virtio-win folder', () => {
 
 describe('drivers per bus', () => {
   it('virtio → viostor boot-critical; scsi → vioscsi; folders per version', () => {
-    const v = planDrivers('virtio', 'w11', { vifModel: 'virtio', balloon: false });
+    const v = planDrivers('virtio', 'w11', { vifModel: 'virtio', balloon: false, bootFallback: 'sata' });
     expect(v.install).toEqual([
       { name: 'viostor', isoDir: 'viostor\\w11\\amd64', inf: 'viostor.inf' },
       { name: 'netkvm', isoDir: 'NetKVM\\w11\\amd64', inf: 'netkvm.inf' },
     ]);
     expect(v.bootCriticalService).toBe('viostor');
     expect(
-      planDrivers('scsi', '2k16', { vifModel: 'virtio', balloon: true }).install.map((d) => d.isoDir),
+      planDrivers('scsi', '2k16', { vifModel: 'virtio', balloon: true, bootFallback: 'sata' }).install.map(
+        (d) => d.isoDir,
+      ),
     ).toEqual(['vioscsi\\2k16\\amd64', 'NetKVM\\2k16\\amd64', 'Balloon\\2k16\\amd64']);
   });
 });

@@ -53,6 +53,9 @@ describe('glanceSink', () => {
         return true;
       })
       .matchHeader('content-length', String(file.length))
+      // Glance answers once the data is in its store, never in the same tick as the last byte
+      // (nock without a delay can close the request while the body's last end is still queued).
+      .delay(20)
       .reply(204)
       .get('/v2/images/img1')
       .reply(200, stored());
@@ -73,6 +76,7 @@ describe('glanceSink', () => {
     const image = await imageClient();
     const scope = nock(GLANCE)
       .put('/v2/images/img1/file')
+      .delay(20)
       .reply(204)
       .get('/v2/images/img1')
       .reply(200, stored({ checksum: '0'.repeat(32) }));

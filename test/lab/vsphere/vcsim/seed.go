@@ -42,6 +42,7 @@ type invVM struct {
 	GuestFullName  string    `json:"guestFullName"`
 	WindowsVersion string    `json:"windowsVersion"`
 	VirtioOS       string    `json:"virtioOs"`
+	Locale         string    `json:"locale"`
 	Firmware       string    `json:"firmware"`
 	SecureBoot     bool      `json:"secureBoot"`
 	CPUs           int32     `json:"cpus"`
@@ -208,7 +209,7 @@ func seed(ctx context.Context, sdkURL, user, pass, caFile string, inv *inventory
 			Username: inv.GuestUsername, Password: inv.GuestPassword, OS: v.VirtioOS,
 			WindowsVersion: v.WindowsVersion, ProductName: strings.TrimSuffix(strings.TrimPrefix(v.GuestFullName, "Microsoft "), " (64-bit)"),
 			HostName: v.HostName, Controller: v.Controller, Tools: v.Tools, GuestID: v.GuestID,
-			GuestFullName: v.GuestFullName, IPAddress: v.IPAddress, PowerState: power,
+			GuestFullName: v.GuestFullName, IPAddress: v.IPAddress, PowerState: power, Locale: v.Locale,
 		})
 		if v.Snapshot != "" {
 			t, err := vm.CreateSnapshot(ctx, v.Snapshot, "v2o lab: a VM with a snapshot", false, false)

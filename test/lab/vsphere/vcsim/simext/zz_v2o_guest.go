@@ -49,7 +49,25 @@ type V2oGuestSeed struct {
 	GuestFullName  string `json:"guestFullName"`
 	IPAddress      string `json:"ipAddress"`
 	PowerState     string `json:"powerState"` // poweredOn, poweredOff: what a reset restores
+	// Locale "de-DE": pnputil and reg answer in German, redirected output in the OEM code page
+	// (CP850), as a German Windows does; verification must not read their words.
+	Locale string `json:"locale,omitempty"`
 }
+
+// v2oLegacyPnputil: Windows 8 / Server 2012 and 2012 R2 have pnputil -a/-i/-e/-d only;
+// /add-driver and /enum-drivers came with Windows 10 1607 / Server 2016 (Microsoft "PnPUtil
+// Command Syntax", Windows 8 page).
+func (s V2oGuestSeed) v2oLegacyPnputil() bool {
+	return strings.EqualFold(s.OS, "2k12") || strings.EqualFold(s.OS, "2k12R2")
+}
+
+// v2oNoWmic: wmic is disabled by default from Windows 11 24H2 and Server 2025 on (Microsoft
+// "WMIC" deprecated-features page, "WMIC is disabled by default").
+func (s V2oGuestSeed) v2oNoWmic() bool {
+	return strings.EqualFold(s.OS, "w11") || strings.EqualFold(s.OS, "2k25")
+}
+
+func (s V2oGuestSeed) v2oGerman() bool { return strings.EqualFold(s.Locale, "de-DE") }
 
 type v2oRegValue struct {
 	Type string      `json:"type"` // REG_DWORD, REG_SZ, REG_EXPAND_SZ
@@ -66,6 +84,8 @@ type V2oDriver struct {
 	Version       string `json:"version"`
 	Signer        string `json:"signer"`
 	Source        string `json:"source,omitempty"` // the INF path it was added from
+	// StoreFolder: its folder under System32\DriverStore\FileRepository (<inf>_amd64_<hash>).
+	StoreFolder string `json:"storeFolder,omitempty"`
 }
 
 // V2oRule scripts the outcome of a command: the first rule whose regexp matches a command
@@ -122,7 +142,10 @@ type V2oGuest struct {
 	FailDrivers map[string]V2oDriverFailure
 	// StrictOSFolder: pnputil refuses a driver from another Windows version's folder.
 	StrictOSFolder bool
-	Rules          []*V2oRule
+	// ISOMissing: files (ISO-relative, e.g. viostor\2k12\amd64\viostor.sys) this guest's
+	// virtio-win ISO lacks, as an ISO from another build would.
+	ISOMissing []string `json:"isoMissing,omitempty"`
+	Rules      []*V2oRule
 	// ProcessDuration: how long a started program reports as running before it exits.
 	ProcessDuration time.Duration
 	// ShutdownGuest: the VM powers off this long after the call; IgnoreShutdown: never (a hung guest).
@@ -265,10 +288,19 @@ func newV2oGuest(seed V2oGuestSeed) *V2oGuest {
 		g.regSet(k, "Type", v2oRegValue{"REG_DWORD", uint32(1)})
 		g.regSet(k, "ErrorControl", v2oRegValue{"REG_DWORD", uint32(3)})
 		g.regSet(k, "ImagePath", v2oRegValue{"REG_EXPAND_SZ", `System32\drivers\` + image})
+		// In-box drivers are files in System32\drivers like any other.
+		g.writeFile(`C:\Windows\System32\drivers\`+image, []byte("MZ in-box "+image+" (v2o lab)\r\n"))
 	}
 	// In-box storage drivers, boot-critical for the VMware controller in use.
 	svc("disk", 0, "disk.sys")
 	svc("storahci", map[bool]uint32{true: 0, false: 3}[seed.Controller == "sata"], "storahci.sys")
+	g.regSet(`HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\storahci`, "Group", v2oRegValue{"REG_SZ", "SCSI miniport"})
+	if seed.Controller != "sata" {
+		// Windows 8 and later keep a per-boot-configuration override that wins over Start; a VM
+		// installed on LSI/pvscsi has storahci disabled there too (community-documented fix for 0x7B
+		// after a switch to AHCI: remove StartOverride or set its 0 to 0; medium confidence).
+		g.regSet(`HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\storahci\StartOverride`, "0", v2oRegValue{"REG_DWORD", uint32(3)})
+	}
 	svc("LSI_SAS", map[bool]uint32{true: 0, false: 3}[seed.Controller == "lsilogic-sas"], "lsi_sas.sys")
 	// VMware Tools' drivers.
 	g.addDriver(V2oDriver{OriginalName: "vmxnet3.inf", Provider: "VMware, Inc.", ClassName: "Network adapters",
@@ -502,11 +534,71 @@ func (g *V2oGuest) regGet(key, name string) (v2oRegValue, bool, bool) {
 	return v, true, ok
 }
 
+// addDriver stages a package as Windows does (Microsoft "Driver Store"): a folder
+// DriverStore\FileRepository\<inf>_amd64_<hash> with the package's files, the INF copied to
+// %SystemRoot%\INF\oemN.inf, and its hardware ids in SYSTEM\DriverDatabase (lxc/distrobuilder
+// windows/driver_viostor.go shows the keys of a staged viostor). Staging installs nothing: no
+// service key, no file in System32\drivers — that happens only when a device takes the driver.
 func (g *V2oGuest) addDriver(d V2oDriver) V2oDriver {
 	d.PublishedName = "oem" + itoa(g.nextOem) + ".inf"
 	g.nextOem++
+	stem := strings.TrimSuffix(strings.ToLower(d.OriginalName), ".inf")
+	sum := sha256.Sum256([]byte(d.OriginalName + "|" + d.Source + "|" + d.Version))
+	d.StoreFolder = strings.ToLower(d.OriginalName) + "_amd64_" + hex.EncodeToString(sum[:8])
+	dir := `C:\Windows\System32\DriverStore\FileRepository\` + d.StoreFolder
+	inf := []byte("; " + d.OriginalName + " staged by the v2o lab from " + d.Source + "\r\n")
+	g.writeFile(dir+`\`+d.OriginalName, inf)
+	if _, ok := v2oDriverInfo[stem]; ok {
+		g.writeFile(dir+`\`+stem+".sys", []byte("MZ "+stem+".sys (v2o lab, from "+d.Source+")\r\n"))
+		g.writeFile(dir+`\`+stem+".cat", []byte("catalog "+stem+"\r\n"))
+	}
+	g.writeFile(`C:\Windows\INF\`+d.PublishedName, inf)
+	db := `HKEY_LOCAL_MACHINE\SYSTEM\DriverDatabase`
+	g.regSet(db+`\DriverInfFiles\`+d.PublishedName, "Active", v2oRegValue{"REG_SZ", d.StoreFolder})
+	for _, id := range v2oPCIIDs[stem] {
+		g.regSet(db+`\DeviceIds\PCI\`+id, d.PublishedName, v2oRegValue{"REG_BINARY", "02ff0000"})
+	}
 	g.Drivers = append(g.Drivers, d)
 	return d
+}
+
+func (g *V2oGuest) isoMissing(p string) bool {
+	n := v2oNormPath(p)
+	for _, m := range g.ISOMissing {
+		if len(n) > 3 && strings.EqualFold(n[3:], v2oNormPath(m)) {
+			return true
+		}
+	}
+	return false
+}
+
+// unstage removes what addDriver wrote (pnputil /delete-driver, or a test removing a package).
+func (g *V2oGuest) unstage(d V2oDriver) {
+	for _, p := range []string{`C:\Windows\System32\DriverStore\FileRepository\` + d.StoreFolder, `C:\Windows\INF\` + d.PublishedName} {
+		n := v2oNormPath(p)
+		for k := range g.files {
+			if d.StoreFolder != "" && (k == n || strings.HasPrefix(k, n+`\`)) {
+				delete(g.files, k)
+				delete(g.names, k)
+			}
+		}
+	}
+	db := `hkey_local_machine\system\driverdatabase`
+	delete(g.reg, db+`\driverinffiles\`+strings.ToLower(d.PublishedName))
+	for k, vals := range g.reg {
+		if strings.HasPrefix(k, db+`\deviceids\`) {
+			delete(vals, strings.ToLower(d.PublishedName))
+		}
+	}
+}
+
+// v2oPCIIDs: the virtio PCI ids a package maps in the DriverDatabase (transitional / modern;
+// virtio-win INFs, libguestfs-common inject_virtio_win.ml).
+var v2oPCIIDs = map[string][]string{
+	"viostor": {"VEN_1AF4&DEV_1001", "VEN_1AF4&DEV_1042"},
+	"vioscsi": {"VEN_1AF4&DEV_1004", "VEN_1AF4&DEV_1048"},
+	"netkvm":  {"VEN_1AF4&DEV_1000", "VEN_1AF4&DEV_1041"},
+	"balloon": {"VEN_1AF4&DEV_1002", "VEN_1AF4&DEV_1045"},
 }
 
 // --- guest operations ------------------------------------------------------------------

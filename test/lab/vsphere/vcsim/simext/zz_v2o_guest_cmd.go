@@ -362,6 +362,9 @@ func (x *v2oExec) route(r v2oRedirect, cmd *v2oOut, out *v2oOut, encoding string
 		case strings.EqualFold(target, "nul") || strings.EqualFold(target, "$null"):
 		default:
 			p := x.abs(target)
+			if encoding == "" && x.g.Seed.v2oGerman() {
+				encoding = "cp850" // console programs write the OEM code page into a redirect
+			}
 			enc := v2oEncode(data, encoding)
 			old, ok := x.g.readFile(p)
 			if app && ok {
@@ -376,6 +379,9 @@ func (x *v2oExec) route(r v2oRedirect, cmd *v2oOut, out *v2oOut, encoding string
 	put(r.stdout, r.stdoutApp, stdout, &out.stdout)
 	put(r.stderr, r.stderrApp, stderr, &out.stderr)
 }
+
+// v2oCP850: the German letters of the lab's texts in code page 850 (a German console's OEM page).
+var v2oCP850 = map[rune]byte{'ä': 0x84, 'ö': 0x94, 'ü': 0x81, 'Ä': 0x8E, 'Ö': 0x99, 'Ü': 0x9A, 'ß': 0xE1}
 
 func v2oEncode(data []byte, encoding string) []byte {
 	switch encoding {
@@ -392,6 +398,18 @@ func v2oEncode(data []byte, encoding string) []byte {
 		return b.Bytes()
 	case "utf8bom":
 		return append([]byte{0xEF, 0xBB, 0xBF}, data...)
+	case "cp850":
+		var b bytes.Buffer
+		for _, r := range string(data) {
+			if c, ok := v2oCP850[r]; ok {
+				b.WriteByte(c)
+			} else if r < 0x80 {
+				b.WriteByte(byte(r))
+			} else {
+				b.WriteByte('?')
+			}
+		}
+		return b.Bytes()
 	}
 	return data
 }
@@ -453,8 +471,27 @@ func (x *v2oExec) cmdLine(line string, out *v2oOut) int32 {
 	return code
 }
 
+// v2oEnvVar: cmd.exe expands %NAME% from the environment before it parses a command; an unknown
+// name stays as typed (cmd.exe's rule on the command line).
+var v2oEnvVar = regexp.MustCompile(`%([A-Za-z_][A-Za-z0-9_]*)%`)
+
+func (x *v2oExec) expand(s string) string {
+	env := map[string]string{}
+	for _, kv := range x.g.env() {
+		if i := strings.IndexByte(kv, '='); i > 0 {
+			env[strings.ToLower(kv[:i])] = kv[i+1:]
+		}
+	}
+	return v2oEnvVar.ReplaceAllStringFunc(s, func(m string) string {
+		if v, ok := env[strings.ToLower(m[1:len(m)-1])]; ok {
+			return v
+		}
+		return m
+	})
+}
+
 func (x *v2oExec) cmdSimple(s string, out *v2oOut) int32 {
-	body, redir := cutRedirects(strings.TrimSpace(s), `"`)
+	body, redir := cutRedirects(x.expand(strings.TrimSpace(s)), `"`)
 	var cmd v2oOut
 	code := x.cmdBody(body, &cmd)
 	x.route(redir, &cmd, out, "")
@@ -557,7 +594,7 @@ func (x *v2oExec) cmdIf(rest string, out *v2oOut) int32 {
 func (x *v2oExec) exists(p string) bool {
 	p = x.abs(p)
 	if ok, _ := v2oISOHas(x.isos, p); ok {
-		return true
+		return !x.g.isoMissing(p)
 	}
 	if strings.HasSuffix(p, `\*`) || strings.HasSuffix(p, `\*.*`) {
 		return x.g.isDir(p[:strings.LastIndex(p, `\`)])
@@ -736,6 +773,20 @@ func (x *v2oExec) psStatement(st string, core bool, out *v2oOut) (int32, bool) {
 	if strings.HasPrefix(st, "& ") {
 		st = strings.TrimSpace(st[2:])
 	}
+	// Scripted rules apply to cmdlets too (e.g. a broken CIM: Get-CimInstance failing).
+	if r := x.g.rule(st); r != nil && !r.Apply && !v2oPrograms[v2oProgramBase(strings.SplitN(st, " ", 2)[0])] {
+		out.stdout.WriteString(r.Stdout)
+		out.stderr.WriteString(r.Stderr)
+		return r.ExitCode, r.ExitCode == 0
+	}
+	// (Get-CimInstance -ClassName Win32_CDROMDrive).Drive: PowerShell enumerates the property of
+	// every instance, one a line (member enumeration, PowerShell 3+).
+	if m := regexp.MustCompile(`(?i)^\((?:get-ciminstance|get-wmiobject)\s+(?:-classname\s+|-class\s+)?win32_cdromdrive\)\.(drive|volumename)$`).FindStringSubmatch(st); m != nil {
+		for _, r := range x.cdroms() {
+			out.stdout.WriteString(r[map[bool]int{true: 0, false: 1}[strings.EqualFold(m[1], "drive")]] + crlf)
+		}
+		return -1, true
+	}
 	// (Get-ItemProperty -Path X -Name Y).Y
 	if m := regexp.MustCompile(`(?i)^\((get-itemproperty\s+.*)\)\.(\w+)$`).FindStringSubmatch(st); m != nil {
 		return x.psGetItemProperty(v2oPSArgs(m[1])[1:], m[2], out)
@@ -861,6 +912,41 @@ func (x *v2oExec) psStatement(st string, core bool, out *v2oOut) (int32, bool) {
 		return -1, true
 	case "start-sleep":
 		return -1, true
+	case "copy-item", "copy", "cp":
+		src := param("-LiteralPath", "-Path")
+		if src == "" {
+			src = positional(0)
+		}
+		dst := param("-Destination")
+		if dst == "" {
+			dst = positional(1)
+		}
+		if !x.copyFile(x.psExpand(src), x.psExpand(dst)) {
+			out.stderr.WriteString(fmt.Sprintf("Copy-Item : Cannot find path '%s' because it does not exist."+crlf, x.psExpand(src)))
+			return -1, false
+		}
+		return -1, true
+	case "get-ciminstance", "get-wmiobject":
+		class := param("-ClassName", "-Class")
+		if class == "" {
+			class = positional(0)
+		}
+		if !strings.EqualFold(class, "Win32_CDROMDrive") {
+			out.stderr.WriteString("Get-CimInstance : Invalid class " + class + " (the v2o lab knows Win32_CDROMDrive)" + crlf)
+			return -1, false
+		}
+		for _, r := range x.cdroms() {
+			fmt.Fprintf(&out.stdout, "Caption      : NECVMWar VMware SATA CD00"+crlf+"Drive        : %s"+crlf+"VolumeName   : %s"+crlf+crlf, r[0], r[1])
+		}
+		return -1, true
+	case "get-volume":
+		out.stdout.WriteString(crlf + "DriveLetter FriendlyName       FileSystemType DriveType HealthStatus" + crlf +
+			"----------- ------------       -------------- --------- ------------" + crlf + "C                                NTFS           Fixed     Healthy" + crlf)
+		for _, r := range x.cdroms() {
+			fs := map[bool]string{true: "CDFS", false: "Unknown"}[r[1] != ""]
+			fmt.Fprintf(&out.stdout, "%-11s %-18s %-14s CD-ROM    Healthy"+crlf, r[0][:1], r[1], fs)
+		}
+		return -1, true
 	case "cmd", "cmd.exe":
 		c := x.runCmd(strings.Join(quoteAll(args), " "), out)
 		return c, c == 0
@@ -875,6 +961,32 @@ func (x *v2oExec) psStatement(st string, core bool, out *v2oOut) (int32, bool) {
 	}
 	out.stderr.WriteString(fmt.Sprintf("%s : The term '%s' is not recognized as the name of a cmdlet, function, script file, or operable program."+crlf, a[0], a[0]))
 	return -1, false
+}
+
+// cdroms: each CD-ROM drive letter and its volume label (empty without media), in device order.
+func (x *v2oExec) cdroms() [][2]string {
+	var out [][2]string
+	for _, l := range x.letters {
+		vol := ""
+		if iso, ok := x.isos[l]; ok {
+			vol = strings.TrimSuffix(isoBase(iso), ".iso")
+			if V2oISOLabel != "" && v2oIsVirtioISO(iso) {
+				vol = V2oISOLabel
+			}
+		}
+		out = append(out, [2]string{l, vol})
+	}
+	return out
+}
+
+// psExpand: $env:NAME inside a PowerShell string (the only variables the lab knows).
+func (x *v2oExec) psExpand(s string) string {
+	for _, kv := range x.g.env() {
+		if i := strings.IndexByte(kv, '='); i > 0 {
+			s = regexp.MustCompile(`(?i)\$env:`+regexp.QuoteMeta(kv[:i])+`\b`).ReplaceAllLiteralString(s, kv[i+1:])
+		}
+	}
+	return s
 }
 
 func quoteAll(a []string) []string {
@@ -969,6 +1081,19 @@ func (x *v2oExec) simple(line string, out *v2oOut) int32 {
 		}
 	case "dir":
 		code = x.dir(args[1:], &o)
+	case "copy", "xcopy":
+		var files []string
+		for _, a := range args[1:] {
+			if !strings.HasPrefix(a, "/") {
+				files = append(files, a)
+			}
+		}
+		if len(files) != 2 || !x.copyFile(files[0], files[1]) {
+			o.stderr.WriteString(x.t("copy.notfound") + crlf)
+			code = 1
+		} else {
+			o.stdout.WriteString(x.t("copy.one") + crlf)
+		}
 	case "del", "erase":
 		for _, p := range args[1:] {
 			if strings.HasPrefix(p, "/") {
@@ -1011,26 +1136,70 @@ func (x *v2oExec) simple(line string, out *v2oOut) int32 {
 
 func (x *v2oExec) dir(args []string, o *v2oOut) int32 {
 	p := x.cwd
-	bare := false
+	bare, dirsOnly := false, false
 	for _, a := range args {
-		if strings.EqualFold(a, "/b") {
+		switch {
+		case strings.EqualFold(a, "/b"):
 			bare = true
-		} else if !strings.HasPrefix(a, "/") {
+		case strings.EqualFold(a, "/ad"):
+			dirsOnly = true
+		case !strings.HasPrefix(a, "/"):
 			p = x.abs(a)
 		}
 	}
+	// A wildcard in the last element lists the matching names of its folder, like cmd.exe.
+	glob := ""
+	if i := strings.LastIndex(p, `\`); i > 1 && strings.ContainsAny(p[i+1:], "*?") {
+		p, glob = p[:i], strings.ToLower(p[i+1:])
+	}
 	entries := x.list(p)
-	if entries == nil {
-		o.stderr.WriteString("File Not Found" + crlf)
+	var shown []string
+	for _, e := range entries {
+		if glob != "" {
+			if ok, _ := path.Match(glob, strings.ToLower(e)); !ok {
+				continue
+			}
+		}
+		if dirsOnly {
+			full := strings.TrimSuffix(p, `\`) + `\` + e
+			isoOK, isoDir := v2oISOHas(x.isos, full)
+			if !(isoOK && isoDir) && !x.g.isDir(full) {
+				continue
+			}
+		}
+		shown = append(shown, e)
+	}
+	if entries == nil || (glob != "" || dirsOnly) && len(shown) == 0 {
+		o.stderr.WriteString(x.t("file.notfound") + crlf)
 		return 1
 	}
 	if !bare {
 		o.stdout.WriteString(" Directory of " + p + crlf + crlf)
 	}
-	for _, e := range entries {
+	for _, e := range shown {
 		o.stdout.WriteString(e + crlf)
 	}
 	return 0
+}
+
+// copyFile copies one file (from the guest or a mounted ISO) as cmd's copy and PowerShell's
+// Copy-Item do; a destination that is a folder gets the source's name. Files on the lab ISO have
+// no bytes the guest model keeps, so a copy from it holds a marker naming its source.
+func (x *v2oExec) copyFile(src, dst string) bool {
+	src, dst = x.abs(src), x.abs(dst)
+	data, ok := x.g.readFile(src)
+	if !ok {
+		isoOK, isoDir := v2oISOHas(x.isos, src)
+		if !isoOK || isoDir || x.g.isoMissing(src) {
+			return false
+		}
+		data = []byte("MZ v2o lab copy of " + src + " (virtio-win " + V2oISOLabel + ")\r\n")
+	}
+	if x.g.isDir(dst) {
+		dst = strings.TrimSuffix(dst, `\`) + `\` + src[strings.LastIndex(src, `\`)+1:]
+	}
+	x.g.writeFile(dst, data)
+	return true
 }
 
 // list returns the names directly under dir (from the guest files or a mounted ISO).
@@ -1124,12 +1293,64 @@ func (x *v2oExec) infFiles(pattern string, subdirs bool) []string {
 	return out
 }
 
+// v2oText: pnputil's and reg's messages in English or German (a de-DE Windows answers in
+// German: "Veröffentlichter Name", "Originalname"), so nothing may parse them.
+var v2oText = map[string][2]string{
+	"pnp.title":      {"Microsoft PnP Utility", "Microsoft-PnP-Dienstprogramm"},
+	"pnp.adding":     {"Adding driver package:  ", "Treiberpaket wird hinzugefügt:  "},
+	"pnp.added":      {"Driver package added successfully.", "Das Treiberpaket wurde erfolgreich hinzugefügt."},
+	"pnp.exists":     {"Driver package added successfully. (Already exists in the system)", "Das Treiberpaket wurde erfolgreich hinzugefügt. (Bereits im System vorhanden)"},
+	"pnp.published":  {"Published Name:         ", "Veröffentlichter Name:  "},
+	"pnp.original":   {"Original Name:          ", "Originalname:           "},
+	"pnp.provider":   {"Provider Name:          ", "Anbietername:           "},
+	"pnp.class":      {"Class Name:             ", "Klassenname:            "},
+	"pnp.classguid":  {"Class GUID:             ", "Klassen-GUID:           "},
+	"pnp.version":    {"Driver Version:         ", "Treiberversion:         "},
+	"pnp.signer":     {"Signer Name:            ", "Signaturgebername:      "},
+	"pnp.failed":     {"Failed to add driver package: ", "Fehler beim Hinzufügen des Treiberpakets: "},
+	"pnp.notfound":   {"The system cannot find the file specified.", "Das System kann die angegebene Datei nicht finden."},
+	"pnp.nodevice":   {"Driver package is up-to-date on device or no matching devices found.", "Das Treiberpaket ist auf dem Gerät aktuell, oder es wurden keine passenden Geräte gefunden."},
+	"pnp.total":      {"Total driver packages:  ", "Treiberpakete gesamt:  "},
+	"pnp.addedcount": {"Added driver packages:  ", "Hinzugefügte Treiberpakete:  "},
+	"pnp.deleted":    {"Driver package deleted successfully.", "Das Treiberpaket wurde erfolgreich gelöscht."},
+	"pnp.badparam":   {"The parameter is incorrect.", "Falscher Parameter."},
+	"reg.ok":         {"The operation completed successfully.", "Der Vorgang wurde erfolgreich beendet."},
+	"reg.notfound":   {"ERROR: The system was unable to find the specified registry key or value.", "FEHLER: Der angegebene Registrierungsschlüssel bzw. Wert wurde nicht gefunden."},
+	"reg.syntax":     {"ERROR: Invalid syntax.", "FEHLER: Ungültige Syntax."},
+	"file.notfound":  {"File Not Found", "Datei nicht gefunden"},
+	"copy.one":       {"        1 file(s) copied.", "        1 Datei(en) kopiert."},
+	"copy.notfound":  {"The system cannot find the file specified.", "Das System kann die angegebene Datei nicht finden."},
+}
+
+func (x *v2oExec) t(key string) string {
+	if x.g.Seed.v2oGerman() {
+		return v2oText[key][1]
+	}
+	return v2oText[key][0]
+}
+
+// pnputil, per Microsoft "PnPUtil Command Syntax" and "PnPUtil Return Values":
+//   - Windows 10 1607 / Server 2016 and later: /add-driver <inf|*.inf> [/subdirs] [/install],
+//     /enum-drivers, /delete-driver; the Windows 8 switches -a, -i -a, -e, -d still work.
+//   - Server 2012 / 2012 R2 (Windows 8 pnputil): -a, -i -a, -e, -d, -f only; /add-driver is an
+//     unknown switch (usage text, failure).
+//   - Adding stages the package in the driver store (addDriver). /install (-i) then installs it on
+//     matching devices: a VMware VM has no virtio device (PCI VEN_1AF4), so nothing installs, the
+//     INF's AddService never runs (no service key, no .sys in System32\drivers) and pnputil exits
+//     259 ERROR_NO_MORE_ITEMS, which virt-v2v also accepts as success (libguestfs/virt-v2v PR #96).
 func (x *v2oExec) pnputil(args []string, o *v2oOut) int32 {
-	o.stdout.WriteString("Microsoft PnP Utility" + crlf + crlf)
+	o.stdout.WriteString(x.t("pnp.title") + crlf + crlf)
+	legacy := x.g.Seed.v2oLegacyPnputil()
 	var mode, target string
 	subdirs, install := false, false
 	for i := 0; i < len(args); i++ {
 		a := strings.ToLower(args[i])
+		if legacy && strings.HasPrefix(a, "/") && a != "/?" {
+			// Windows 8's pnputil names the first switch it does not know, then its usage.
+			o.stdout.WriteString("Unknown option: " + args[i] + crlf + crlf +
+				"Usage:" + crlf + "pnputil.exe [-f | -i] [ -? | -a | -d | -e ] <INF name>" + crlf)
+			return 87
+		}
 		switch a {
 		case "/add-driver", "-a":
 			mode = "add"
@@ -1149,37 +1370,42 @@ func (x *v2oExec) pnputil(args []string, o *v2oOut) int32 {
 			subdirs = true
 		case "/install", "-i":
 			install = true
-		case "/reboot", "/uninstall", "/force":
+		case "/reboot", "/uninstall", "/force", "-f":
 		}
 	}
 	switch mode {
 	case "enum":
 		for _, d := range x.g.Drivers {
-			fmt.Fprintf(&o.stdout, "Published Name:     %s"+crlf+"Original Name:      %s"+crlf+"Provider Name:      %s"+crlf+
-				"Class Name:         %s"+crlf+"Class GUID:         %s"+crlf+"Driver Version:     %s"+crlf+"Signer Name:        %s"+crlf+crlf,
-				d.PublishedName, d.OriginalName, d.Provider, d.ClassName, d.ClassGUID, d.Version, d.Signer)
+			o.stdout.WriteString(x.t("pnp.published") + d.PublishedName + crlf + x.t("pnp.original") + d.OriginalName + crlf +
+				x.t("pnp.provider") + d.Provider + crlf + x.t("pnp.class") + d.ClassName + crlf + x.t("pnp.classguid") + d.ClassGUID + crlf +
+				x.t("pnp.version") + d.Version + crlf + x.t("pnp.signer") + d.Signer + crlf + crlf)
 		}
 		return 0
 	case "delete":
 		for i, d := range x.g.Drivers {
 			if strings.EqualFold(d.PublishedName, target) {
 				x.g.Drivers = append(x.g.Drivers[:i:i], x.g.Drivers[i+1:]...)
-				o.stdout.WriteString("Driver package deleted successfully." + crlf)
+				x.g.unstage(d)
+				o.stdout.WriteString(x.t("pnp.deleted") + crlf)
 				return 0
 			}
 		}
-		o.stdout.WriteString("Failed to delete driver package: The parameter is incorrect." + crlf)
+		o.stdout.WriteString(x.t("pnp.failed") + x.t("pnp.badparam") + crlf)
 		return 87
 	case "add":
 	default:
-		o.stdout.WriteString("Usage: pnputil /add-driver <filename.inf | *.inf> [/subdirs] [/install] [/reboot]" + crlf)
+		if legacy {
+			o.stdout.WriteString("Usage:" + crlf + "pnputil.exe [-f | -i] [ -? | -a | -d | -e ] <INF name>" + crlf)
+		} else {
+			o.stdout.WriteString("Usage: pnputil /add-driver <filename.inf | *.inf> [/subdirs] [/install] [/reboot]" + crlf)
+		}
 		return 87
 	}
 	infs := x.infFiles(target, subdirs)
 	if len(infs) == 0 {
-		o.stdout.WriteString("Adding driver package:  " + target + crlf)
-		o.stdout.WriteString("Failed to add driver package: The system cannot find the file specified." + crlf + crlf)
-		o.stdout.WriteString("Total driver packages:  0" + crlf + "Added driver packages:  0" + crlf)
+		o.stdout.WriteString(x.t("pnp.adding") + target + crlf)
+		o.stdout.WriteString(x.t("pnp.failed") + x.t("pnp.notfound") + crlf + crlf)
+		o.stdout.WriteString(x.t("pnp.total") + "0" + crlf + x.t("pnp.addedcount") + "0" + crlf)
 		return 2
 	}
 	added := 0
@@ -1187,13 +1413,13 @@ func (x *v2oExec) pnputil(args []string, o *v2oOut) int32 {
 	for _, inf := range infs {
 		name := inf[strings.LastIndex(inf, `\`)+1:]
 		stem := strings.TrimSuffix(strings.ToLower(name), ".inf")
-		o.stdout.WriteString("Adding driver package:  " + name + crlf)
+		o.stdout.WriteString(x.t("pnp.adding") + name + crlf)
 		if f, ok := x.g.FailDrivers[stem]; ok {
 			msg := f.Message
 			if msg == "" {
 				msg = "The third-party INF does not contain digital signature information."
 			}
-			o.stdout.WriteString("Failed to add driver package: " + msg + crlf + crlf)
+			o.stdout.WriteString(x.t("pnp.failed") + msg + crlf + crlf)
 			failed = f.ExitCode
 			if failed == 0 {
 				failed = 1
@@ -1208,7 +1434,7 @@ func (x *v2oExec) pnputil(args []string, o *v2oOut) int32 {
 			}
 		}
 		if x.g.StrictOSFolder && osFolder != "" && !strings.EqualFold(osFolder, x.g.Seed.OS) {
-			o.stdout.WriteString("Failed to add driver package: The driver package is not compatible with this version of Windows (" + osFolder + " package on Windows " + x.g.Seed.WindowsVersion + ")." + crlf + crlf)
+			o.stdout.WriteString(x.t("pnp.failed") + "The driver package is not compatible with this version of Windows (" + osFolder + " package on Windows " + x.g.Seed.WindowsVersion + ")." + crlf + crlf)
 			failed = 1
 			continue
 		}
@@ -1219,7 +1445,7 @@ func (x *v2oExec) pnputil(args []string, o *v2oOut) int32 {
 			}
 		}
 		if pub != "" {
-			o.stdout.WriteString("Driver package added successfully. (Already exists in the system)" + crlf)
+			o.stdout.WriteString(x.t("pnp.exists") + crlf)
 		} else {
 			info := v2oDriverInfo[stem]
 			if info.Provider == "" {
@@ -1230,29 +1456,20 @@ func (x *v2oExec) pnputil(args []string, o *v2oOut) int32 {
 			info.Signer = "Red Hat, Inc."
 			info.Source = inf
 			pub = x.g.addDriver(info).PublishedName
-			o.stdout.WriteString("Driver package added successfully." + crlf)
+			o.stdout.WriteString(x.t("pnp.added") + crlf)
 		}
-		o.stdout.WriteString("Published Name:         " + pub + crlf)
+		o.stdout.WriteString(x.t("pnp.published") + pub + crlf)
 		if install {
-			if _, ok := v2oDriverInfo[stem]; ok {
-				svc := map[string]string{"balloon": "BALLOON"}[stem]
-				if svc == "" {
-					svc = stem
-				}
-				k := `HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\` + svc
-				if _, exists, _ := x.g.regGet(k, ""); !exists {
-					// No matching device on VMware hardware: the service is created but not boot-critical.
-					x.g.regSet(k, "Start", v2oRegValue{"REG_DWORD", uint32(3)})
-					x.g.regSet(k, "Type", v2oRegValue{"REG_DWORD", uint32(1)})
-					x.g.regSet(k, "ErrorControl", v2oRegValue{"REG_DWORD", uint32(1)})
-					x.g.regSet(k, "ImagePath", v2oRegValue{"REG_EXPAND_SZ", `\SystemRoot\System32\drivers\` + stem + ".sys"})
-				}
-			}
+			// No device on VMware hardware matches a virtio package: nothing is installed.
+			o.stdout.WriteString(x.t("pnp.nodevice") + crlf)
 		}
 		o.stdout.WriteString(crlf)
 		added++
 	}
-	fmt.Fprintf(&o.stdout, "Total driver packages:  %d"+crlf+"Added driver packages:  %d"+crlf, len(infs), added)
+	o.stdout.WriteString(x.t("pnp.total") + itoa(len(infs)) + crlf + x.t("pnp.addedcount") + itoa(added) + crlf)
+	if failed == 0 && install {
+		return 259 // ERROR_NO_MORE_ITEMS: staged, no device took it
+	}
 	return failed
 }
 
@@ -1274,7 +1491,7 @@ func v2oRegFormat(v v2oRegValue) string {
 
 func (x *v2oExec) reg(args []string, o *v2oOut) int32 {
 	if len(args) < 2 {
-		o.stderr.WriteString("ERROR: Invalid syntax." + crlf + "Type \"REG /?\" for usage." + crlf)
+		o.stderr.WriteString(x.t("reg.syntax") + crlf + "Type \"REG /?\" for usage." + crlf)
 		return 1
 	}
 	op := strings.ToLower(args[0])
@@ -1294,7 +1511,7 @@ func (x *v2oExec) reg(args []string, o *v2oOut) int32 {
 		}
 	}
 	notFound := func() int32 {
-		o.stderr.WriteString("ERROR: The system was unable to find the specified registry key or value." + crlf)
+		o.stderr.WriteString(x.t("reg.notfound") + crlf)
 		return 1
 	}
 	norm := v2oNormKey(key)
@@ -1306,6 +1523,30 @@ func (x *v2oExec) reg(args []string, o *v2oOut) int32 {
 			return notFound()
 		}
 		shown := x.g.regNames[lk]
+		if flags["/s"] {
+			// reg query KEY /s: the key's values, then each subkey (depth first) with its values,
+			// in reg.exe's layout; key paths, value names, REG_* types and data are never translated.
+			var keys []string
+			for k := range x.g.reg {
+				if k == lk || strings.HasPrefix(k, lk+`\`) {
+					keys = append(keys, k)
+				}
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				o.stdout.WriteString(crlf + x.g.regNames[k] + crlf)
+				var names []string
+				for n := range x.g.reg[k] {
+					names = append(names, n)
+				}
+				sort.Strings(names)
+				for _, n := range names {
+					fmt.Fprintf(&o.stdout, "    %s    %s    %s"+crlf, x.g.regNames[k+"|"+n], x.g.reg[k][n].Type, v2oRegFormat(x.g.reg[k][n]))
+				}
+			}
+			o.stdout.WriteString(crlf)
+			return 0
+		}
 		if n, has := opt["/v"]; has {
 			v, ok := vals[strings.ToLower(n)]
 			if !ok {
@@ -1334,7 +1575,7 @@ func (x *v2oExec) reg(args []string, o *v2oOut) int32 {
 		n, has := opt["/v"]
 		if !has {
 			x.g.regSet(norm, "", v2oRegValue{})
-			o.stdout.WriteString("The operation completed successfully." + crlf)
+			o.stdout.WriteString(x.t("reg.ok") + crlf)
 			return 0
 		}
 		typ := strings.ToUpper(opt["/t"])
@@ -1351,13 +1592,13 @@ func (x *v2oExec) reg(args []string, o *v2oOut) int32 {
 			}
 			num, err := strconv.ParseUint(s, base, 32)
 			if err != nil {
-				o.stderr.WriteString("ERROR: Invalid syntax." + crlf + "Type \"REG ADD /?\" for usage." + crlf)
+				o.stderr.WriteString(x.t("reg.syntax") + crlf + "Type \"REG ADD /?\" for usage." + crlf)
 				return 1
 			}
 			v.Data = uint32(num)
 		}
 		x.g.regSet(norm, n, v)
-		o.stdout.WriteString("The operation completed successfully." + crlf)
+		o.stdout.WriteString(x.t("reg.ok") + crlf)
 		return 0
 	case "delete":
 		vals, ok := x.g.reg[lk]
@@ -1376,10 +1617,10 @@ func (x *v2oExec) reg(args []string, o *v2oOut) int32 {
 				}
 			}
 		}
-		o.stdout.WriteString("The operation completed successfully." + crlf)
+		o.stdout.WriteString(x.t("reg.ok") + crlf)
 		return 0
 	}
-	o.stderr.WriteString("ERROR: Invalid syntax." + crlf)
+	o.stderr.WriteString(x.t("reg.syntax") + crlf)
 	return 1
 }
 
@@ -1432,6 +1673,10 @@ func (x *v2oExec) sc(args []string, o *v2oOut) int32 {
 }
 
 func (x *v2oExec) wmic(args []string, o *v2oOut) int32 {
+	if x.g.Seed.v2oNoWmic() {
+		o.stderr.WriteString("'wmic' is not recognized as an internal or external command," + crlf + "operable program or batch file." + crlf)
+		return 9009
+	}
 	if len(args) == 0 || !strings.EqualFold(args[0], "logicaldisk") {
 		o.stderr.WriteString("Node - " + x.g.Seed.HostName + crlf + "ERROR:" + crlf + "Description = Invalid alias verb." + crlf)
 		return 44210

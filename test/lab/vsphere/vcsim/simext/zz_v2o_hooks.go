@@ -412,6 +412,7 @@ func v2oHookGuestState(w http.ResponseWriter, r *http.Request) {
 		Unpin             []string                    `json:"unpin"`
 		FailDrivers       map[string]V2oDriverFailure `json:"failDrivers"` // stem -> failure; exitCode 0 removes
 		StrictOSFolder    *bool                       `json:"strictOsFolder"`
+		ISOMissing        []string                    `json:"isoMissing"` // ISO-relative paths the ISO lacks
 		ProcessDurationMs *int64                      `json:"processDurationMs"`
 		ShutdownDelayMs   *int64                      `json:"shutdownDelayMs"`
 		IgnoreShutdown    *bool                       `json:"ignoreShutdown"`
@@ -447,7 +448,8 @@ func v2oHookGuestState(w http.ResponseWriter, r *http.Request) {
 		}
 		saved := g.StrictOSFolder
 		g.StrictOSFolder = false
-		x.pnputil([]string{"/add-driver", `Z:\` + folder + `\` + g.Seed.OS + `\amd64\` + stem + ".inf", "/install"}, &o)
+		// -a: staging only, the syntax every pnputil knows (Windows 8 and later).
+		x.pnputil([]string{"-a", `Z:\` + folder + `\` + g.Seed.OS + `\amd64\` + stem + ".inf"}, &o)
 		g.StrictOSFolder = saved
 	}
 	for _, d := range req.RemoveDrivers {
@@ -456,7 +458,9 @@ func v2oHookGuestState(w http.ResponseWriter, r *http.Request) {
 		for _, drv := range g.Drivers {
 			if !strings.EqualFold(drv.OriginalName, d) && !strings.EqualFold(drv.PublishedName, d) {
 				kept = append(kept, drv)
+				continue
 			}
+			g.unstage(drv)
 		}
 		g.Drivers = kept
 	}
@@ -498,6 +502,9 @@ func v2oHookGuestState(w http.ResponseWriter, r *http.Request) {
 		} else {
 			g.FailDrivers[stem] = f
 		}
+	}
+	if req.ISOMissing != nil {
+		g.ISOMissing = req.ISOMissing
 	}
 	if req.StrictOSFolder != nil {
 		g.StrictOSFolder = *req.StrictOSFolder

@@ -1,6 +1,6 @@
 // Step 4: mount the ISO on the VM's CD-ROM (adding a drive when there is none), keeping the
 // previous state so restore-cdrom (and a rollback) can put it back.
-import { type Ctx, crashPoint, type MigrationStep, sourceMoref } from './common.js';
+import { type Ctx, crashPoint, type MigrationStep, RECONFIG_RETRY, sourceMoref } from './common.js';
 import type { UploadIsoOutput } from './upload-iso.js';
 
 export interface AttachIsoOutput {
@@ -12,7 +12,7 @@ export interface AttachIsoOutput {
 export const attachIso: MigrationStep<AttachIsoOutput> = {
   id: 'attach-iso',
   title: 'Attach the ISO to a CD-ROM',
-  retry: { attempts: 3, initialDelayMs: 2_000, backoff: 2, maxDelayMs: 20_000 },
+  retry: RECONFIG_RETRY,
   timeoutMs: 5 * 60_000,
   plan: ({ params }) =>
     params.plan.drivers?.iso

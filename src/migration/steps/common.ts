@@ -6,7 +6,6 @@ import type { MigrationParams } from '../params.js';
 import type { MigrationServices } from '../services.js';
 
 /** The one byte formatter (src/format-bytes.ts), under the name the steps use. */
-export { formatBytes as fmtBytes } from '../../format-bytes.js';
 
 export type Ctx = StepContext<MigrationParams, MigrationServices>;
 export type MigrationStep<O = unknown> = StepDefinition<MigrationParams, MigrationServices, O>;
@@ -48,3 +47,6 @@ export function sourceMoref(ctx: Ctx): string {
   if (!m) throw new ConfigError(`the stored plan of run ${ctx.runId} has no source VM`);
   return m;
 }
+
+/** A short vCenter reconfiguration (CD-ROM changes): a few quick tries ride out a busy vCenter. */
+export const RECONFIG_RETRY = { attempts: 3, initialDelayMs: 2_000, backoff: 2, maxDelayMs: 20_000 };

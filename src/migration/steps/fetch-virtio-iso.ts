@@ -1,5 +1,6 @@
 // Step 2: get the virtio-win ISO onto this machine — a local path as is, or an http(s) URL
 // downloaded into <state dir>/cache/virtio-win/ with Range resume — and verify its sha256.
+
 import { createHash } from 'node:crypto';
 import {
   createReadStream,
@@ -15,7 +16,8 @@ import https from 'node:https';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { ConfigError, NonRetryableError, V2oError } from '../../errors.js';
-import { type Ctx, crashPoint, fmtBytes, type MigrationStep } from './common.js';
+import { formatBytes } from '../../format-bytes.js';
+import { type Ctx, crashPoint, type MigrationStep } from './common.js';
 
 export interface FetchIsoOutput {
   localPath: string;
@@ -194,7 +196,7 @@ export const fetchVirtioIso: MigrationStep<FetchIsoOutput> = {
     }
     const size = statSync(dest).size;
     ctx.log.info({ dest, size, sha256, cached }, 'virtio-win ISO ready');
-    ctx.progress.update({ message: `${fmtBytes(size)}${cached ? ' (cached)' : ''}` });
+    ctx.progress.update({ message: `${formatBytes(size)}${cached ? ' (cached)' : ''}` });
     crashPoint(ctx, 'after');
     return { localPath: dest, sha256, size, origin: safeUrl(url), cached };
   },

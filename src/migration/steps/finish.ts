@@ -1,6 +1,7 @@
 // Step 14: the summary (ids, times, bytes, rate). The source stays powered off unless the plan
 // says sourceAfter: power-on (for a test migration that keeps the original in service).
-import { type Ctx, crashPoint, fmtBytes, type MigrationStep, sourceMoref } from './common.js';
+import { formatBytes } from '../../format-bytes.js';
+import { type Ctx, crashPoint, type MigrationStep, sourceMoref } from './common.js';
 import type { CreateVolumesOutput } from './create-volumes.js';
 import type { LaunchOutput } from './launch.js';
 import type { UploadImagesOutput } from './upload-images.js';
@@ -76,7 +77,7 @@ export const finish: MigrationStep<MigrationSummary> = {
     if (boot?.warning) ctx.log.warn(boot.warning);
     ctx.progress.update({
       // The fallback's warning goes on the screen, not only into the run log.
-      message: `server ${summary.server.id} ${bootText(boot)}; ${fmtBytes(bytes)} at ${summary.rateMBps} MB/s${boot?.warning ? `\nwarning: ${boot.warning}` : ''}`,
+      message: `server ${summary.server.id} ${bootText(boot)}; ${formatBytes(bytes)} at ${summary.rateMBps} MB/s${boot?.warning ? `\nwarning: ${boot.warning}` : ''}`,
     });
     return summary;
   },

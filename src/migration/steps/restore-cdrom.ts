@@ -1,12 +1,12 @@
 // Step 9: give the CD-ROM back its previous state, so the source VM is as it was (apart from the
 // drivers, which are harmless on VMware) if it is ever powered on again.
 import type { AttachIsoOutput } from './attach-iso.js';
-import { type Ctx, crashPoint, type MigrationStep, sourceMoref } from './common.js';
+import { type Ctx, crashPoint, type MigrationStep, RECONFIG_RETRY, sourceMoref } from './common.js';
 
 export const restoreCdrom: MigrationStep<{ restored: boolean }> = {
   id: 'restore-cdrom',
   title: 'Restore the CD-ROM',
-  retry: { attempts: 3, initialDelayMs: 2_000, backoff: 2, maxDelayMs: 20_000 },
+  retry: RECONFIG_RETRY,
   timeoutMs: 5 * 60_000,
   plan: ({ params }) =>
     params.plan.drivers?.iso

@@ -1,14 +1,16 @@
-// Step 9: export every disk through the HttpNfcLease and stream it into a Glance image
+// Step 10: export every disk through the HttpNfcLease and stream it into a Glance image
 // (src/transfer does the bytes: format check, hashing, stall detection, checkpoints).
 // Look before create: images of this run are found by its tag, so a resumed step reuses an
 // active image, fills a queued one, and replaces one a crash left half-written in `saving`.
+
 import pLimit from 'p-limit';
 import { V2oError } from '../../errors.js';
+import { formatBytes } from '../../format-bytes.js';
 import type { PlannedDisk } from '../build-plan.js';
 import { runTag, runTags } from '../params.js';
 import type { UploadHash } from '../plan-file.js';
 import type { DiskUploadResult, ExportSession, ImageInfo } from '../services.js';
-import { type Ctx, crashPoint, fmtBytes, type MigrationStep, sourceMoref } from './common.js';
+import { type Ctx, crashPoint, type MigrationStep, sourceMoref } from './common.js';
 
 /** What the transfer reported (hashes: none for a reused image), and which image it went to. */
 export interface UploadedImage extends DiskUploadResult {
@@ -79,7 +81,7 @@ export const uploadImages: MigrationStep<UploadImagesOutput> = {
     const images = ctx.params.plan.disks.map((d) => a.results.get(d.index)!);
     const bytes = images.reduce((n, i) => n + i.bytes, 0);
     const seconds = (ctx.clock.now() - saved.startedAt) / 1000;
-    ctx.progress.update({ message: `${fmtBytes(bytes)} in ${seconds.toFixed(1)} s` });
+    ctx.progress.update({ message: `${formatBytes(bytes)} in ${seconds.toFixed(1)} s` });
     return { images, bytes, seconds };
   },
   async compensate(ctx) {

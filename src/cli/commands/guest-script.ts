@@ -11,6 +11,7 @@ import { exitCodesHelp } from './help.js';
 interface GuestScriptOptions {
   vm: string;
   out?: string;
+  run?: string;
 }
 
 export const guestScriptCommand: CommandModule = {
@@ -21,14 +22,20 @@ export const guestScriptCommand: CommandModule = {
       .argument('<plan-file>', 'the migration plan (YAML)')
       .requiredOption('--vm <name>', 'the VM of the plan')
       .option('--out <file>', 'write the script to this file instead of stdout')
+      .option(
+        '--run <id>',
+        "also register the first-boot task that reports this run's first boot (verify-boot)",
+      )
       .addHelpText(
         'after',
         `\nThe script finds the virtio-win ISO on a CD-ROM, stages the drivers with the pnputil syntax of that
 Windows, copies the boot driver's .sys, writes its service key and makes storahci boot-critical for
 the SATA fallback: what \`drivers.mode: auto\` does through VMware Tools. Run it as an administrator.
+With --run (the manual gate prints the command with it) the script also registers the first-boot
+task that reports that run's first boot on OpenStack; without it verify-boot waits in vain.
 
 Example:
-  v2o guest-script plan.yaml --vm win2019-app01 --out v2o-drivers.ps1
+  v2o guest-script plan.yaml --vm win2019-app01 --run r-1a2b3c4d --out v2o-drivers.ps1
   # in the guest:  powershell.exe -NoProfile -ExecutionPolicy Bypass -File .\\v2o-drivers.ps1
   v2o approve <run> && v2o resume <run>
 ${exitCodesHelp([0, 2])}`,
@@ -39,6 +46,7 @@ ${exitCodesHelp([0, 2])}`,
         const { prepareVms } = await import('../../migration/prepare.js');
         const { silentLogger } = await import('../../engine/logger.js');
         const { guestScript } = await import('../../migration/driver-recipe.js');
+        const { firstbootGuestScript } = await import('../../migration/firstboot/script.js');
         const plan = loadPlanFile(file);
         const services = await connectServices({
           source: plan.source,
@@ -57,11 +65,12 @@ ${exitCodesHelp([0, 2])}`,
               { hint: why?.fix ?? `check the VM with \`v2o inventory --vm '${o.vm}'\`` },
             );
           }
-          const script = guestScript(drivers, {
-            vm: o.vm,
-            windowsLabel: vm.plan.windows?.label ?? 'Windows',
-            next: 'v2o approve <run> && v2o resume <run> (v2o verifies the drivers before shutdown)',
-          });
+          const script =
+            guestScript(drivers, {
+              vm: o.vm,
+              windowsLabel: vm.plan.windows?.label ?? 'Windows',
+              next: 'v2o approve <run> && v2o resume <run> (v2o verifies the drivers before shutdown)',
+            }) + (o.run ? firstbootGuestScript({ runId: o.run, expectBus: drivers.bus }) : '');
           if (o.out) {
             writeFileSync(o.out, script);
             process.stderr.write(`wrote ${o.out}\n`);

@@ -50,8 +50,9 @@ const tail = (s: string) =>
     .slice(0, 500);
 
 /** How the operator gets the recipe as a script, for gate messages and hints. */
-export function guestScriptCommand(ctx: Pick<Ctx, 'params'>): string {
-  return `v2o guest-script ${ctx.params.planFile ?? '<plan.yaml>'} --vm '${ctx.params.vm}'`;
+export function guestScriptCommand(ctx: Pick<Ctx, 'params'> & { runId?: string }): string {
+  const run = ctx.runId ? ` --run ${ctx.runId}` : '';
+  return `v2o guest-script ${ctx.params.planFile ?? '<plan.yaml>'} --vm '${ctx.params.vm}'${run}`;
 }
 
 function summary(d: DriverPlan): string {

@@ -244,7 +244,7 @@ describe('drivers, manual mode', () => {
     const runId = runIdOf(m.stdout + m.stderr);
     cleanup.push({ state, runId, vm });
     expect(m.code, m.stdout + m.stderr).toBe(3);
-    expect(m.stderr).toContain(`v2o guest-script ${plan} --vm '${vm}' > v2o-drivers.ps1`);
+    expect(m.stderr).toContain(`v2o guest-script ${plan} --vm '${vm}' --run ${runId} > v2o-drivers.ps1`);
     expect(m.stderr).toContain('powershell.exe -NoProfile -ExecutionPolicy Bypass -File .\\v2o-drivers.ps1');
     expect(m.stderr).toContain(`v2o approve ${runId}`);
     expect((await labVm(vm)).powerState).toBe('poweredOn');
@@ -255,6 +255,12 @@ describe('drivers, manual mode', () => {
     expect(s.stdout).toContain('/add-driver "$iso\\viostor\\w11\\amd64\\viostor.inf" /install');
     expect(s.stdout).toContain('-Destination "$env:SystemRoot\\System32\\drivers\\viostor.sys"');
     expect(s.stdout).toContain('(Get-CimInstance -ClassName Win32_CDROMDrive).Drive');
+    expect(s.stdout).not.toContain('schtasks.exe /Create');
+    // With the run id it also registers the first-boot task that reports this run's boot.
+    const withRun = await v2o(state, ['guest-script', plan, '--vm', vm, '--run', runId]);
+    expect(withRun.code, withRun.stderr).toBe(0);
+    expect(withRun.stdout).toContain('schtasks.exe /Create /TN "v2o-firstboot" /SC ONSTART /RU SYSTEM');
+    expect(withRun.stdout).toContain(`"runId":"${runId}"`);
 
     expect((await v2o(state, ['approve', runId])).code).toBe(0);
     // Approved but nothing done: the verification (Tools run) catches it, the VM stays on.

@@ -283,7 +283,10 @@ describe('drivers and shutdown', () => {
   it('the manual gate hands over the guest script; auto mode has no gate', async () => {
     const manual = params('    drivers: { mode: manual }\n');
     const gate = await installDrivers.gate!(ctx('install-drivers', {}, manual));
-    expect(gate?.message).toContain("v2o guest-script plan.yaml --vm 'vm' > v2o-drivers.ps1");
+    // With the run id, so the script also registers this run's first-boot task.
+    expect(gate?.message).toContain(
+      "v2o guest-script plan.yaml --vm 'vm' --run r-test0001 > v2o-drivers.ps1",
+    );
     expect(gate?.message).toContain(
       'powershell.exe -NoProfile -ExecutionPolicy Bypass -File .\\v2o-drivers.ps1',
     );

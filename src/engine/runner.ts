@@ -1,6 +1,7 @@
 // The runner: executes a workflow's steps in order against the journal. Finished steps are
 // never run again; a step found `running` (its process died) is run again; retries follow the
-// step's policy; gates stop the run in `waiting`; one runner per run through a lease.
+// step's policy; gates stop the run in `waiting`; one runner per run through a lease. One cohesive
+// state machine (run, retry, gate, lease, cancel, rollback share its state), hence one file.
 import os from 'node:os';
 import type { Logger } from 'pino';
 import { ExitCode, InterruptedError } from '../errors.js';

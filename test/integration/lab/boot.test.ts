@@ -345,7 +345,10 @@ describe('the lab boots what arrived', () => {
     await prepare(VM, { registry: { [start]: 0, [`${start.replace('\\Start', '\\StartOverride')}\\0`]: 3 } });
     const overridden = await boot(exported(VM).bytes, 'vmdk', { hw_disk_bus: 'sata' });
     expect(overridden.outcome, overridden.reason).toBe('0x7B');
-    await prepare(VM, { registry: { [start]: 0 } });
+    // The seeded LSI SAS guest has StartOverride\0 = 3 (as a VM that never booted from AHCI): removed.
+    await prepare(VM, {
+      registry: { [start]: 0, [`${start.replace('\\Start', '\\StartOverride')}\\0`]: null },
+    });
     const on = await boot(exported(VM).bytes, 'vmdk', { hw_disk_bus: 'sata' });
     expect(on.outcome, on.reason).toBe('booted');
     expect(marker(on.console)).toMatchObject({ bus: 'sata', uuid: on.server });

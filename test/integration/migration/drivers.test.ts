@@ -10,6 +10,7 @@ import {
   migrationEnv,
   NO_BOOT_CHECK,
   openTarget,
+  operatorPreparedViostor,
   resetVm,
   rollbackRuns,
   runIdOf,
@@ -275,22 +276,7 @@ describe('drivers, manual mode', () => {
     await nothingCreated(runId);
 
     // The operator runs the script (its effects, scripted in the simulated guest), then resumes.
-    const key = 'HKLM\\SYSTEM\\CurrentControlSet\\Services\\viostor';
-    await setGuest({
-      vm,
-      addDrivers: ['viostor', 'netkvm', 'balloon'],
-      files: { 'C:\\Windows\\System32\\drivers\\viostor.sys': 'MZ viostor' },
-      registry: {
-        [`${key}\\Type`]: 1,
-        [`${key}\\Start`]: 0,
-        [`${key}\\ErrorControl`]: 1,
-        [`${key}\\Group`]: 'SCSI miniport',
-        [`${key}\\ImagePath`]: { type: 'REG_EXPAND_SZ', data: 'system32\\drivers\\viostor.sys' },
-        [`${key}\\Parameters\\BusType`]: 1,
-        [`${key}\\Parameters\\PnpInterface\\5`]: 1,
-        'HKLM\\SYSTEM\\CurrentControlSet\\Services\\storahci\\Start': 0,
-      },
-    });
+    await operatorPreparedViostor(vm);
     const ok = await v2o(state, ['resume', runId]);
     expect(ok.code, ok.stdout + ok.stderr).toBe(0);
     const st = await v2o(state, ['status', runId, '--json']);

@@ -164,6 +164,26 @@ export async function resetVm(name: string): Promise<void> {
 export async function setGuest(body: Record<string, unknown>): Promise<void> {
   await hook('/guest/state', 'POST', body);
 }
+
+/** What an operator's run of `v2o guest-script` leaves for viostor (its effects, set in the simulated guest). */
+export async function operatorPreparedViostor(vm: string): Promise<void> {
+  const key = 'HKLM\\SYSTEM\\CurrentControlSet\\Services\\viostor';
+  await setGuest({
+    vm,
+    addDrivers: ['viostor', 'netkvm', 'balloon'],
+    files: { 'C:\\Windows\\System32\\drivers\\viostor.sys': 'MZ viostor' },
+    registry: {
+      [`${key}\\Type`]: 1,
+      [`${key}\\Start`]: 0,
+      [`${key}\\ErrorControl`]: 1,
+      [`${key}\\Group`]: 'SCSI miniport',
+      [`${key}\\ImagePath`]: { type: 'REG_EXPAND_SZ', data: 'system32\\drivers\\viostor.sys' },
+      [`${key}\\Parameters\\BusType`]: 1,
+      [`${key}\\Parameters\\PnpInterface\\5`]: 1,
+      'HKLM\\SYSTEM\\CurrentControlSet\\Services\\storahci\\Start': 0,
+    },
+  });
+}
 /** Scripted outcomes of guest commands (POST /guest/rules): `match` is a regexp on the bare command. */
 export async function setRules(
   vm: string,

@@ -251,9 +251,10 @@ export async function hashFile(path: string, algo: 'sha256' | 'sha512', limit?: 
   return h.digest('hex');
 }
 
-/** The lab's Cinder keeps each volume as a sparse file. */
+/** The lab's Cinder keeps each volume as a sparse file (under V2O_LAB_DIR, like lab.env). */
 export function volumeFile(volumeId: string): string {
-  return join(repoRoot, '.lab/openstack/data/cinder/volumes', `volume-${volumeId}`);
+  const labDir = resolve(repoRoot, process.env.V2O_LAB_DIR ?? '.lab');
+  return join(labDir, 'openstack/data/cinder/volumes', `volume-${volumeId}`);
 }
 
 export function stepStates(statusJson: string): Record<string, string> {

@@ -137,6 +137,13 @@ describe('verify-boot', () => {
     const summary = stepOutput<{ server: { id: string }; boot: { bus: string } }>(st.stdout, 'finish')!;
     expect(summary.server.id).toBe(boot.serverId);
     expect(summary.boot.bus).toBe('sata');
+    // Roll back now: the server keeps the VM's MAC, which the next test of this VM needs.
+    await rollbackRuns(
+      cleanup.splice(
+        cleanup.findIndex((c) => c.runId === runId),
+        1,
+      ),
+    );
   }, 300_000);
 
   it('bootFallback: none fails the run with the console evidence; the server is kept, and the rollback removes it', async () => {

@@ -45,14 +45,14 @@ function novaBoots(serverIds: string[]): { instance: string; outcome: string; re
     .filter((b) => serverIds.includes(b.instance));
 }
 
-/** One VM per Windows release the vSphere lab seeds, that can be migrated (Tools running, no snapshot). */
+/** One VM per Windows release the vSphere lab seeds, that can be migrated (Tools running). */
 function labReleases(): { vm: string; release: string }[] {
   const inv = JSON.parse(readFileSync(`${repoRoot}/test/lab/vsphere/inventory.json`, 'utf8')) as {
     vms: { name: string; guestFullName: string; tools: string; snapshot?: string }[];
   };
   const seen = new Map<string, string>();
   for (const v of inv.vms) {
-    if (v.tools !== 'running' || v.snapshot) continue;
+    if (v.tools !== 'running') continue; // a snapshot is only a warning on the export lease
     const release = /Windows (Server \d{4}(?: R2)?|\d+)/.exec(v.guestFullName)?.[1] ?? v.guestFullName;
     if (!seen.has(release)) seen.set(release, v.name);
   }

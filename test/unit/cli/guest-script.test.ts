@@ -6,7 +6,9 @@ describe('v2o guest-script', () => {
     const state = tmpState();
     expect((await cli(state, '--help')).stdout).toMatch(/guest-script .*<plan-file>/);
     const help = await cli(state, 'guest-script', '--help');
-    expect(help.stdout).toContain('v2o guest-script plan.yaml --vm win2019-app01 --run r-1a2b3c4d --out v2o-drivers.ps1');
+    expect(help.stdout).toContain(
+      'v2o guest-script plan.yaml --vm win2019-app01 --run r-1a2b3c4d --out v2o-drivers.ps1',
+    );
     expect(help.stdout).toContain('powershell.exe -NoProfile -ExecutionPolicy Bypass -File');
   });
 

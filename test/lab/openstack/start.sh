@@ -485,7 +485,8 @@ EOF
 
 # the lab's own Python plugins (py/), importable by neutron-server, cinder-volume and nova-compute via
 # PYTHONPATH; ML2 finds mechanism drivers only through entry points, hence the dist-info
-cp "$HERE/py/v2o_lab_ml2.py" "$HERE/py/v2o_lab_cinder.py" "$HERE/py/v2o_lab_nova.py" "$PYLIB/"
+cp "$HERE/py/v2o_lab_ml2.py" "$HERE/py/v2o_lab_cinder.py" "$HERE/py/v2o_lab_nova.py" \
+  "$HERE/py/v2o_lab_firstboot.py" "$PYLIB/"
 mkdir -p "$PYLIB/v2o_lab_ml2-1.0.dist-info"
 printf 'Metadata-Version: 2.1\nName: v2o-lab-ml2\nVersion: 1.0\n' >"$PYLIB/v2o_lab_ml2-1.0.dist-info/METADATA"
 printf '[neutron.ml2.mechanism_drivers]\nv2o_lab_bind = v2o_lab_ml2:BindAnythingMechanismDriver\n' \

@@ -25,7 +25,9 @@ from the bytes; qemu-img dd for anything but raw) and, with the instance's image
     virtio PCI ids; storahci is inbox: Start=0 and no StartOverride\\0 other than 0), or the
     guest's brokenDrivers knob names it;
   - booted: otherwise; with the v2o first-boot task and both its files present, the console gets
-    the line the task writes to COM1 (issue 12 contract section 3).
+    the line the task writes to COM1 (issue 12 contract section 3). A version-2 firstboot.json
+    (issue 13) is also replayed on the guest model with the instance's VIFs and data volumes
+    (v2o_lab_firstboot.py): its `v2o-firstboot-log:` lines, then the marker with `result`.
 The server goes ACTIVE in every case: ACTIVE is not a boot. The console (os-getConsoleOutput)
 shows only firmware lines besides that one: Windows writes stop codes to the serial port only
 with EMS, which takes COM1 (Microsoft "Boot Parameters to Enable EMS Redirection"). Each decision
@@ -46,6 +48,8 @@ from oslo_log import log as logging
 
 from nova.virt import driver as virt_driver
 from nova.virt import fake
+
+import v2o_lab_firstboot as firstboot
 
 LOG = logging.getLogger(__name__)
 
@@ -184,11 +188,12 @@ def prop(image_meta, name, default=None):
     return default if v in (None, "") else str(v)
 
 
-def decide(path, image_meta, instance_uuid):
-    """The boot decision: dict(outcome, reason, firmware, bus, marker)."""
+def decide(path, image_meta, instance_uuid, network_info=(), data_volumes=()):
+    """The boot decision: dict(outcome, reason, firmware, bus, marker, log, result)."""
     uefi = prop(image_meta, "hw_firmware_type") == "uefi"
     bus = prop(image_meta, "hw_disk_bus", "virtio")
-    out = {"outcome": "no-boot", "firmware": "uefi" if uefi else "bios", "bus": bus, "marker": None}
+    out = {"outcome": "no-boot", "firmware": "uefi" if uefi else "bios", "bus": bus, "marker": None, "log": "",
+           "result": None, "hardware": None}
     if path is None:
         return dict(out, reason="no boot disk: neither a Glance image file nor a Cinder volume file")
     state, why = read_guest_state(path)
@@ -213,17 +218,35 @@ def decide(path, image_meta, instance_uuid):
     if not task or script is None or cfg is None:
         return dict(out, reason=out["reason"] + "; no v2o first-boot task or its files: no marker")
     try:
-        run_id = json.loads(cfg.decode("utf-8-sig"))["runId"]
-    except (ValueError, KeyError, UnicodeDecodeError) as e:
+        config = json.loads(cfg.decode("utf-8-sig"))
+        run_id = config["runId"]
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as e:
         return dict(out, reason=out["reason"] + "; firstboot.json unreadable (%s): no marker" % e)
     ver = "HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion"
     host = g.value("HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\ComputerName\\ComputerName",
                    "ComputerName") or (state.get("seed") or {}).get("hostName")
-    marker = json.dumps({
-        "runId": run_id, "uuid": instance_uuid.lower(), "hostname": host,
-        "osBuild": g.value(ver, "CurrentBuild"), "bus": bus,
-        "time": datetime.datetime.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")}, separators=(",", ":"))
-    return dict(out, marker="v2o-firstboot: " + marker + "\r\n")
+    now = datetime.datetime.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")
+    if config.get("version") != 2:  # version 1 (issue 12): the marker only
+        return dict(out, marker=firstboot.marker_line(run_id, instance_uuid, host, g.value(ver, "CurrentBuild"),
+                                                      bus, now))
+    # Version 2 (issue 13): the task applies its actions to the new hardware, then reports what it
+    # reads back (v2o_lab_firstboot.py). Nova's libvirt driver sets the SMBIOS manufacturer to
+    # nova.version.vendor_string() and the UUID to the server id.
+    try:
+        from nova import version
+        manufacturer = version.vendor_string()
+    except Exception:  # noqa: BLE001 - outside nova-compute (no config loaded): Nova's default
+        manufacturer = firstboot.NOVA_MANUFACTURER
+    r = firstboot.replay(state, config, instance_uuid, manufacturer=manufacturer,
+                         network_info=network_info, vif_model=prop(image_meta, "hw_vif_model"),
+                         data_volumes=data_volumes,
+                         qemu_guest_agent=prop(image_meta, "hw_qemu_guest_agent", "no").lower() in ("yes", "true"))
+    if r is None:
+        return dict(out, reason=out["reason"] + "; first-boot task on the source machine: does nothing")
+    res = r["result"]
+    return dict(out, reason=out["reason"] + "; first-boot task replayed, %d failed" % len(res["failed"]),
+                log=firstboot.log_text(r["lines"]), result=res, hardware=r["hardware"],
+                marker=firstboot.marker_line(run_id, instance_uuid, host, g.value(ver, "CurrentBuild"), bus, now, res))
 
 
 def console_text(d):
@@ -236,7 +259,7 @@ def console_text(d):
         # a corrupt disk gets as far as its boot loader, which reports on the screen, not COM1
         if d["outcome"] == "no-boot" and not d["reason"].startswith("corrupt"):
             text += SEABIOS_NOT_BOOTABLE
-    return text + (d["marker"] or "")
+    return text + (d.get("log") or "") + (d["marker"] or "")
 
 
 class LabFakeDriver(fake.FakeDriver):
@@ -270,6 +293,20 @@ class LabFakeDriver(fake.FakeDriver):
         p = os.path.join(os.environ.get("V2O_LAB_GLANCE_IMAGES", ""), str(image_id))
         return p if image_id and os.path.isfile(p) else None
 
+    @staticmethod
+    def _data_volumes(block_device_info):
+        """The volume ids of the data disks in the order the guest finds them (boot_index, then the
+        device name v2o's block_device_mapping_v2 gave them: vdb, vdc ...)."""
+        vols = []
+        for bdm in virt_driver.block_device_info_get_mapping(block_device_info):
+            if bdm.get("boot_index") in (0, "0") or bdm.get("mount_device") in ("/dev/vda", "/dev/sda"):
+                continue
+            vol = getattr(bdm, "volume_id", None) or (bdm.get("connection_info") or {}).get("serial")
+            bi = bdm.get("boot_index")
+            key = int(bi) if bi not in (None, "", -1, "-1") else 1 << 30
+            vols.append((key, bdm.get("mount_device") or "", vol))
+        return [v for _, _, v in sorted(vols, key=lambda x: (x[0], x[1]))]
+
     def spawn(self, context, instance, image_meta, injected_files, admin_password, allocations,
               network_info=None, block_device_info=None, power_on=True, accel_info=None):
         super().spawn(context, instance, image_meta, injected_files, admin_password, allocations,
@@ -278,17 +315,19 @@ class LabFakeDriver(fake.FakeDriver):
         path = None
         try:
             path = self._boot_disk(image_meta, block_device_info)
-            d = decide(path, image_meta, instance.uuid)
+            d = decide(path, image_meta, instance.uuid, network_info=list(network_info or []),
+                       data_volumes=self._data_volumes(block_device_info))
         except Exception as e:  # noqa: BLE001 - a lab fault must not fail the build: say it
             LOG.exception("v2o lab boot decision failed")
-            d = {"outcome": "no-boot", "reason": "lab error: %s" % e, "bus": None, "firmware": "bios", "marker": None}
+            d = {"outcome": "no-boot", "reason": "lab error: %s" % e, "bus": None, "firmware": "bios", "marker": None,
+                 "result": None}
         cp = self._console_path(instance)
         os.makedirs(os.path.dirname(cp), exist_ok=True)
         with open(cp, "w", newline="") as f:
             f.write(console_text(d))
         entry = {"time": datetime.datetime.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"), "instance": instance.uuid,
                  "outcome": d["outcome"], "reason": d["reason"], "bus": d["bus"], "firmware": d["firmware"],
-                 "marker": bool(d["marker"]), "disk": path}
+                 "marker": bool(d["marker"]), "disk": path, "result": d.get("result"), "hardware": d.get("hardware")}
         log_path = os.environ.get("V2O_LAB_NOVA_BOOT_LOG")
         if log_path:
             with open(log_path, "a") as f:

@@ -113,24 +113,32 @@ describe('openstack lab', () => {
     expect(v.json.quota_set).toMatchObject({ volumes: -1, gigabytes: -1 });
   });
 
-  it('has the shared networks lab-net and lab-db-net with their subnets', async () => {
+  it('has the shared networks lab-net and lab-db-net with their subnets, pools from .100', async () => {
     const neutron = labEndpoint(demo, 'network');
     const nets = await call<{ networks: { id: string; name: string; shared: boolean; subnets: string[] }[] }>(
       'GET',
       `${neutron}/v2.0/networks`,
     );
-    const subnets = await call<{ subnets: { network_id: string; cidr: string }[] }>(
-      'GET',
-      `${neutron}/v2.0/subnets`,
-    );
-    for (const [name, cidr] of [
-      ['lab-net', '192.0.2.0/24'],
-      ['lab-db-net', '198.51.100.0/24'],
-    ]) {
+    const subnets = await call<{
+      subnets: {
+        network_id: string;
+        cidr: string;
+        gateway_ip: string | null;
+        allocation_pools: { start: string; end: string }[];
+      }[];
+    }>('GET', `${neutron}/v2.0/subnets`);
+    // the pools leave .2-.99 to the static addresses tests keep (win2022-static01: .41, .42)
+    for (const [name, cidr, gateway, prefix] of [
+      ['lab-net', '192.0.2.0/24', '192.0.2.1', '192.0.2.'],
+      ['lab-db-net', '198.51.100.0/24', null, '198.51.100.'],
+    ] as const) {
       const net = nets.json.networks.find((n) => n.name === name);
       expect(net, name).toBeDefined();
       expect(net!.shared).toBe(true);
-      expect(subnets.json.subnets.find((s) => s.network_id === net!.id)?.cidr).toBe(cidr);
+      const sub = subnets.json.subnets.find((s) => s.network_id === net!.id);
+      expect(sub?.cidr).toBe(cidr);
+      expect(sub?.gateway_ip).toBe(gateway);
+      expect(sub?.allocation_pools).toEqual([{ start: `${prefix}100`, end: `${prefix}250` }]);
     }
   });
 

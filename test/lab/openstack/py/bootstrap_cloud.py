@@ -81,15 +81,32 @@ for pname in ("admin", "demo"):
 # 198.51.100.0/24 TEST-NET-2: a second network for multi-NIC mapping. They belong to the demo
 # project: Neutron's default policy lets only the network's owner (or admin) create a port with
 # a chosen MAC address or fixed IP, which a migration needs to keep the VM's NIC identity.
+# The allocation pools start at .100, so the addresses below stay free for the static ones tests
+# keep (win2022-static01: 192.0.2.41, .42 and 198.51.100.41); lab-net has the gateway the guest's
+# static configuration names (192.0.2.1). A lab that is already up gets its subnets updated.
 demo_pid = s.get("/projects", params={"name": "demo"}, **K).json()["projects"][0]["id"]
-for net_name, subnet_name, cidr in (("lab-net", "lab-subnet", "192.0.2.0/24"),
-                                    ("lab-db-net", "lab-db-subnet", "198.51.100.0/24")):
+for net_name, subnet_name, cidr, gateway, pool in (
+        ("lab-net", "lab-subnet", "192.0.2.0/24", "192.0.2.1", ("192.0.2.100", "192.0.2.250")),
+        ("lab-db-net", "lab-db-subnet", "198.51.100.0/24", None, ("198.51.100.100", "198.51.100.250"))):
     nets = s.get("/v2.0/networks", params={"name": net_name}, **Q).json()["networks"]
     net = nets[0] if nets else s.post("/v2.0/networks", json={"network": {
         "name": net_name, "shared": True, "provider:network_type": "local", "project_id": demo_pid}},
         **Q).json()["network"]
-    if not s.get("/v2.0/subnets", params={"network_id": net["id"]}, **Q).json()["subnets"]:
+    pools = [{"start": pool[0], "end": pool[1]}]
+    subnets = s.get("/v2.0/subnets", params={"network_id": net["id"]}, **Q).json()["subnets"]
+    if not subnets:
         s.post("/v2.0/subnets", json={"subnet": {
             "network_id": net["id"], "name": subnet_name, "ip_version": 4, "cidr": cidr,
-            "gateway_ip": None, "enable_dhcp": False, "project_id": demo_pid}}, **Q).raise_for_status()
+            "gateway_ip": gateway, "allocation_pools": pools, "enable_dhcp": False, "project_id": demo_pid}},
+            **Q).raise_for_status()
+        continue
+    sub = next((x for x in subnets if x["name"] == subnet_name), subnets[0])
+    if sub["allocation_pools"] != pools or sub["gateway_ip"] != gateway:
+        # Neutron keeps the addresses ports already have when a pool changes; a gateway another
+        # port holds is refused (raised: the lab would be wrong otherwise; reset.sh frees ports).
+        r = s.put("/v2.0/subnets/" + sub["id"], json={"subnet": {"gateway_ip": gateway, "allocation_pools": pools}},
+                  raise_exc=False, **Q)
+        if r.status_code >= 400:
+            sys.exit("could not update %s to pool %s-%s, gateway %s: %s %s"
+                     % (subnet_name, pool[0], pool[1], gateway, r.status_code, r.text))
 print("cloud bootstrap ok")

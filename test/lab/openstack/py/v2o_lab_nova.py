@@ -319,15 +319,16 @@ class LabFakeDriver(fake.FakeDriver):
                        data_volumes=self._data_volumes(block_device_info))
         except Exception as e:  # noqa: BLE001 - a lab fault must not fail the build: say it
             LOG.exception("v2o lab boot decision failed")
-            d = {"outcome": "no-boot", "reason": "lab error: %s" % e, "bus": None, "firmware": "bios", "marker": None,
-                 "result": None}
+            d = {"outcome": "no-boot", "reason": "lab error: %s" % e, "bus": None, "firmware": "bios", "marker": None}
         cp = self._console_path(instance)
         os.makedirs(os.path.dirname(cp), exist_ok=True)
         with open(cp, "w", newline="") as f:
             f.write(console_text(d))
         entry = {"time": datetime.datetime.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"), "instance": instance.uuid,
                  "outcome": d["outcome"], "reason": d["reason"], "bus": d["bus"], "firmware": d["firmware"],
-                 "marker": bool(d["marker"]), "disk": path, "result": d.get("result"), "hardware": d.get("hardware")}
+                 "marker": bool(d["marker"]), "disk": path}
+        if d.get("result") is not None:  # a version-2 first-boot task (issue 13)
+            entry.update(result=d["result"], hardware=d.get("hardware"))
         log_path = os.environ.get("V2O_LAB_NOVA_BOOT_LOG")
         if log_path:
             with open(log_path, "a") as f:

@@ -169,7 +169,7 @@ class HappyReplay(unittest.TestCase):
                                '"bus":"virtio","time":"T"}\r\n')
 
     def test_result_is_read_back_not_echoed(self):
-        # the config asks for an address the port's adapter cannot have: the report says what is there
+        # the config asks for Private on the domain's network: the report says what Windows shows
         cfg = config()
         cfg["network"]["adapters"][0]["category"] = "Private"
         res = run(cfg=cfg)["result"]

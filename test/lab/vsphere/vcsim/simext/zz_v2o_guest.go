@@ -599,6 +599,7 @@ var v2oPCIIDs = map[string][]string{
 	"vioscsi": {"VEN_1AF4&DEV_1004", "VEN_1AF4&DEV_1048"},
 	"netkvm":  {"VEN_1AF4&DEV_1000", "VEN_1AF4&DEV_1041"},
 	"balloon": {"VEN_1AF4&DEV_1002", "VEN_1AF4&DEV_1045"},
+	"vioser":  {"VEN_1AF4&DEV_1003", "VEN_1AF4&DEV_1043"},
 }
 
 // --- guest operations ------------------------------------------------------------------

@@ -1243,6 +1243,8 @@ var v2oDriverInfo = map[string]V2oDriver{
 	"vioscsi": {Provider: "Red Hat, Inc.", ClassName: "Storage controllers", ClassGUID: "{4d36e97b-e325-11ce-bfc1-08002be10318}"},
 	"netkvm":  {Provider: "Red Hat, Inc.", ClassName: "Network adapters", ClassGUID: "{4d36e972-e325-11ce-bfc1-08002be10318}"},
 	"balloon": {Provider: "Red Hat, Inc.", ClassName: "System devices", ClassGUID: "{4d36e97d-e325-11ce-bfc1-08002be10318}"},
+	// vioser.inf: Class = System (virtio-win vioserial/*/vioser.inf), service vioser.
+	"vioser": {Provider: "Red Hat, Inc.", ClassName: "System devices", ClassGUID: "{4d36e97d-e325-11ce-bfc1-08002be10318}"},
 }
 
 var v2oOSFolders = map[string]bool{"2k8": true, "2k8r2": true, "2k12": true, "2k12r2": true, "2k16": true, "2k19": true, "2k22": true, "2k25": true, "w7": true, "w8": true, "w8.1": true, "w10": true, "w11": true}

@@ -442,7 +442,7 @@ func v2oHookGuestState(w http.ResponseWriter, r *http.Request) {
 		stem = strings.ToLower(strings.TrimSuffix(stem, ".inf"))
 		var o v2oOut
 		x.isos = map[string]string{"Z:": "virtio-win.iso"}
-		folder := map[string]string{"netkvm": "NetKVM", "balloon": "Balloon"}[stem]
+		folder := map[string]string{"netkvm": "NetKVM", "balloon": "Balloon", "vioser": "vioserial"}[stem]
 		if folder == "" {
 			folder = stem
 		}

@@ -34,6 +34,14 @@ type v2oExec struct {
 	commands []string
 	exited   bool
 	exitCode int32
+	// PowerShell state (zz_v2o_guest_ps.go): variables the script assigned, the line being run
+	// (for error positions), a pipeline that never started, modules auto-loaded, and whether the
+	// caller redirected stderr (cmd's 2> / 2>&1).
+	psVars        map[string]string
+	psLine        int
+	psAborted     bool
+	psModules     bool
+	errRedirected bool
 }
 
 type v2oOut struct{ stdout, stderr bytes.Buffer }
@@ -493,7 +501,10 @@ func (x *v2oExec) expand(s string) string {
 func (x *v2oExec) cmdSimple(s string, out *v2oOut) int32 {
 	body, redir := cutRedirects(x.expand(strings.TrimSpace(s)), `"`)
 	var cmd v2oOut
+	saved := x.errRedirected
+	x.errRedirected = redir.stderr != "" || redir.errToOut
 	code := x.cmdBody(body, &cmd)
+	x.errRedirected = saved
 	x.route(redir, &cmd, out, "")
 	return code
 }
@@ -608,6 +619,8 @@ func (x *v2oExec) exists(p string) bool {
 func (x *v2oExec) runPS(args string, core bool, out *v2oOut) int32 {
 	raw := strings.TrimSpace(args)
 	var script string
+	encoded := false
+	nonInteractive := regexp.MustCompile(`(?i)(^|\s)-noni(nteractive)?(\s|$)`).MatchString(raw)
 	for raw != "" {
 		tok := strings.SplitN(raw, " ", 2)
 		t := strings.ToLower(tok[0])
@@ -632,6 +645,7 @@ func (x *v2oExec) runPS(args string, core bool, out *v2oOut) int32 {
 				u[i] = uint16(b[2*i]) | uint16(b[2*i+1])<<8
 			}
 			script = string(utf16.Decode(u))
+			encoded = true
 			raw = ""
 			continue
 		case t == "-file" || t == "-f":
@@ -642,6 +656,10 @@ func (x *v2oExec) runPS(args string, core bool, out *v2oOut) int32 {
 			data, ok := x.g.readFile(x.abs(a[0]))
 			if !ok {
 				out.stderr.WriteString(fmt.Sprintf("The argument '%s' to the -File parameter does not exist."+crlf, a[0]))
+				return 1
+			}
+			if msg := x.psScriptBlocked(x.abs(a[0]), data); msg != "" && !core {
+				out.stderr.WriteString(msg)
 				return 1
 			}
 			script = v2oDecodeText(data)
@@ -661,7 +679,14 @@ func (x *v2oExec) runPS(args string, core bool, out *v2oOut) int32 {
 		script = strings.Join(v2oArgs(raw), " ")
 		raw = ""
 	}
-	return x.psScript(script, core, out)
+	if !encoded || !nonInteractive || !x.errRedirected || core {
+		return x.psScript(script, core, out)
+	}
+	var local v2oOut
+	code := x.psScript(script, core, &local)
+	out.stdout.Write(local.stdout.Bytes())
+	out.stderr.WriteString(psCLIXML(local.stderr.String(), x.psModules))
+	return code
 }
 
 func v2oDecodeText(b []byte) string {
@@ -678,11 +703,15 @@ func v2oDecodeText(b []byte) string {
 var psOutFile = regexp.MustCompile(`(?i)\|\s*(out-file|set-content|add-content)\s+(.*)$`)
 
 func (x *v2oExec) psScript(script string, core bool, out *v2oOut) int32 {
-	stmts, _ := splitTop(script, []string{";", "\n"}, `"'`)
+	stmts, ops := splitTop(script, []string{";", "\n"}, `"'`)
 	ok := true
 	var last int32
-	for _, st := range stmts {
-		st = strings.TrimSpace(st)
+	x.psLine = 1
+	for i, st := range stmts {
+		if ops[i] == "\n" {
+			x.psLine++
+		}
+		st = strings.TrimSpace(strings.TrimSuffix(st, "\r"))
 		if st == "" || strings.HasPrefix(st, "#") {
 			continue
 		}
@@ -701,9 +730,11 @@ func (x *v2oExec) psScript(script string, core bool, out *v2oOut) int32 {
 			}
 			return x.exitCode
 		}
-		if strings.HasPrefix(st, "$") && strings.Contains(st, "=") && !strings.Contains(st, "==") {
-			continue // variable assignment ($ErrorActionPreference = 'Stop'); nothing to simulate
+		if psAssign.MatchString(st) && !strings.Contains(st, "|") {
+			x.psAssignment(st) // $d = 'C:\…' is kept for "$d\…"; others ($ErrorActionPreference) change nothing here
+			continue
 		}
+		st = x.psExpandVars(st)
 		encoding := "utf16"
 		if core {
 			encoding = ""
@@ -751,6 +782,10 @@ func (x *v2oExec) psScript(script string, core bool, out *v2oOut) int32 {
 		}
 		var cmd v2oOut
 		code, success := x.psStatement(body, core, &cmd)
+		if x.psAborted { // the pipeline never started: Out-File created nothing
+			x.psAborted = false
+			redir.stdout = ""
+		}
 		if x.exited {
 			x.route(redir, &cmd, out, encoding)
 			return x.exitCode
@@ -778,6 +813,12 @@ func (x *v2oExec) psStatement(st string, core bool, out *v2oOut) (int32, bool) {
 		out.stdout.WriteString(r.Stdout)
 		out.stderr.WriteString(r.Stderr)
 		return r.ExitCode, r.ExitCode == 0
+	}
+	if parts, _ := splitTop(st, []string{"|"}, `"'`); len(parts) > 1 {
+		return x.psPipeline(parts, out)
+	}
+	if c, ok, handled := x.psExtra(st, out); handled {
+		return c, ok
 	}
 	// (Get-CimInstance -ClassName Win32_CDROMDrive).Drive: PowerShell enumerates the property of
 	// every instance, one a line (member enumeration, PowerShell 3+).

@@ -1,0 +1,442 @@
+// The simulated Windows guest answers issue 13's capture (contract §A) as Windows PowerShell
+// does: the statements run through the guest operations API on win2022-static01 (and the 2012 R2
+// guest for PowerShell 4.0), the JSON files are read back and checked byte for byte where the
+// quirks live (BOM, bare single objects, enums as integers, 5.1's layout), then the knobs
+// (BitLocker, language mode, GPO execution policy, network, disks) and the pre-shutdown commands.
+import { readFileSync } from 'node:fs';
+import { request } from 'node:https';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { VSphereClient } from '../../../src/vsphere/objects/client.js';
+import { downloadFromGuest, makeGuestDirectory, runInGuest } from '../../../src/vsphere/objects/guest.js';
+import { findVmByName } from '../../../src/vsphere/objects/vm.js';
+import type { MoRef } from '../../../src/vsphere/types.js';
+import { env, guestCreds, hook, labClient, resetVm } from '../vsphere/lab.js';
+
+const STATIC = env.V2O_LAB_VSPHERE_VM_STATIC ?? 'win2022-static01';
+const LEGACY = env.V2O_LAB_VSPHERE_VM_2012R2 ?? 'win2012r2-legacy01';
+const PS = 'C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe';
+const CMD = 'C:\\Windows\\System32\\cmd.exe';
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
+// Contract §A: name, SOURCE, properties.
+const PARTS: [string, string, string?][] = [
+  ['psversion', '$PSVersionTable.PSVersion'],
+  ['languagemode', '$ExecutionContext.SessionState.LanguageMode'],
+  [
+    'computer',
+    'Get-CimInstance -ClassName Win32_ComputerSystem',
+    'Name,Manufacturer,Model,DomainRole,PartOfDomain,Domain',
+  ],
+  ['product', 'Get-CimInstance -ClassName Win32_ComputerSystemProduct', 'UUID'],
+  [
+    'adapters',
+    'Get-NetAdapter',
+    'Name,InterfaceDescription,InterfaceGuid,MacAddress,ifIndex,Status,MtuSize,VlanID',
+  ],
+  ['ghosts', 'Get-PnpDevice -Class Net', 'FriendlyName,InstanceId,Status,Present'],
+  ['ipinterfaces', 'Get-NetIPInterface', 'InterfaceIndex,InterfaceAlias,AddressFamily,Dhcp,NlMtu'],
+  [
+    'ipaddresses',
+    'Get-NetIPAddress',
+    'InterfaceIndex,InterfaceAlias,AddressFamily,IPAddress,PrefixLength,PrefixOrigin,SuffixOrigin',
+  ],
+  [
+    'routes',
+    'Get-NetRoute -PolicyStore PersistentStore',
+    'InterfaceIndex,InterfaceAlias,AddressFamily,DestinationPrefix,NextHop,RouteMetric',
+  ],
+  ['dnsservers', 'Get-DnsClientServerAddress', 'InterfaceIndex,InterfaceAlias,AddressFamily,ServerAddresses'],
+  [
+    'dnsclients',
+    'Get-DnsClient',
+    'InterfaceIndex,InterfaceAlias,ConnectionSpecificSuffix,RegisterThisConnectionsAddress',
+  ],
+  ['profiles', 'Get-NetConnectionProfile', 'InterfaceIndex,InterfaceAlias,NetworkCategory'],
+  ['teams', 'Get-NetLbfoTeam', 'Name,Members,TeamingMode'],
+  ['disks', 'Get-Disk', 'Number,IsOffline,OfflineReason,IsSystem,IsBoot,PartitionStyle,Size'],
+  ['partitions', 'Get-Partition', 'DiskNumber,PartitionNumber,DriveLetter,AccessPaths,Size'],
+  ['volumes', 'Get-Volume', 'DriveLetter,FileSystemLabel,FileSystem,Size,SizeRemaining,Path'],
+  ['ldm', 'Get-CimInstance -ClassName Win32_DiskPartition', 'DiskIndex,Type,BootPartition'],
+  ['storagesetting', 'Get-StorageSetting', 'NewDiskPolicy'],
+  ['bitlocker', 'Get-BitLockerVolume', 'MountPoint,ProtectionStatus,VolumeStatus'],
+  [
+    'reg-sanpolicy',
+    "Get-ItemProperty -Path 'HKLM:\\SYSTEM\\CurrentControlSet\\Services\\partmgr\\Parameters'",
+    'SanPolicy',
+  ],
+  [
+    'reg-pspolicy',
+    "Get-ItemProperty -Path 'HKLM:\\SOFTWARE\\Policies\\Microsoft\\Windows\\PowerShell'",
+    'EnableScripts,ExecutionPolicy',
+  ],
+  ['key-ntds', "Test-Path -Path 'HKLM:\\SYSTEM\\CurrentControlSet\\Services\\NTDS\\Parameters'"],
+  ['key-hiberfil', "Test-Path -Path 'C:\\hiberfil.sys'"],
+];
+
+function script(dir: string): string {
+  const lines = [`$d = '${dir}'`];
+  for (const [name, src, props] of PARTS) {
+    const sel = props ? ` | Select-Object ${props}` : '';
+    lines.push(
+      `${src}${sel} | ConvertTo-Json -Depth 4 | Out-File -Encoding utf8 -FilePath "$d\\${name}.json"`,
+    );
+  }
+  return lines.join('\r\n');
+}
+
+const encode = (s: string) => Buffer.from(s, 'utf16le').toString('base64');
+
+function getState(vm: string): Promise<Record<string, unknown>> {
+  const url = new URL(`${env.V2O_LAB_VSPHERE_EXT_URL}/guest/state?vm=${encodeURIComponent(vm)}`);
+  return new Promise((resolve, reject) => {
+    request(url, { ca: readFileSync(env.GOVC_TLS_CA_CERTS!) }, (res) => {
+      let t = '';
+      res.on('data', (c) => (t += c));
+      res.on('end', () => resolve(JSON.parse(t)));
+    })
+      .on('error', reject)
+      .end();
+  });
+}
+
+let client: VSphereClient;
+const refs: Record<string, MoRef> = {};
+let n = 0;
+
+/** Runs the capture; returns the files (undefined = not written), exit code and the run's stderr. */
+async function capture(vm: string) {
+  const dir = `C:\\Windows\\Temp\\v2o-capture-${(0x1a2b3c00 + n++).toString(16)}`;
+  await makeGuestDirectory(client, refs[vm]!, guestCreds(), dir);
+  const r = await runInGuest(client, refs[vm]!, guestCreds(), {
+    program: PS,
+    args: `-NoProfile -NonInteractive -EncodedCommand ${encode(script(dir))}`,
+    pollIntervalMs: 50,
+  });
+  const files: Record<string, Buffer | undefined> = {};
+  for (const [name] of PARTS) {
+    files[name] = await downloadFromGuest(client, refs[vm]!, guestCreds(), `${dir}\\${name}.json`).catch(
+      () => undefined,
+    );
+  }
+  const history = (await getState(vm)).history as { stderr: string; program: string }[];
+  return { files, exitCode: r.exitCode, stderr: history.at(-1)!.stderr };
+}
+
+const text = (b: Buffer | undefined) => {
+  expect(b, 'file written').toBeDefined();
+  expect(b!.subarray(0, 3).equals(BOM), 'UTF-8 BOM (Out-File -Encoding utf8, PowerShell 5.1)').toBe(true);
+  return b!.subarray(3).toString('utf8');
+};
+const json = (b: Buffer | undefined) => JSON.parse(text(b));
+
+async function ps(vm: string, body: string) {
+  return runInGuest(client, refs[vm]!, guestCreds(), {
+    program: PS,
+    args: `-NoProfile -NonInteractive -EncodedCommand ${encode(body)}`,
+    pollIntervalMs: 50,
+  });
+}
+
+beforeAll(async () => {
+  client = await labClient();
+  for (const vm of [STATIC, LEGACY]) {
+    await resetVm(vm);
+    refs[vm] = await findVmByName(client, vm);
+  }
+});
+afterAll(async () => {
+  for (const vm of [STATIC, LEGACY]) await resetVm(vm).catch(() => undefined);
+  await client?.close();
+});
+
+describe('guest capture on win2022-static01 (Windows PowerShell 5.1)', () => {
+  it('writes every part as Windows would, quirks included', async () => {
+    const { files, exitCode, stderr } = await capture(STATIC);
+    expect(exitCode).toBe(0); // the last statement (Test-Path) succeeded
+
+    // System.Version: all six properties, one object → bare.
+    expect(text(files.psversion)).toBe(
+      '{\r\n    "Major":  5,\r\n    "Minor":  1,\r\n    "Build":  20348,\r\n    "Revision":  2849,\r\n' +
+        '    "MajorRevision":  0,\r\n    "MinorRevision":  2849\r\n}\r\n',
+    );
+    expect(text(files.languagemode)).toBe('0\r\n'); // FullLanguage as its integer
+
+    const computer = json(files.computer);
+    expect(computer).toEqual({
+      Name: 'STATIC01',
+      Manufacturer: 'VMware, Inc.',
+      Model: 'VMware7,1',
+      DomainRole: 3,
+      PartOfDomain: true,
+      Domain: 'corp.example',
+    });
+    expect(json(files.product).UUID).toMatch(
+      /^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$/,
+    );
+
+    // Get-NetAdapter: present adapters only; MAC upper case with dashes; 5.1 layout.
+    const adapters = text(files.adapters);
+    expect(adapters).toMatch(/^\[\r\n {4}\{\r\n {8}"Name": {2}"Prod LAN",\r\n/);
+    const ad = JSON.parse(adapters);
+    expect(ad.map((a: { Name: string }) => a.Name)).toEqual(['Prod LAN', 'Backup']);
+    expect(ad[0]).toMatchObject({
+      InterfaceDescription: 'vmxnet3 Ethernet Adapter #2',
+      MacAddress: '00-50-56-A1-30-01',
+      Status: 'Up',
+      MtuSize: 1500,
+      VlanID: 0,
+    });
+    expect(ad[1]).toMatchObject({
+      InterfaceDescription: 'Intel(R) 82574L Gigabit Network Connection',
+      MacAddress: '00-50-56-A1-30-02',
+    });
+    expect(ad[0].InterfaceGuid).toMatch(/^\{[0-9A-F-]{36}\}$/);
+
+    // The ghost: Get-PnpDevice lists it with Present false, Status Unknown, by device name.
+    const ghosts = json(files.ghosts) as {
+      FriendlyName: string;
+      InstanceId: string;
+      Present: boolean;
+      Status: string;
+    }[];
+    expect(ghosts.find((g) => !g.Present)).toEqual({
+      FriendlyName: 'vmxnet3 Ethernet Adapter',
+      InstanceId: 'PCI\\VEN_15AD&DEV_07B0&SUBSYS_07B015AD&REV_01\\FF565000A1300000',
+      Status: 'Unknown',
+      Present: false,
+    });
+    expect(ghosts.some((g) => g.FriendlyName.startsWith('WAN Miniport'))).toBe(true);
+
+    // Addresses: both statics Manual (1/1), the e1000e's, plus link-local and loopback.
+    const ips = json(files.ipaddresses) as Record<string, unknown>[];
+    const v4 = ips
+      .filter((i) => i.AddressFamily === 2)
+      .map((i) => `${i.InterfaceAlias} ${i.IPAddress}/${i.PrefixLength} ${i.PrefixOrigin}`);
+    expect(v4).toEqual([
+      'Prod LAN 192.0.2.41/24 1',
+      'Prod LAN 192.0.2.42/24 1',
+      'Backup 198.51.100.41/24 1',
+      'Loopback Pseudo-Interface 1 127.0.0.1/8 2',
+    ]);
+    expect(ips.some((i) => i.AddressFamily === 23 && String(i.IPAddress).startsWith('fe80::'))).toBe(true);
+
+    const ifs = json(files.ipinterfaces) as Record<string, unknown>[];
+    expect(ifs.find((i) => i.InterfaceAlias === 'Prod LAN' && i.AddressFamily === 2)).toMatchObject({
+      Dhcp: 0,
+      NlMtu: 1500,
+    });
+    expect(ifs.find((i) => i.InterfaceAlias === 'Prod LAN' && i.AddressFamily === 23)).toMatchObject({
+      Dhcp: 1,
+    });
+
+    const routes = json(files.routes) as Record<string, unknown>[];
+    expect(
+      routes.map((r) => `${r.InterfaceAlias} ${r.DestinationPrefix} ${r.NextHop} ${r.RouteMetric}`),
+    ).toEqual(['Prod LAN 0.0.0.0/0 192.0.2.1 256', 'Prod LAN 203.0.113.0/24 192.0.2.254 256']);
+
+    // ServerAddresses: an array even when empty, printed as 5.1 does ("[", empty line, "]").
+    const dnsText = text(files.dnsservers);
+    expect(dnsText).toContain(
+      '"ServerAddresses":  [\r\n                                "192.0.2.53",\r\n                                "192.0.2.54"\r\n                            ]',
+    );
+    expect(dnsText).toContain('"ServerAddresses":  [\r\n\r\n                            ]');
+    const dns = JSON.parse(dnsText) as Record<string, unknown>[];
+    expect(dns.find((d) => d.InterfaceAlias === 'Backup' && d.AddressFamily === 23)!.ServerAddresses).toEqual(
+      ['fec0:0:0:ffff::1', 'fec0:0:0:ffff::2', 'fec0:0:0:ffff::3'],
+    );
+    const clients = json(files.dnsclients) as Record<string, unknown>[];
+    expect(clients[0]).toEqual({
+      InterfaceIndex: ad[0].ifIndex,
+      InterfaceAlias: 'Prod LAN',
+      ConnectionSpecificSuffix: 'corp.example',
+      RegisterThisConnectionsAddress: true,
+    });
+    const profiles = json(files.profiles) as Record<string, unknown>[];
+    expect(profiles.map((p) => `${p.InterfaceAlias} ${p.NetworkCategory}`)).toEqual([
+      'Prod LAN 2',
+      'Backup 1',
+    ]);
+
+    // No team: ConvertTo-Json writes nothing, Out-File still creates the file (the BOM alone).
+    expect(files.teams).toEqual(BOM);
+
+    const disks = json(files.disks) as Record<string, unknown>[];
+    expect(disks.map((d) => [d.Number, d.IsOffline, d.OfflineReason, d.IsSystem, d.PartitionStyle])).toEqual([
+      [0, false, null, true, 1],
+      [1, false, null, false, 2],
+    ]);
+    const parts = json(files.partitions) as Record<string, unknown>[];
+    const e = parts.find((p) => p.DriveLetter === 'E')!;
+    expect(e).toMatchObject({ DiskNumber: 1, PartitionNumber: 2 }); // the MSR partition is 1
+    expect((e.AccessPaths as string[])[0]).toBe('E:\\');
+    expect((e.AccessPaths as string[])[1]).toMatch(/^\\\\\?\\Volume\{[0-9a-f-]{36}\}\\$/);
+    expect(parts.find((p) => p.DiskNumber === 1 && p.PartitionNumber === 1)).toMatchObject({
+      DriveLetter: '\u0000',
+      AccessPaths: null,
+    });
+    expect(text(files.partitions)).toContain('"DriveLetter":  "\\u0000"');
+    const vols = json(files.volumes) as Record<string, unknown>[];
+    expect(vols.find((v) => v.DriveLetter === 'E')).toMatchObject({
+      FileSystem: 'NTFS',
+      Path: (e.AccessPaths as string[])[1],
+    });
+    expect(vols.find((v) => v.FileSystemLabel === 'System Reserved')!.DriveLetter).toBeNull();
+    expect(json(files.ldm)).toContainEqual({
+      DiskIndex: 0,
+      Type: 'Installable File System',
+      BootPartition: true,
+    });
+
+    expect(json(files.storagesetting)).toEqual({ NewDiskPolicy: 2 });
+    expect(json(files['reg-sanpolicy'])).toEqual({ SanPolicy: 2 });
+    // A missing key: an error on stderr, no object, an empty (BOM-only) file.
+    expect(files['reg-pspolicy']).toEqual(BOM);
+    expect(stderr).toContain(
+      "Get-ItemProperty : Cannot find path 'HKLM:\\SOFTWARE\\Policies\\Microsoft\\Windows\\PowerShell'",
+    );
+    // No BitLocker feature on a Server: the cmdlet does not exist, the pipeline never ran.
+    expect(files.bitlocker).toBeUndefined();
+    expect(stderr).toContain("The term 'Get-BitLockerVolume' is not recognized");
+    expect(text(files['key-ntds'])).toBe('false\r\n');
+    expect(text(files['key-hiberfil'])).toBe('false\r\n');
+
+    // For the lead's report: the exact files.
+    console.log(`adapters.json:\n${adapters}\nipaddresses.json:\n${text(files.ipaddresses)}`);
+  });
+
+  it('answers the knobs: BitLocker, constrained language, GPO policy, a team, an offline disk', async () => {
+    const ctl = await hook('guest/state', {
+      vm: STATIC,
+      bitlocker: [{ mountPoint: 'C:', protection: 'On', volumeStatus: 'FullyEncrypted' }],
+      languageMode: 'ConstrainedLanguage',
+      domainRole: 5,
+      network: {
+        adapters: [
+          { name: 'Prod LAN', mac: '00:50:56:a1:30:01', ipv4: [{ address: '192.0.2.41', prefixLength: 24 }] },
+        ],
+        teams: [{ name: 'Team1', members: ['Prod LAN'], teamingMode: 1 }],
+      },
+      disks: [
+        {
+          number: 0,
+          system: true,
+          boot: true,
+          partitionStyle: 'MBR',
+          sizeBytes: 67108864,
+          volumes: [{ driveLetter: 'C', sizeBytes: 6e7, freeBytes: 1e7 }],
+        },
+        {
+          number: 1,
+          online: false,
+          sizeBytes: 33554432,
+          volumes: [{ driveLetter: 'E', sizeBytes: 3e7, freeBytes: 2e7 }],
+        },
+      ],
+      registry: {
+        'HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows\\PowerShell\\EnableScripts': 1,
+        'HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows\\PowerShell\\ExecutionPolicy': 'AllSigned',
+      },
+    });
+    expect(ctl).toMatchObject({ languageMode: 'ConstrainedLanguage', domainRole: 5 });
+    const { files } = await capture(STATIC);
+    expect(json(files.bitlocker)).toEqual({ MountPoint: 'C:', ProtectionStatus: 1, VolumeStatus: 1 }); // one → bare
+    expect(text(files.languagemode)).toBe('3\r\n');
+    expect(json(files.computer).DomainRole).toBe(5);
+    expect(json(files.teams)).toEqual({ Name: 'Team1', Members: ['Prod LAN'], TeamingMode: 1 }); // 1 member, still an array
+    expect(json(files.adapters)).toMatchObject({ Name: 'Prod LAN', MacAddress: '00-50-56-A1-30-01' });
+    expect(json(files.ghosts).length).toBeGreaterThan(1);
+    expect(json(files.disks)[1]).toMatchObject({ IsOffline: true, OfflineReason: 1 });
+    // An offline disk's volume is not mounted: no E: anywhere.
+    expect((json(files.volumes) as { DriveLetter: string }[]).some((v) => v.DriveLetter === 'E')).toBe(false);
+    expect(json(files['reg-pspolicy'])).toEqual({ EnableScripts: 1, ExecutionPolicy: 'AllSigned' });
+
+    // Constrained Language: Add-Type fails.
+    expect((await ps(STATIC, 'Add-Type -TypeDefinition "public class X {}"')).exitCode).toBe(1);
+    let h = ((await getState(STATIC)).history as { stderr: string }[]).at(-1)!;
+    expect(h.stderr).toContain(
+      'Cannot add type. Definition of new types is not supported in this language mode.',
+    );
+
+    // GPO AllSigned beats -ExecutionPolicy Bypass for a script file; -EncodedCommand still runs.
+    await hook('guest/state', { vm: STATIC, files: { 'C:\\ProgramData\\v2o\\x.ps1': 'exit 0\r\n' } });
+    const file = await runInGuest(client, refs[STATIC]!, guestCreds(), {
+      program: PS,
+      args: '-NoProfile -ExecutionPolicy Bypass -File C:\\ProgramData\\v2o\\x.ps1',
+      pollIntervalMs: 50,
+    });
+    expect(file.exitCode).toBe(1);
+    h = ((await getState(STATIC)).history as { stderr: string }[]).at(-1)!;
+    expect(h.stderr).toContain('is not digitally signed. You cannot run this script on the current system.');
+    expect((await ps(STATIC, 'exit 0')).exitCode).toBe(0);
+
+    // Pre-shutdown: Suspend-BitLocker -RebootCount 0 → protection Off; Resume → On; unknown mount point fails.
+    expect((await ps(STATIC, "Suspend-BitLocker -MountPoint 'C:' -RebootCount 0")).exitCode).toBe(0);
+    expect(((await getState(STATIC)).bitlocker as unknown[])[0]).toMatchObject({
+      protection: 'Off',
+      volumeStatus: 'FullyEncrypted',
+    });
+    expect((await ps(STATIC, "Resume-BitLocker -MountPoint 'C:'")).exitCode).toBe(0);
+    expect(((await getState(STATIC)).bitlocker as unknown[])[0]).toMatchObject({ protection: 'On' });
+    expect((await ps(STATIC, "Suspend-BitLocker -MountPoint 'F:' -RebootCount 0")).exitCode).toBe(1);
+
+    // A reset restores the seeded model.
+    await resetVm(STATIC);
+    const g = await getState(STATIC);
+    expect(g).toMatchObject({ languageMode: 'FullLanguage', domainRole: 3, bitlocker: [] });
+    expect((g.network as { adapters: unknown[] }).adapters).toHaveLength(3);
+  });
+
+  it('writes stderr as CLIXML when a caller redirects it (-EncodedCommand, non-interactive)', async () => {
+    const dir = 'C:\\Windows\\Temp\\v2o-clixml';
+    await makeGuestDirectory(client, refs[STATIC]!, guestCreds(), dir);
+    const r = await runInGuest(client, refs[STATIC]!, guestCreds(), {
+      program: CMD,
+      args: `/c powershell.exe -NoProfile -NonInteractive -EncodedCommand ${encode('Get-BitLockerVolume | ConvertTo-Json')} > ${dir}\\out.txt 2>&1`,
+      pollIntervalMs: 50,
+    });
+    expect(r.exitCode).toBe(1);
+    const out = (await downloadFromGuest(client, refs[STATIC]!, guestCreds(), `${dir}\\out.txt`)).toString(
+      'utf8',
+    );
+    expect(out).toMatch(/^#< CLIXML\r\n<Objs Version="1\.1\.0\.1"/);
+    expect(out).toContain(
+      `<S S="Error">Get-BitLockerVolume : The term 'Get-BitLockerVolume' is not recognized`,
+    );
+  });
+
+  it('stages vioserial like the other drivers, and the ISO has the guest agent', async () => {
+    const g = (await hook('guest/state', { vm: STATIC, addDrivers: ['vioser'] })) as {
+      drivers: { originalName: string; className: string }[];
+    };
+    expect(g.drivers.find((d) => d.originalName === 'vioser.inf')).toMatchObject({
+      className: 'System devices',
+    });
+    const iso = readFileSync(`${env.V2O_LAB_DIR ?? '.lab'}/vsphere/iso/virtio-win-files.txt`, 'utf8').split(
+      '\n',
+    );
+    expect(iso).toContain('guest-agent/qemu-ga-x86_64.msi');
+    for (const os of ['2k12', '2k12R2', '2k16', '2k19', '2k22', '2k25', 'w10', 'w11'])
+      for (const ext of ['inf', 'sys', 'cat']) expect(iso).toContain(`vioserial/${os}/amd64/vioser.${ext}`);
+  });
+});
+
+describe('guest capture on Server 2012 R2 (PowerShell 4.0)', () => {
+  it('has no Get-PnpDevice and no Get-StorageSetting, and a 4.0 version', async () => {
+    const { files, stderr } = await capture(LEGACY);
+    expect(json(files.psversion)).toEqual({
+      Major: 4,
+      Minor: 0,
+      Build: -1,
+      Revision: -1,
+      MajorRevision: -1,
+      MinorRevision: -1,
+    });
+    expect(files.ghosts).toBeUndefined();
+    expect(files.storagesetting).toBeUndefined();
+    expect(stderr).toContain("The term 'Get-PnpDevice' is not recognized");
+    expect(stderr).toContain("The term 'Get-StorageSetting' is not recognized");
+    // One DHCP adapter → a bare object, not an array.
+    expect(json(files.adapters)).toMatchObject({ Name: 'Ethernet0', MacAddress: '00-50-56-A1-12-01' });
+    expect(json(files['reg-sanpolicy'])).toEqual({ SanPolicy: null }); // the key exists, the value unset
+  });
+});

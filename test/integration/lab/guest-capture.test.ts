@@ -3,9 +3,10 @@
 // guest for PowerShell 4.0), the JSON files are read back and checked byte for byte where the
 // quirks live (BOM, bare single objects, enums as integers, 5.1's layout), then the knobs
 // (BitLocker, language mode, GPO execution policy, network, disks) and the pre-shutdown commands.
-import { readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { attachIso } from '../../../src/vsphere/objects/cdrom.js';
 import type { VSphereClient } from '../../../src/vsphere/objects/client.js';
 import { downloadFromGuest, makeGuestDirectory, runInGuest } from '../../../src/vsphere/objects/guest.js';
 import { findVmByName } from '../../../src/vsphere/objects/vm.js';
@@ -68,6 +69,39 @@ const PARTS: [string, string, string?][] = [
     'reg-pspolicy',
     "Get-ItemProperty -Path 'HKLM:\\SOFTWARE\\Policies\\Microsoft\\Windows\\PowerShell'",
     'EnableScripts,ExecutionPolicy',
+  ],
+  [
+    'reg-tz',
+    "Get-ItemProperty -Path 'HKLM:\\SYSTEM\\CurrentControlSet\\Control\\TimeZoneInformation'",
+    'RealTimeIsUniversal',
+  ],
+  [
+    'reg-power',
+    "Get-ItemProperty -Path 'HKLM:\\SYSTEM\\CurrentControlSet\\Control\\Session Manager\\Power'",
+    'HiberbootEnabled',
+  ],
+  [
+    'reg-hibernate',
+    "Get-ItemProperty -Path 'HKLM:\\SYSTEM\\CurrentControlSet\\Control\\Power'",
+    'HibernateEnabled',
+  ],
+  [
+    'reg-sessionmanager',
+    "Get-ItemProperty -Path 'HKLM:\\SYSTEM\\CurrentControlSet\\Control\\Session Manager'",
+    'PendingFileRenameOperations',
+  ],
+  [
+    'reg-deviceinstall',
+    "Get-ItemProperty -Path 'HKLM:\\SOFTWARE\\Policies\\Microsoft\\Windows\\DeviceInstall\\Restrictions'",
+    'DenyUnspecified,DenyDeviceClasses,DenyDeviceIDs',
+  ],
+  [
+    'key-cbs',
+    "Test-Path -Path 'HKLM:\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Component Based Servicing\\RebootPending'",
+  ],
+  [
+    'key-wu',
+    "Test-Path -Path 'HKLM:\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\WindowsUpdate\\Auto Update\\RebootRequired'",
   ],
   ['key-ntds', "Test-Path -Path 'HKLM:\\SYSTEM\\CurrentControlSet\\Services\\NTDS\\Parameters'"],
   ['key-hiberfil', "Test-Path -Path 'C:\\hiberfil.sys'"],
@@ -298,6 +332,13 @@ describe('guest capture on win2022-static01 (Windows PowerShell 5.1)', () => {
     expect(files.bitlocker).toBeUndefined();
     expect(stderr).toContain("The term 'Get-BitLockerVolume' is not recognized");
     expect(text(files['key-ntds'])).toBe('false\r\n');
+    expect(json(files['reg-tz'])).toEqual({ RealTimeIsUniversal: null });
+    expect(json(files['reg-power'])).toEqual({ HiberbootEnabled: 0 }); // no Fast Startup on a Server
+    expect(json(files['reg-hibernate'])).toEqual({ HibernateEnabled: 0 });
+    expect(json(files['reg-sessionmanager'])).toEqual({ PendingFileRenameOperations: null });
+    expect(files['reg-deviceinstall']).toEqual(BOM);
+    expect(text(files['key-cbs'])).toBe('false\r\n');
+    expect(text(files['key-wu'])).toBe('false\r\n');
     expect(text(files['key-hiberfil'])).toBe('false\r\n');
 
     // For the lead's report: the exact files.
@@ -386,6 +427,43 @@ describe('guest capture on win2022-static01 (Windows PowerShell 5.1)', () => {
     expect((g.network as { adapters: unknown[] }).adapters).toHaveLength(3);
   });
 
+  it('reports the registry findings set through the knobs', async () => {
+    await hook('guest/state', {
+      vm: STATIC,
+      registry: {
+        'HKLM\\SYSTEM\\CurrentControlSet\\Control\\TimeZoneInformation\\RealTimeIsUniversal': 1,
+        'HKLM\\SYSTEM\\CurrentControlSet\\Control\\Session Manager\\PendingFileRenameOperations': {
+          type: 'REG_MULTI_SZ',
+          data: ['\\??\\C:\\Windows\\Temp\\old.dll', ''],
+        },
+        'HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows\\DeviceInstall\\Restrictions\\DenyUnspecified': 1,
+        'HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Component Based Servicing\\RebootPending\\': 0,
+      },
+      files: { 'C:\\hiberfil.sys': 'x' },
+    });
+    const { files } = await capture(STATIC);
+    expect(json(files['reg-tz'])).toEqual({ RealTimeIsUniversal: 1 });
+    expect(json(files['reg-sessionmanager'])).toEqual({
+      PendingFileRenameOperations: ['\\??\\C:\\Windows\\Temp\\old.dll', ''],
+    });
+    expect(json(files['reg-deviceinstall'])).toEqual({
+      DenyUnspecified: 1,
+      DenyDeviceClasses: null,
+      DenyDeviceIDs: null,
+    });
+    expect(text(files['key-cbs'])).toBe('true\r\n');
+    expect(text(files['key-hiberfil'])).toBe('true\r\n');
+    // reg add (contract §C) clears the UTC clock.
+    const r = await runInGuest(client, refs[STATIC]!, guestCreds(), {
+      program: CMD,
+      args: '/c reg add "HKLM\\SYSTEM\\CurrentControlSet\\Control\\TimeZoneInformation" /v RealTimeIsUniversal /t REG_DWORD /d 0 /f',
+      pollIntervalMs: 50,
+    });
+    expect(r.exitCode).toBe(0);
+    expect(json((await capture(STATIC)).files['reg-tz'])).toEqual({ RealTimeIsUniversal: 0 });
+    await resetVm(STATIC);
+  });
+
   it('writes stderr as CLIXML when a caller redirects it (-EncodedCommand, non-interactive)', async () => {
     const dir = 'C:\\Windows\\Temp\\v2o-clixml';
     await makeGuestDirectory(client, refs[STATIC]!, guestCreds(), dir);
@@ -417,6 +495,58 @@ describe('guest capture on win2022-static01 (Windows PowerShell 5.1)', () => {
     expect(iso).toContain('guest-agent/qemu-ga-x86_64.msi');
     for (const os of ['2k12', '2k12R2', '2k16', '2k19', '2k22', '2k25', 'w10', 'w11'])
       for (const ext of ['inf', 'sys', 'cat']) expect(iso).toContain(`vioserial/${os}/amd64/vioser.${ext}`);
+  });
+});
+
+describe('pre-shutdown copies from the virtio-win ISO', () => {
+  it('copies the guest agent MSI only into an existing folder, and stages vioser.inf with pnputil', async () => {
+    await resetVm(STATIC);
+    const ds = env.V2O_LAB_VSPHERE_DATASTORE_DIR!;
+    mkdirSync(`${ds}/iso`, { recursive: true });
+    if (!existsSync(`${ds}/iso/virtio-win.iso`))
+      copyFileSync(`${env.V2O_LAB_DIR ?? '.lab'}/vsphere/iso/virtio-win.iso`, `${ds}/iso/virtio-win.iso`);
+    await attachIso(client, refs[STATIC]!, '[LocalDS_0] iso/virtio-win.iso');
+    const copy = 'copy /Y "D:\\guest-agent\\qemu-ga-x86_64.msi" "C:\\ProgramData\\v2o\\qemu-ga-x86_64.msi"';
+    const run = (args: string) =>
+      runInGuest(client, refs[STATIC]!, guestCreds(), { program: CMD, args, pollIntervalMs: 50 });
+    expect((await run(`/c ${copy}`)).exitCode).toBe(1); // C:\ProgramData\v2o does not exist yet
+    const h = ((await getState(STATIC)).history as { stderr: string }[]).at(-1)!;
+    expect(h.stderr).toContain('The system cannot find the path specified.');
+    expect((await run(`/c mkdir C:\\ProgramData\\v2o && ${copy}`)).exitCode).toBe(0);
+    const msi = await downloadFromGuest(
+      client,
+      refs[STATIC]!,
+      guestCreds(),
+      'C:\\ProgramData\\v2o\\qemu-ga-x86_64.msi',
+    );
+    expect(msi.toString()).toContain('guest-agent\\qemu-ga-x86_64.msi');
+    expect(
+      (await run('/c pnputil /add-driver D:\\vioserial\\2k22\\amd64\\vioser.inf /install')).exitCode,
+    ).toBe(259);
+    const g = (await getState(STATIC)) as { drivers: { originalName: string; className: string }[] };
+    expect(g.drivers.find((d) => d.originalName === 'vioser.inf')).toMatchObject({
+      className: 'System devices',
+    });
+    await resetVm(STATIC);
+  });
+});
+
+describe('guest capture on Windows 11', () => {
+  it('has BitLocker (decrypted), Fast Startup on, and no LBFO', async () => {
+    const vm = env.V2O_LAB_VSPHERE_VM_WIN11 ?? 'win11-desk01';
+    await resetVm(vm);
+    refs[vm] = await findVmByName(client, vm);
+    const { files, stderr } = await capture(vm);
+    expect(json(files.bitlocker)).toEqual({ MountPoint: 'C:', ProtectionStatus: 0, VolumeStatus: 0 });
+    expect(json(files['reg-power'])).toEqual({ HiberbootEnabled: 1 });
+    expect(text(files['key-hiberfil'])).toBe('true\r\n');
+    expect(json(files.storagesetting)).toEqual({ NewDiskPolicy: 1 });
+    expect(files.teams).toEqual(BOM);
+    expect(stderr).toContain(
+      'The LBFO feature is not currently enabled, or LBFO is not supported on this SKU.',
+    );
+    expect(json(files.computer)).toMatchObject({ DomainRole: 0, PartOfDomain: false, Domain: 'WORKGROUP' });
+    await resetVm(vm);
   });
 });
 

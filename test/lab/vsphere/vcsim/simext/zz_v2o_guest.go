@@ -320,6 +320,25 @@ func newV2oGuest(seed V2oGuestSeed) *V2oGuest {
 	// partmgr\Parameters holds SanPolicy when someone set it (diskpart "san policy=", Microsoft
 	// "san" diskpart page); unset, Windows Server brings new shared disks up offline (OfflineShared).
 	g.regSet(`HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\partmgr\Parameters`, "", v2oRegValue{})
+	// Keys every Windows has, so Get-ItemProperty finds them (values the readiness checks read are
+	// absent unless set): time zone, power, session manager, servicing, Windows Update, policies.
+	hklm := `HKEY_LOCAL_MACHINE\`
+	g.regSet(hklm+`SYSTEM\CurrentControlSet\Control\TimeZoneInformation`, "TimeZoneKeyName", v2oRegValue{"REG_SZ", "UTC"})
+	g.regSet(hklm+`SYSTEM\CurrentControlSet\Control\Session Manager`, "BootExecute", v2oRegValue{"REG_MULTI_SZ", []string{"autocheck autochk *"}})
+	for _, k := range []string{`SOFTWARE\Microsoft\Windows\CurrentVersion\Component Based Servicing`,
+		`SOFTWARE\Microsoft\Windows\CurrentVersion\WindowsUpdate\Auto Update`, `SOFTWARE\Policies\Microsoft\Windows`} {
+		g.regSet(hklm+k, "", v2oRegValue{})
+	}
+	// Fast Startup and hibernation: on by default on Windows 10/11 where the firmware offers S4,
+	// which a VMware VM does (Microsoft "Distinguish Fast Startup from a full shutdown": Fast
+	// Startup is the default on client Windows; hiberfil.sys holds the kernel session); Windows
+	// Server has no Fast Startup and hibernation off.
+	client := map[bool]uint32{true: 1, false: 0}[seed.v2oClient()]
+	g.regSet(hklm+`SYSTEM\CurrentControlSet\Control\Session Manager\Power`, "HiberbootEnabled", v2oRegValue{"REG_DWORD", client})
+	g.regSet(hklm+`SYSTEM\CurrentControlSet\Control\Power`, "HibernateEnabled", v2oRegValue{"REG_DWORD", client})
+	if seed.v2oClient() {
+		g.writeFile(`C:\hiberfil.sys`, []byte("hiberfil (v2o lab)\r\n"))
+	}
 	for p, val := range seed.Registry {
 		if rv, err := v2oJSONValue(val); err == nil {
 			key, name := v2oSplitValuePath(p)

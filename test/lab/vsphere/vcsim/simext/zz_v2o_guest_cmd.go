@@ -42,6 +42,7 @@ type v2oExec struct {
 	psAborted     bool
 	psModules     bool
 	errRedirected bool
+	copyNoPath    string // the destination copyFile refused: its folder does not exist
 }
 
 type v2oOut struct{ stdout, stderr bytes.Buffer }
@@ -370,6 +371,15 @@ func (x *v2oExec) route(r v2oRedirect, cmd *v2oOut, out *v2oOut, encoding string
 		case strings.EqualFold(target, "nul") || strings.EqualFold(target, "$null"):
 		default:
 			p := x.abs(target)
+			if i := strings.LastIndex(p, `\`); i > 2 && !x.g.isDir(p[:i]) {
+				// A redirect or Out-File into a folder that does not exist fails; neither creates it.
+				if x.psLine > 0 {
+					out.stderr.WriteString("Out-File : Could not find a part of the path '" + p + "'." + crlf)
+				} else {
+					out.stderr.WriteString("The system cannot find the path specified." + crlf)
+				}
+				return
+			}
 			if encoding == "" && x.g.Seed.v2oGerman() {
 				encoding = "cp850" // console programs write the OEM code page into a redirect
 			}
@@ -707,6 +717,7 @@ func (x *v2oExec) psScript(script string, core bool, out *v2oOut) int32 {
 	ok := true
 	var last int32
 	x.psLine = 1
+	defer func() { x.psLine = 0 }()
 	for i, st := range stmts {
 		if ops[i] == "\n" {
 			x.psLine++
@@ -730,7 +741,7 @@ func (x *v2oExec) psScript(script string, core bool, out *v2oOut) int32 {
 			}
 			return x.exitCode
 		}
-		if psAssign.MatchString(st) && !strings.Contains(st, "|") {
+		if strings.HasPrefix(st, "$") && strings.Contains(st, "=") && !strings.Contains(st, "==") {
 			x.psAssignment(st) // $d = 'C:\…' is kept for "$d\…"; others ($ErrorActionPreference) change nothing here
 			continue
 		}
@@ -814,7 +825,7 @@ func (x *v2oExec) psStatement(st string, core bool, out *v2oOut) (int32, bool) {
 		out.stderr.WriteString(r.Stderr)
 		return r.ExitCode, r.ExitCode == 0
 	}
-	if parts, _ := splitTop(st, []string{"|"}, `"'`); len(parts) > 1 {
+	if parts, _ := splitTop(st, []string{"|"}, `"'`); len(parts) > 1 && x.psPipelineOf(parts) {
 		return x.psPipeline(parts, out)
 	}
 	if c, ok, handled := x.psExtra(st, out); handled {
@@ -962,7 +973,12 @@ func (x *v2oExec) psStatement(st string, core bool, out *v2oOut) (int32, bool) {
 		if dst == "" {
 			dst = positional(1)
 		}
+		x.copyNoPath = ""
 		if !x.copyFile(x.psExpand(src), x.psExpand(dst)) {
+			if x.copyNoPath != "" {
+				out.stderr.WriteString(fmt.Sprintf("Copy-Item : Could not find a part of the path '%s'."+crlf, x.copyNoPath))
+				return -1, false
+			}
 			out.stderr.WriteString(fmt.Sprintf("Copy-Item : Cannot find path '%s' because it does not exist."+crlf, x.psExpand(src)))
 			return -1, false
 		}
@@ -1129,8 +1145,14 @@ func (x *v2oExec) simple(line string, out *v2oOut) int32 {
 				files = append(files, a)
 			}
 		}
+		x.copyNoPath = ""
 		if len(files) != 2 || !x.copyFile(files[0], files[1]) {
-			o.stderr.WriteString(x.t("copy.notfound") + crlf)
+			if x.copyNoPath != "" {
+				o.stderr.WriteString(x.t("copy.nopath") + crlf)
+				o.stdout.WriteString(x.t("copy.zero") + crlf)
+			} else {
+				o.stderr.WriteString(x.t("copy.notfound") + crlf)
+			}
 			code = 1
 		} else {
 			o.stdout.WriteString(x.t("copy.one") + crlf)
@@ -1238,6 +1260,12 @@ func (x *v2oExec) copyFile(src, dst string) bool {
 	}
 	if x.g.isDir(dst) {
 		dst = strings.TrimSuffix(dst, `\`) + `\` + src[strings.LastIndex(src, `\`)+1:]
+	}
+	if i := strings.LastIndex(dst, `\`); i > 2 && !x.g.isDir(dst[:i]) {
+		// Neither copy nor Copy-Item creates the destination's folder ("The system cannot find
+		// the path specified." / "Could not find a part of the path"): create it first.
+		x.copyNoPath = dst
+		return false
 	}
 	x.g.writeFile(dst, data)
 	return true
@@ -1363,6 +1391,8 @@ var v2oText = map[string][2]string{
 	"file.notfound":  {"File Not Found", "Datei nicht gefunden"},
 	"copy.one":       {"        1 file(s) copied.", "        1 Datei(en) kopiert."},
 	"copy.notfound":  {"The system cannot find the file specified.", "Das System kann die angegebene Datei nicht finden."},
+	"copy.nopath":    {"The system cannot find the path specified.", "Das System kann den angegebenen Pfad nicht finden."},
+	"copy.zero":      {"        0 file(s) copied.", "        0 Datei(en) kopiert."},
 }
 
 func (x *v2oExec) t(key string) string {
@@ -1528,6 +1558,9 @@ func v2oRegFormat(v v2oRegValue) string {
 			n = uint64(d)
 		}
 		return fmt.Sprintf("0x%x", n)
+	}
+	if ss, ok := v.Data.([]string); ok { // REG_MULTI_SZ: reg query joins the strings with \0
+		return strings.Join(ss, `\0`)
 	}
 	return fmt.Sprint(v.Data)
 }

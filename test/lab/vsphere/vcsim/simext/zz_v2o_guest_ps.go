@@ -844,18 +844,28 @@ func (x *v2oExec) psSource(src string) (objs []interface{}, stderr string, found
 
 // --- pipelines, variables, the pre-shutdown cmdlets -------------------------------------------
 
+// psPipelineOf: whether a statement is a pipeline the capture runs (its first command one of
+// psSource's, or piped into Select-Object / ConvertTo-Json); other pipelines keep the older
+// handling of their first command.
+func (x *v2oExec) psPipelineOf(stages []string) bool {
+	first := strings.ToLower(strings.Fields(strings.TrimSpace(stages[0]) + " ")[0])
+	if psModuleCmdlets[first] && first != "get-volume" && first != "get-ciminstance" || strings.HasPrefix(first, "$psversiontable") ||
+		strings.HasPrefix(first, "$executioncontext") || first == "get-itemproperty" || first == "test-path" {
+		return true
+	}
+	for _, s := range stages[1:] {
+		n := strings.ToLower(strings.Fields(strings.TrimSpace(s) + " ")[0])
+		if n == "select-object" || n == "select" || n == "convertto-json" {
+			return true
+		}
+	}
+	return false
+}
+
 // psPipeline runs "SOURCE | Select-Object … | ConvertTo-Json …" (Out-File already cut off by
 // psScript). A command that does not exist fails the whole pipeline before it starts: nothing
 // runs, Out-File creates no file (x.psAborted).
 func (x *v2oExec) psPipeline(stages []string, out *v2oOut) (int32, bool) {
-	for _, s := range stages[1:] {
-		n := strings.ToLower(strings.Fields(strings.TrimSpace(s) + " ")[0])
-		if n != "select-object" && n != "select" && n != "convertto-json" && n != "format-list" && n != "out-string" {
-			out.stderr.WriteString(x.psNotRecognized(strings.Join(stages, "|"), strings.Fields(s)[0]))
-			x.psAborted = true
-			return -1, false
-		}
-	}
 	src := strings.TrimSpace(stages[0])
 	objs, errText, found := x.psSource(src)
 	if !found {
@@ -865,10 +875,15 @@ func (x *v2oExec) psPipeline(stages []string, out *v2oOut) (int32, bool) {
 		return -1, false
 	}
 	out.stderr.WriteString(errText)
-	converted := false
+	converted, discard := false, false
 	for _, s := range stages[1:] {
 		a := v2oPSArgs(strings.TrimSpace(s))
+		if len(a) == 0 {
+			continue
+		}
 		switch strings.ToLower(a[0]) {
+		case "out-null":
+			discard = true
 		case "select-object", "select":
 			var props []string
 			for i := 1; i < len(a); i++ {
@@ -902,6 +917,9 @@ func (x *v2oExec) psPipeline(stages []string, out *v2oOut) (int32, bool) {
 			}
 			converted = true
 		}
+	}
+	if discard {
+		return -1, errText == ""
 	}
 	for _, o := range objs {
 		if s, ok := o.(string); ok && converted {

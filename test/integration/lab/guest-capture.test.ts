@@ -3,15 +3,26 @@
 // guest for PowerShell 4.0), the JSON files are read back and checked byte for byte where the
 // quirks live (BOM, bare single objects, enums as integers, 5.1's layout), then the knobs
 // (BitLocker, language mode, GPO execution policy, network, disks) and the pre-shutdown commands.
-import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { attachIso } from '../../../src/vsphere/objects/cdrom.js';
 import type { VSphereClient } from '../../../src/vsphere/objects/client.js';
 import { downloadFromGuest, makeGuestDirectory, runInGuest } from '../../../src/vsphere/objects/guest.js';
-import { findVmByName } from '../../../src/vsphere/objects/vm.js';
+import { findVmByName, powerOff } from '../../../src/vsphere/objects/vm.js';
 import type { MoRef } from '../../../src/vsphere/types.js';
-import { env, guestCreds, hook, labClient, resetVm } from '../vsphere/lab.js';
+import { env, guestCreds, hook, labClient, manifest, resetVm } from '../vsphere/lab.js';
 
 const STATIC = env.V2O_LAB_VSPHERE_VM_STATIC ?? 'win2022-static01';
 const LEGACY = env.V2O_LAB_VSPHERE_VM_2012R2 ?? 'win2012r2-legacy01';
@@ -528,6 +539,77 @@ describe('pre-shutdown copies from the virtio-win ISO', () => {
       className: 'System devices',
     });
     await resetVm(STATIC);
+  });
+});
+
+describe('the guest model in the boot disk', () => {
+  it('is written at power-off with the suspended BitLocker, the network and the disks', async () => {
+    await resetVm(STATIC);
+    await hook('guest/state', {
+      vm: STATIC,
+      bitlocker: [{ mountPoint: 'C:', protection: 'On', volumeStatus: 'FullyEncrypted' }],
+    });
+    expect((await ps(STATIC, "Suspend-BitLocker -MountPoint 'C:' -RebootCount 0")).exitCode).toBe(0);
+    await powerOff(client, refs[STATIC]!);
+    const d = manifest().vms.find((v) => v.name === STATIC)!.disks[0]! as {
+      export: { localPath: string };
+    } & {
+      stateRegion: { offset: number; length: number };
+    };
+    const dir = mkdtempSync(join(tmpdir(), 'v2o-static-'));
+    try {
+      writeFileSync(join(dir, 'd.vmdk'), readFileSync(d.export.localPath));
+      execFileSync('qemu-img', [
+        'convert',
+        '-f',
+        'vmdk',
+        '-O',
+        'raw',
+        join(dir, 'd.vmdk'),
+        join(dir, 'd.raw'),
+      ]);
+      const raw = readFileSync(join(dir, 'd.raw'));
+      const r = raw.subarray(d.stateRegion.offset, d.stateRegion.offset + d.stateRegion.length);
+      const state = JSON.parse(r.subarray(64, 64 + Number(r.readBigUInt64LE(16))).toString('utf8'));
+      expect(state.bitlocker).toEqual([
+        { mountPoint: 'C:', protection: 'Off', volumeStatus: 'FullyEncrypted' },
+      ]);
+      expect(
+        state.network.adapters.map((a: { name: string; present: boolean }) => `${a.name} ${a.present}`),
+      ).toEqual(['Ethernet0 false', 'Prod LAN true', 'Backup true']);
+      expect(state.network.adapters[1]).toMatchObject({
+        mac: '00:50:56:a1:30:01',
+        dhcp: false,
+        ipv4: [
+          { address: '192.0.2.41', prefixLength: 24 },
+          { address: '192.0.2.42', prefixLength: 24 },
+        ],
+        gateways: [{ nextHop: '192.0.2.1', metric: 256 }],
+        routes: [{ destination: '203.0.113.0/24', nextHop: '192.0.2.254', metric: 256 }],
+        dnsServers: ['192.0.2.53', '192.0.2.54'],
+        dnsSuffix: 'corp.example',
+        category: 'DomainAuthenticated',
+      });
+      expect(state.disks[1].volumes[0]).toMatchObject({ driveLetter: 'E', fileSystem: 'NTFS' });
+      expect(state).toMatchObject({
+        domainRole: 3,
+        partOfDomain: true,
+        manufacturer: 'VMware, Inc.',
+        vmwareTools: true,
+      });
+      expect(state.smbiosUuid).toMatch(/^[0-9A-F-]{36}$/);
+      expect(
+        state.registry[
+          'HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\partmgr\\Parameters\\SanPolicy'
+        ],
+      ).toEqual({
+        type: 'REG_DWORD',
+        data: 2,
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await resetVm(STATIC);
+    }
   });
 });
 

@@ -44,7 +44,8 @@ func (o psObj) get(name string) (string, interface{}, bool) {
 type psChar rune
 
 // psToString: what PowerShell's ToString gives for a value ConvertTo-Json cuts at -Depth
-// (PowerShell issue #8393: "ConvertTo-Json silently truncates at depth 2"): a hashtable-like
+// (Windows PowerShell 5.1 truncates silently: PowerShell issue #8393 "Consider removing the
+// default -Depth value from ConvertTo-Json"; 7.1 added a warning, PR #13692): a hashtable-like
 // "@{k=v; …}" for a custom object, the elements space-joined for an array.
 func psToString(v interface{}) string {
 	switch t := v.(type) {
@@ -174,7 +175,7 @@ func psCompact(v interface{}) string {
 
 // psPretty reproduces Windows PowerShell 5.1's ConvertTo-Json layout (its own pretty printer over
 // JavaScriptSerializer's output, replaced by Newtonsoft in PowerShell 6: PowerShell issue #2736
-// "ConvertTo-Json output is not pretty"): 4-space indents, two spaces after each colon, CRLF,
+// "Use prettier formatting for ConvertTo-Json" shows 5.1's output): 4-space indents, two spaces after each colon, CRLF,
 // a nested array or object indented to the column after its key, an empty array as "[", an
 // empty line and "]".
 func psPretty(v interface{}, pad string, extra int) string {

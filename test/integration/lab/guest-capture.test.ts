@@ -551,9 +551,8 @@ describe('the guest model in the boot disk', () => {
     });
     expect((await ps(STATIC, "Suspend-BitLocker -MountPoint 'C:' -RebootCount 0")).exitCode).toBe(0);
     await powerOff(client, refs[STATIC]!);
-    const d = manifest().vms.find((v) => v.name === STATIC)!.disks[0]! as {
+    const d = manifest().vms.find((v) => v.name === STATIC)!.disks[0]! as unknown as {
       export: { localPath: string };
-    } & {
       stateRegion: { offset: number; length: number };
     };
     const dir = mkdtempSync(join(tmpdir(), 'v2o-static-'));

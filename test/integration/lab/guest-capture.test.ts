@@ -649,5 +649,11 @@ describe('guest capture on Server 2012 R2 (PowerShell 4.0)', () => {
     // One DHCP adapter → a bare object, not an array.
     expect(json(files.adapters)).toMatchObject({ Name: 'Ethernet0', MacAddress: '00-50-56-A1-12-01' });
     expect(json(files['reg-sanpolicy'])).toEqual({ SanPolicy: null }); // the key exists, the value unset
+    // Server 2012: PowerShell 3.0.
+    const v2012 = env.V2O_LAB_VSPHERE_VM_2012 ?? 'win2012-legacy02';
+    await resetVm(v2012);
+    refs[v2012] = await findVmByName(client, v2012);
+    expect(json((await capture(v2012)).files.psversion)).toMatchObject({ Major: 3, Minor: 0 });
+    await resetVm(v2012);
   });
 });

@@ -164,7 +164,25 @@ async function capture(vm: string) {
     );
   }
   const history = (await getState(vm)).history as { stderr: string; program: string }[];
-  return { files, exitCode: r.exitCode, stderr: history.at(-1)!.stderr };
+  const stderr = history.at(-1)!.stderr;
+  const kept = await runInGuest(client, refs[vm]!, guestCreds(), {
+    program: CMD,
+    args: `/c rmdir ${dir}`,
+    pollIntervalMs: 50,
+  });
+  expect(kept.exitCode).toBe(145); // not empty: rd needs /S
+  const rm = await runInGuest(client, refs[vm]!, guestCreds(), {
+    program: CMD,
+    args: `/c rmdir /S /Q ${dir}`,
+    pollIntervalMs: 50,
+  });
+  expect(rm.exitCode).toBe(0);
+  const gone = await downloadFromGuest(client, refs[vm]!, guestCreds(), `${dir}\\psversion.json`).then(
+    () => false,
+    () => true,
+  );
+  expect(gone).toBe(true);
+  return { files, exitCode: r.exitCode, stderr };
 }
 
 const text = (b: Buffer | undefined) => {

@@ -909,6 +909,46 @@ func (m *V2oGuestFileManager) DeleteFileInGuest(ctx *Context, req *types.DeleteF
 	return body
 }
 
+// DeleteDirectoryInGuest as ESXi (vSphere API GuestFileManager.DeleteDirectoryInGuest): a missing
+// path FileNotFound, a file NotADirectory, a non-empty folder without recursive DirectoryNotEmpty.
+func (m *V2oGuestFileManager) DeleteDirectoryInGuest(ctx *Context, req *types.DeleteDirectoryInGuest) soap.HasFault {
+	body := new(methods.DeleteDirectoryInGuestBody)
+	_, g, fault := v2oGuestCheck(ctx, req.Vm, req.Auth)
+	if fault != nil {
+		body.Fault_ = Fault("", fault)
+		return body
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	n := v2oNormPath(req.DirectoryPath)
+	c, ok := g.files[n]
+	ff := types.FileFault{File: req.DirectoryPath}
+	switch {
+	case !ok:
+		body.Fault_ = Fault("", &types.FileNotFound{FileFault: ff})
+		return body
+	case c != nil:
+		body.Fault_ = Fault("", &types.NotADirectory{FileFault: ff})
+		return body
+	}
+	var under []string
+	for k := range g.files {
+		if strings.HasPrefix(k, n+`\`) {
+			under = append(under, k)
+		}
+	}
+	if len(under) > 0 && !req.Recursive {
+		body.Fault_ = Fault("", &types.DirectoryNotEmpty{FileFault: ff})
+		return body
+	}
+	for _, k := range append(under, n) {
+		delete(g.files, k)
+		delete(g.names, k)
+	}
+	body.Res = new(types.DeleteDirectoryInGuestResponse)
+	return body
+}
+
 func (m *V2oGuestFileManager) CreateTemporaryFileInGuest(ctx *Context, req *types.CreateTemporaryFileInGuest) soap.HasFault {
 	body := new(methods.CreateTemporaryFileInGuestBody)
 	_, g, fault := v2oGuestCheck(ctx, req.Vm, req.Auth)

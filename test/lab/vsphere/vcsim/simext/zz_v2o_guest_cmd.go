@@ -1170,6 +1170,48 @@ func (x *v2oExec) simple(line string, out *v2oOut) int32 {
 			delete(x.g.files, n)
 			delete(x.g.names, n)
 		}
+	case "rmdir", "rd":
+		// rd [/S] [/Q] dir (Microsoft "rd" command page): without /S only an empty folder goes
+		// ("The directory is not empty.", 145); a missing one: "The system cannot find the file
+		// specified." (2); a file: "The directory name is invalid." (267).
+		tree := false
+		for _, p := range args[1:] {
+			if strings.EqualFold(p, "/s") {
+				tree = true
+			}
+		}
+		for _, p := range args[1:] {
+			if strings.HasPrefix(p, "/") {
+				continue
+			}
+			n := v2oNormPath(x.abs(p))
+			c, ok := x.g.files[n]
+			switch {
+			case !ok:
+				o.stderr.WriteString("The system cannot find the file specified." + crlf)
+				code = 2
+				continue
+			case c != nil:
+				o.stderr.WriteString("The directory name is invalid." + crlf)
+				code = 267
+				continue
+			}
+			var under []string
+			for k := range x.g.files {
+				if strings.HasPrefix(k, n+`\`) {
+					under = append(under, k)
+				}
+			}
+			if len(under) > 0 && !tree {
+				o.stderr.WriteString("The directory is not empty." + crlf)
+				code = 145
+				continue
+			}
+			for _, k := range append(under, n) {
+				delete(x.g.files, k)
+				delete(x.g.names, k)
+			}
+		}
 	case "mkdir", "md":
 		for _, p := range args[1:] {
 			if _, ok := x.g.files[v2oNormPath(x.abs(p))]; ok {

@@ -649,6 +649,21 @@ describe('guest capture on Windows 11', () => {
   });
 });
 
+describe('guest capture on the German guest', () => {
+  it('words its errors in German, the files are the same', async () => {
+    const vm = env.V2O_LAB_VSPHERE_VM_UNICODE ?? 'Finanz Server 01 – Müller & Söhne';
+    await resetVm(vm);
+    refs[vm] = await findVmByName(client, vm);
+    const { files, stderr } = await capture(vm);
+    expect(files.bitlocker).toBeUndefined();
+    expect(stderr).toContain('Die Benennung "Get-BitLockerVolume" wurde nicht als Name eines Cmdlet');
+    expect(stderr).not.toContain('is not recognized');
+    expect(files['reg-pspolicy']).toEqual(BOM);
+    expect(json(files.adapters)).toMatchObject({ Name: 'Ethernet0', MacAddress: '00-50-56-A1-19-03' });
+    await resetVm(vm);
+  });
+});
+
 describe('guest capture on Server 2012 R2 (PowerShell 4.0)', () => {
   it('has no Get-PnpDevice and no Get-StorageSetting, and a 4.0 version', async () => {
     const { files, stderr } = await capture(LEGACY);

@@ -267,12 +267,25 @@ func (x *v2oExec) psError(stmt, cmd, msg, category, target, errID string) string
 	if len(marker) > 70 {
 		marker = marker[:70]
 	}
-	return fmt.Sprintf("%s : %s"+crlf+"At line:%d char:1"+crlf+"+ %s"+crlf+"+ %s"+crlf+
+	at := "At line:%d char:1"
+	if x.g.Seed.v2oGerman() {
+		at = "In Zeile:%d Zeichen:1"
+	}
+	return fmt.Sprintf("%s : %s"+crlf+at+crlf+"+ %s"+crlf+"+ %s"+crlf+
 		"    + CategoryInfo          : %s: (%s) [%s], %s"+crlf+"    + FullyQualifiedErrorId : %s"+crlf+" "+crlf,
 		cmd, msg, x.psLine, s, marker, category, target, cmd, strings.SplitN(errID, ",", 2)[0], errID)
 }
 
 func (x *v2oExec) psNotRecognized(stmt, cmd string) string {
+	if x.g.Seed.v2oGerman() {
+		// A German Windows PowerShell words its errors in German (the error ids stay English).
+		return fmt.Sprintf("%s : Die Benennung \"%s\" wurde nicht als Name eines Cmdlet, einer Funktion, einer Skriptdatei oder "+
+			"eines ausführbaren Programms erkannt. Überprüfen Sie die Schreibweise des Namens, oder ob der Pfad korrekt ist "+
+			"(sofern enthalten), und wiederholen Sie den Vorgang."+crlf+"In Zeile:%d Zeichen:1"+crlf+"+ %s"+crlf+"+ %s"+crlf+
+			"    + CategoryInfo          : ObjectNotFound: (%s:String) [], CommandNotFoundException"+crlf+
+			"    + FullyQualifiedErrorId : CommandNotFoundException"+crlf+" "+crlf,
+			cmd, cmd, x.psLine, psShort(stmt), strings.Repeat("~", len(cmd)), cmd)
+	}
 	return fmt.Sprintf("%s : The term '%s' is not recognized as the name of a cmdlet, function, script file, or operable "+
 		"program. Check the spelling of the name, or if a path was included, verify that the path is correct and try again."+crlf+
 		"At line:%d char:1"+crlf+"+ %s"+crlf+"+ %s"+crlf+
@@ -826,7 +839,11 @@ func (x *v2oExec) psSource(src string) (objs []interface{}, stderr string, found
 		p := param("-Path", "-LiteralPath")
 		o, ok := x.regObject(p)
 		if !ok {
-			return nil, x.psError(src, "Get-ItemProperty", "Cannot find path '"+p+"' because it does not exist.",
+			msg := "Cannot find path '" + p + "' because it does not exist."
+			if x.g.Seed.v2oGerman() {
+				msg = "Der Pfad \"" + p + "\" kann nicht gefunden werden, da er nicht vorhanden ist."
+			}
+			return nil, x.psError(src, "Get-ItemProperty", msg,
 				"ObjectNotFound", p+":String", "PathNotFound,Microsoft.PowerShell.Commands.GetItemPropertyCommand"), true
 		}
 		return []interface{}{o}, "", true

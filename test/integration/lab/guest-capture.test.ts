@@ -493,7 +493,7 @@ describe('guest capture on win2022-static01 (Windows PowerShell 5.1)', () => {
     await resetVm(STATIC);
   });
 
-  it('writes stderr as CLIXML when a caller redirects it (-EncodedCommand, non-interactive)', async () => {
+  it('writes stderr as CLIXML when a caller redirects it (-EncodedCommand)', async () => {
     const dir = 'C:\\Windows\\Temp\\v2o-clixml';
     await makeGuestDirectory(client, refs[STATIC]!, guestCreds(), dir);
     const r = await runInGuest(client, refs[STATIC]!, guestCreds(), {
@@ -509,6 +509,19 @@ describe('guest capture on win2022-static01 (Windows PowerShell 5.1)', () => {
     expect(out).toContain(
       `<S S="Error">Get-BitLockerVolume : The term 'Get-BitLockerVolume' is not recognized`,
     );
+    // -NonInteractive or not: a command run is never a prompt loop. stdout stays plain text.
+    const r2 = await runInGuest(client, refs[STATIC]!, guestCreds(), {
+      program: CMD,
+      args: `/c powershell.exe -NoProfile -EncodedCommand ${encode('Write-Output ok; Get-NetAdapter | ConvertTo-Json | Out-Null; Get-BitLockerVolume')} > ${dir}\\o.txt 2> ${dir}\\e.txt`,
+      pollIntervalMs: 50,
+    });
+    expect(r2.exitCode).toBe(1);
+    expect((await downloadFromGuest(client, refs[STATIC]!, guestCreds(), `${dir}\\o.txt`)).toString()).toBe(
+      'ok\r\n',
+    );
+    const err = (await downloadFromGuest(client, refs[STATIC]!, guestCreds(), `${dir}\\e.txt`)).toString();
+    expect(err).toMatch(/^#< CLIXML\r\n<Objs [^>]*><Obj S="progress"/);
+    expect(err).toContain('Preparing modules for first use.');
   });
 
   it('stages vioserial like the other drivers, and the ISO has the guest agent', async () => {

@@ -630,7 +630,7 @@ func (x *v2oExec) runPS(args string, core bool, out *v2oOut) int32 {
 	raw := strings.TrimSpace(args)
 	var script string
 	encoded := false
-	nonInteractive := regexp.MustCompile(`(?i)(^|\s)-noni(nteractive)?(\s|$)`).MatchString(raw)
+	noExit := regexp.MustCompile(`(?i)(^|\s)-noe(xit)?(\s|$)`).MatchString(raw)
 	for raw != "" {
 		tok := strings.SplitN(raw, " ", 2)
 		t := strings.ToLower(tok[0])
@@ -689,7 +689,7 @@ func (x *v2oExec) runPS(args string, core bool, out *v2oOut) int32 {
 		script = strings.Join(v2oArgs(raw), " ")
 		raw = ""
 	}
-	if !encoded || !nonInteractive || !x.errRedirected || core {
+	if !encoded || noExit || !x.errRedirected || core {
 		return x.psScript(script, core, out)
 	}
 	var local v2oOut

@@ -301,7 +301,8 @@ func psShort(s string) string {
 	return s
 }
 
-// psCLIXML: powershell.exe started with -EncodedCommand, non-interactive, with stderr redirected
+// psCLIXML: powershell.exe started with -EncodedCommand and stderr redirected, not in a prompt
+// loop (no -NoExit; ConsoleHost.IsInteractive is "running a prompt loop", -NonInteractive or not)
 // writes its error stream as CLIXML ("#< CLIXML", one <S S="Error"> per line, progress records
 // such as "Preparing modules for first use.") for a PowerShell caller to deserialize
 // (PowerShell ConsoleHost.cs ErrorFormat: "If this shell is invoked in minishell interop mode and

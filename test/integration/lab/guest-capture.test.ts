@@ -448,6 +448,12 @@ describe('guest capture on win2022-static01 (Windows PowerShell 5.1)', () => {
     expect((await ps(STATIC, "Resume-BitLocker -MountPoint 'C:'")).exitCode).toBe(0);
     expect(((await getState(STATIC)).bitlocker as unknown[])[0]).toMatchObject({ protection: 'On' });
     expect((await ps(STATIC, "Suspend-BitLocker -MountPoint 'F:' -RebootCount 0")).exitCode).toBe(1);
+    // $ErrorActionPreference = 'Stop': the first error ends the script.
+    await ps(
+      STATIC,
+      "$ErrorActionPreference = 'Stop'\r\nGet-ItemProperty -Path 'HKLM:\\SOFTWARE\\Nope' | ConvertTo-Json\r\nSuspend-BitLocker -MountPoint 'C:' -RebootCount 0",
+    );
+    expect(((await getState(STATIC)).bitlocker as unknown[])[0]).toMatchObject({ protection: 'On' });
 
     // A reset restores the seeded model.
     await resetVm(STATIC);

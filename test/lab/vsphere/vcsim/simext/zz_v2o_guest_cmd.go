@@ -41,6 +41,7 @@ type v2oExec struct {
 	psLine        int
 	psAborted     bool
 	psModules     bool
+	psModeled     bool // the statement just run was one of zz_v2o_guest_ps.go's (pipeline or cmdlet)
 	errRedirected bool
 	copyNoPath    string // the destination copyFile refused: its folder does not exist
 }
@@ -806,6 +807,13 @@ func (x *v2oExec) psScript(script string, core bool, out *v2oOut) int32 {
 			last = code
 		}
 		ok = success
+		if !success && x.psModeled && strings.EqualFold(x.psVars["erroractionpreference"], "stop") {
+			// $ErrorActionPreference = 'Stop' turns a cmdlet's error into one that ends the
+			// script (Microsoft "about_Preference_Variables"): nothing after it runs. Only for the
+			// cmdlets zz_v2o_guest_ps.go models (the lab does not parse every script construct).
+			return 1
+		}
+		x.psModeled = false
 	}
 	if ok {
 		return 0
@@ -826,9 +834,11 @@ func (x *v2oExec) psStatement(st string, core bool, out *v2oOut) (int32, bool) {
 		return r.ExitCode, r.ExitCode == 0
 	}
 	if parts, _ := splitTop(st, []string{"|"}, `"'`); len(parts) > 1 && x.psPipelineOf(parts) {
+		x.psModeled = true
 		return x.psPipeline(parts, out)
 	}
 	if c, ok, handled := x.psExtra(st, out); handled {
+		x.psModeled = true
 		return c, ok
 	}
 	// (Get-CimInstance -ClassName Win32_CDROMDrive).Drive: PowerShell enumerates the property of

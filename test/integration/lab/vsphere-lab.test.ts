@@ -196,6 +196,7 @@ describe('vSphere lab', () => {
         env.V2O_LAB_VSPHERE_VM_2012,
         env.V2O_LAB_VSPHERE_VM_2025,
         env.V2O_LAB_VSPHERE_VM_WIN10,
+        env.V2O_LAB_VSPHERE_VM_STATIC,
       ]),
     );
     const db = manifest.vms.find((v: { name: string }) => v.name === 'win2022-db01');

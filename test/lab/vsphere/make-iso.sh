@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds a small ISO with virtio-win's real layout (fake file contents) with xorriso:
-#   <Driver>/<OS>/amd64/<driver>.{inf,sys,cat}  for viostor, vioscsi, NetKVM, Balloon
-#   and OS folders 2k12 2k12R2 2k16 2k19 2k22 2k25 w10 w11 (virtio-win-pkg-scripts util/filemap.py:
-#   Server 2012 has its own 2k12, Server 2025 has 2k25), plus a few root files.
+#   <Driver>/<OS>/amd64/<driver>.{inf,sys,cat}  for viostor, vioscsi, NetKVM, Balloon, vioserial
+#   (vioser.*: the VirtIO serial driver the QEMU guest agent talks through) and OS folders 2k12 2k12R2 2k16 2k19 2k22 2k25 w10 w11 (virtio-win-pkg-scripts util/filemap.py:
+#   Server 2012 has its own 2k12, Server 2025 has 2k25), guest-agent/qemu-ga-{x86_64,i386}.msi
+#   (virtio-win's guest-agent folder), plus a few root files.
 #   usage: make-iso.sh <out-dir>   -> <out-dir>/virtio-win.iso, .sha256, virtio-win-files.txt
 # Rebuilt only when this script changes (its sha256 is stored next to the ISO).
 set -euo pipefail
@@ -22,6 +23,7 @@ drivers=(
   "vioscsi:vioscsi:SCSIAdapter:vioscsi"
   "NetKVM:netkvm:Net:netkvm"
   "Balloon:balloon:System:balloon"
+  "vioserial:vioser:System:vioser"
 )
 oses=(2k12 2k12R2 2k16 2k19 2k22 2k25 w10 w11)
 for d in "${drivers[@]}"; do
@@ -60,6 +62,9 @@ done
 printf 'fake blnsvr.exe\n' >"$tree/Balloon/w11/amd64/blnsvr.exe"
 printf 'fake guest tools installer\n' >"$tree/virtio-win-guest-tools.exe"
 printf 'fake msi\n' >"$tree/virtio-win-gt-x64.msi"
+mkdir -p "$tree/guest-agent"
+printf 'fake qemu-ga x86_64 msi (v2o lab)\n' >"$tree/guest-agent/qemu-ga-x86_64.msi"
+printf 'fake qemu-ga i386 msi (v2o lab)\n' >"$tree/guest-agent/qemu-ga-i386.msi"
 printf 'virtio-win %s (v2o lab fake: layout only, no real drivers)\n' "$VERSION" >"$tree/virtio-win_license.txt"
 
 export SOURCE_DATE_EPOCH=1724976000

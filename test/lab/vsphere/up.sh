@@ -58,6 +58,7 @@ write_env() {
     echo "V2O_LAB_VSPHERE_VM_WIN11=win11-desk01"
     echo "V2O_LAB_VSPHERE_VM_NOTOOLS=win2019-notools01"
     echo "V2O_LAB_VSPHERE_VM_SNAPSHOT=win2016-snap01"
+    echo "V2O_LAB_VSPHERE_VM_STATIC=win2022-static01"
     echo "V2O_LAB_VSPHERE_VM_UNICODE='Finanz Server 01 – Müller & Söhne'"
     echo "V2O_LAB_GUEST_USERNAME=Administrator"
     echo "V2O_LAB_GUEST_PASSWORD='V2o-Guest-Pass1!'"

@@ -55,6 +55,10 @@ type invVM struct {
 	Snapshot       string    `json:"snapshot"`
 	Disks          []invDisk `json:"disks"`
 	NICs           []invNIC  `json:"nics"`
+	// Guest: the Windows guest's network identity, disks … (simext/zz_v2o_guest_model.go);
+	// absent = the default for the VM's NICs and disks. Registry: extra registry values.
+	Guest    *simulator.V2oGuestModel `json:"guest"`
+	Registry map[string]interface{}   `json:"registry"`
 }
 
 type inventory struct {
@@ -210,6 +214,7 @@ func seed(ctx context.Context, sdkURL, user, pass, caFile string, inv *inventory
 			WindowsVersion: v.WindowsVersion, ProductName: strings.TrimSuffix(strings.TrimPrefix(v.GuestFullName, "Microsoft "), " (64-bit)"),
 			HostName: v.HostName, Controller: v.Controller, Tools: v.Tools, GuestID: v.GuestID,
 			GuestFullName: v.GuestFullName, IPAddress: v.IPAddress, PowerState: power, Locale: v.Locale,
+			Model: v.Guest, Registry: v.Registry,
 		})
 		if v.Snapshot != "" {
 			t, err := vm.CreateSnapshot(ctx, v.Snapshot, "v2o lab: a VM with a snapshot", false, false)

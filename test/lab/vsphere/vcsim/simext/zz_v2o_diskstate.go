@@ -74,6 +74,8 @@ type v2oDiskModel struct {
 	Drivers       []V2oDriver            `json:"drivers"`
 	Tasks         []V2oTask              `json:"tasks"`
 	BrokenDrivers []string               `json:"brokenDrivers"`
+	// The network identity, disks, BitLocker … (issue 13): inline, "network", "disks", ….
+	V2oGuestModel
 }
 
 // v2oGuestModelLocked snapshots g (g.mu held) as it goes into the disk.
@@ -83,6 +85,7 @@ func v2oGuestModelLocked(vm *VirtualMachine, g *V2oGuest) v2oDiskModel {
 		Registry: map[string]v2oRegValue{}, Keys: []string{}, Dirs: []string{}, Files: map[string]v2oDiskFile{},
 		Drivers: append([]V2oDriver{}, g.Drivers...), Tasks: append([]V2oTask{}, g.Tasks...),
 		BrokenDrivers: append([]string{}, g.BrokenDrivers...),
+		V2oGuestModel: g.Model.clone(),
 	}
 	m.Seed.Password = ""
 	if vm.Config != nil {

@@ -52,6 +52,11 @@ type V2oGuestSeed struct {
 	// Locale "de-DE": pnputil and reg answer in German, redirected output in the OEM code page
 	// (CP850), as a German Windows does; verification must not read their words.
 	Locale string `json:"locale,omitempty"`
+	// Model: the guest's network, disks, BitLocker … (zz_v2o_guest_model.go) as seeded; nil = the
+	// default for the VM's hardware. Registry: extra values seeded into the registry (inventory
+	// "registry", e.g. partmgr\Parameters\SanPolicy). Both kept out of the seed's JSON views.
+	Model    *V2oGuestModel         `json:"-"`
+	Registry map[string]interface{} `json:"-"`
 }
 
 // v2oLegacyPnputil: Windows 8 / Server 2012 and 2012 R2 have pnputil -a/-i/-e/-d only;
@@ -155,8 +160,9 @@ type V2oGuest struct {
 	nextPid        int64
 	nextOem        int
 	History        []V2oHistoryEntry
-	Tasks          []V2oTask // scheduled tasks (zz_v2o_schtasks.go)
-	BrokenDrivers  []string  // drivers that fail to load at boot on the target (lab knob; zz_v2o_diskstate.go)
+	Tasks          []V2oTask     // scheduled tasks (zz_v2o_schtasks.go)
+	BrokenDrivers  []string      // drivers that fail to load at boot on the target (lab knob; zz_v2o_diskstate.go)
+	Model          V2oGuestModel // network identity, disks, BitLocker, language mode … (zz_v2o_guest_model.go)
 }
 
 var (
@@ -178,6 +184,8 @@ func V2oSetGuestSeed(vm types.ManagedObjectReference, seed V2oGuestSeed) {
 			}
 		}
 	}
+	obj, _ := Map.Get(vm).(*VirtualMachine)
+	seed.Model = v2oSeedModel(obj, seed)
 	v2oGuestsMu.Lock()
 	v2oSeeds[vm.Value] = seed
 	v2oSeedCDs[vm.Value] = cds
@@ -270,6 +278,9 @@ func newV2oGuest(seed V2oGuestSeed) *V2oGuest {
 		nextPid:         4100,
 		nextOem:         1,
 	}
+	if seed.Model != nil {
+		g.Model = seed.Model.clone()
+	}
 	for _, dir := range []string{`C:\Windows`, `C:\Windows\System32`, `C:\Windows\Temp`, `C:\Users\Administrator`, `C:\ProgramData`} {
 		g.mkdir(dir)
 	}
@@ -306,6 +317,34 @@ func newV2oGuest(seed V2oGuestSeed) *V2oGuest {
 	g.addDriver(V2oDriver{OriginalName: "vmxnet3.inf", Provider: "VMware, Inc.", ClassName: "Network adapters",
 		ClassGUID: "{4d36e972-e325-11ce-bfc1-08002be10318}", Version: "04/09/2023 1.9.12.0", Signer: "Microsoft Windows Hardware Compatibility Publisher"})
 	svc("vmxnet3ndis6", 3, "vmxnet3.sys")
+	// partmgr\Parameters holds SanPolicy when someone set it (diskpart "san policy=", Microsoft
+	// "san" diskpart page); unset, Windows Server brings new shared disks up offline (OfflineShared).
+	g.regSet(`HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\partmgr\Parameters`, "", v2oRegValue{})
+	// Keys every Windows has, so Get-ItemProperty finds them (values the readiness checks read are
+	// absent unless set): time zone, power, session manager, servicing, Windows Update, policies.
+	hklm := `HKEY_LOCAL_MACHINE\`
+	g.regSet(hklm+`SYSTEM\CurrentControlSet\Control\TimeZoneInformation`, "TimeZoneKeyName", v2oRegValue{"REG_SZ", "UTC"})
+	g.regSet(hklm+`SYSTEM\CurrentControlSet\Control\Session Manager`, "BootExecute", v2oRegValue{"REG_MULTI_SZ", []string{"autocheck autochk *"}})
+	for _, k := range []string{`SOFTWARE\Microsoft\Windows\CurrentVersion\Component Based Servicing`,
+		`SOFTWARE\Microsoft\Windows\CurrentVersion\WindowsUpdate\Auto Update`, `SOFTWARE\Policies\Microsoft\Windows`} {
+		g.regSet(hklm+k, "", v2oRegValue{})
+	}
+	// Fast Startup and hibernation: on by default on Windows 10/11 where the firmware offers S4,
+	// which a VMware VM does (Microsoft "Distinguish Fast Startup from a full shutdown": Fast
+	// Startup is the default on client Windows; hiberfil.sys holds the kernel session); Windows
+	// Server has no Fast Startup and hibernation off.
+	client := map[bool]uint32{true: 1, false: 0}[seed.v2oClient()]
+	g.regSet(hklm+`SYSTEM\CurrentControlSet\Control\Session Manager\Power`, "HiberbootEnabled", v2oRegValue{"REG_DWORD", client})
+	g.regSet(hklm+`SYSTEM\CurrentControlSet\Control\Power`, "HibernateEnabled", v2oRegValue{"REG_DWORD", client})
+	if seed.v2oClient() {
+		g.writeFile(`C:\hiberfil.sys`, []byte("hiberfil (v2o lab)\r\n"))
+	}
+	for p, val := range seed.Registry {
+		if rv, err := v2oJSONValue(val); err == nil {
+			key, name := v2oSplitValuePath(p)
+			g.regSet(key, name, rv)
+		}
+	}
 	if seed.Controller == "pvscsi" {
 		g.addDriver(V2oDriver{OriginalName: "pvscsi.inf", Provider: "VMware, Inc.", ClassName: "Storage controllers",
 			ClassGUID: "{4d36e97b-e325-11ce-bfc1-08002be10318}", Version: "02/23/2023 1.3.26.0", Signer: "Microsoft Windows Hardware Compatibility Publisher"})
@@ -599,6 +638,7 @@ var v2oPCIIDs = map[string][]string{
 	"vioscsi": {"VEN_1AF4&DEV_1004", "VEN_1AF4&DEV_1048"},
 	"netkvm":  {"VEN_1AF4&DEV_1000", "VEN_1AF4&DEV_1041"},
 	"balloon": {"VEN_1AF4&DEV_1002", "VEN_1AF4&DEV_1045"},
+	"vioser":  {"VEN_1AF4&DEV_1003", "VEN_1AF4&DEV_1043"},
 }
 
 // --- guest operations ------------------------------------------------------------------
@@ -866,6 +906,46 @@ func (m *V2oGuestFileManager) DeleteFileInGuest(ctx *Context, req *types.DeleteF
 	delete(g.files, n)
 	delete(g.names, n)
 	body.Res = new(types.DeleteFileInGuestResponse)
+	return body
+}
+
+// DeleteDirectoryInGuest as ESXi (vSphere API GuestFileManager.DeleteDirectoryInGuest): a missing
+// path FileNotFound, a file NotADirectory, a non-empty folder without recursive DirectoryNotEmpty.
+func (m *V2oGuestFileManager) DeleteDirectoryInGuest(ctx *Context, req *types.DeleteDirectoryInGuest) soap.HasFault {
+	body := new(methods.DeleteDirectoryInGuestBody)
+	_, g, fault := v2oGuestCheck(ctx, req.Vm, req.Auth)
+	if fault != nil {
+		body.Fault_ = Fault("", fault)
+		return body
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	n := v2oNormPath(req.DirectoryPath)
+	c, ok := g.files[n]
+	ff := types.FileFault{File: req.DirectoryPath}
+	switch {
+	case !ok:
+		body.Fault_ = Fault("", &types.FileNotFound{FileFault: ff})
+		return body
+	case c != nil:
+		body.Fault_ = Fault("", &types.NotADirectory{FileFault: ff})
+		return body
+	}
+	var under []string
+	for k := range g.files {
+		if strings.HasPrefix(k, n+`\`) {
+			under = append(under, k)
+		}
+	}
+	if len(under) > 0 && !req.Recursive {
+		body.Fault_ = Fault("", &types.DirectoryNotEmpty{FileFault: ff})
+		return body
+	}
+	for _, k := range append(under, n) {
+		delete(g.files, k)
+		delete(g.names, k)
+	}
+	body.Res = new(types.DeleteDirectoryInGuestResponse)
 	return body
 }
 

@@ -34,6 +34,16 @@ type v2oExec struct {
 	commands []string
 	exited   bool
 	exitCode int32
+	// PowerShell state (zz_v2o_guest_ps.go): variables the script assigned, the line being run
+	// (for error positions), a pipeline that never started, modules auto-loaded, and whether the
+	// caller redirected stderr (cmd's 2> / 2>&1).
+	psVars        map[string]string
+	psLine        int
+	psAborted     bool
+	psModules     bool
+	psModeled     bool // the statement just run was one of zz_v2o_guest_ps.go's (pipeline or cmdlet)
+	errRedirected bool
+	copyNoPath    string // the destination copyFile refused: its folder does not exist
 }
 
 type v2oOut struct{ stdout, stderr bytes.Buffer }
@@ -362,6 +372,15 @@ func (x *v2oExec) route(r v2oRedirect, cmd *v2oOut, out *v2oOut, encoding string
 		case strings.EqualFold(target, "nul") || strings.EqualFold(target, "$null"):
 		default:
 			p := x.abs(target)
+			if i := strings.LastIndex(p, `\`); i > 2 && !x.g.isDir(p[:i]) {
+				// A redirect or Out-File into a folder that does not exist fails; neither creates it.
+				if x.psLine > 0 {
+					out.stderr.WriteString("Out-File : Could not find a part of the path '" + p + "'." + crlf)
+				} else {
+					out.stderr.WriteString("The system cannot find the path specified." + crlf)
+				}
+				return
+			}
 			if encoding == "" && x.g.Seed.v2oGerman() {
 				encoding = "cp850" // console programs write the OEM code page into a redirect
 			}
@@ -493,7 +512,10 @@ func (x *v2oExec) expand(s string) string {
 func (x *v2oExec) cmdSimple(s string, out *v2oOut) int32 {
 	body, redir := cutRedirects(x.expand(strings.TrimSpace(s)), `"`)
 	var cmd v2oOut
+	saved := x.errRedirected
+	x.errRedirected = redir.stderr != "" || redir.errToOut
 	code := x.cmdBody(body, &cmd)
+	x.errRedirected = saved
 	x.route(redir, &cmd, out, "")
 	return code
 }
@@ -608,6 +630,8 @@ func (x *v2oExec) exists(p string) bool {
 func (x *v2oExec) runPS(args string, core bool, out *v2oOut) int32 {
 	raw := strings.TrimSpace(args)
 	var script string
+	encoded := false
+	noExit := regexp.MustCompile(`(?i)(^|\s)-noe(xit)?(\s|$)`).MatchString(raw)
 	for raw != "" {
 		tok := strings.SplitN(raw, " ", 2)
 		t := strings.ToLower(tok[0])
@@ -632,6 +656,7 @@ func (x *v2oExec) runPS(args string, core bool, out *v2oOut) int32 {
 				u[i] = uint16(b[2*i]) | uint16(b[2*i+1])<<8
 			}
 			script = string(utf16.Decode(u))
+			encoded = true
 			raw = ""
 			continue
 		case t == "-file" || t == "-f":
@@ -642,6 +667,10 @@ func (x *v2oExec) runPS(args string, core bool, out *v2oOut) int32 {
 			data, ok := x.g.readFile(x.abs(a[0]))
 			if !ok {
 				out.stderr.WriteString(fmt.Sprintf("The argument '%s' to the -File parameter does not exist."+crlf, a[0]))
+				return 1
+			}
+			if msg := x.psScriptBlocked(x.abs(a[0]), data); msg != "" && !core {
+				out.stderr.WriteString(msg)
 				return 1
 			}
 			script = v2oDecodeText(data)
@@ -661,7 +690,14 @@ func (x *v2oExec) runPS(args string, core bool, out *v2oOut) int32 {
 		script = strings.Join(v2oArgs(raw), " ")
 		raw = ""
 	}
-	return x.psScript(script, core, out)
+	if !encoded || noExit || !x.errRedirected || core {
+		return x.psScript(script, core, out)
+	}
+	var local v2oOut
+	code := x.psScript(script, core, &local)
+	out.stdout.Write(local.stdout.Bytes())
+	out.stderr.WriteString(psCLIXML(local.stderr.String(), x.psModules))
+	return code
 }
 
 func v2oDecodeText(b []byte) string {
@@ -678,11 +714,16 @@ func v2oDecodeText(b []byte) string {
 var psOutFile = regexp.MustCompile(`(?i)\|\s*(out-file|set-content|add-content)\s+(.*)$`)
 
 func (x *v2oExec) psScript(script string, core bool, out *v2oOut) int32 {
-	stmts, _ := splitTop(script, []string{";", "\n"}, `"'`)
+	stmts, ops := splitTop(script, []string{";", "\n"}, `"'`)
 	ok := true
 	var last int32
-	for _, st := range stmts {
-		st = strings.TrimSpace(st)
+	x.psLine = 1
+	defer func() { x.psLine = 0 }()
+	for i, st := range stmts {
+		if ops[i] == "\n" {
+			x.psLine++
+		}
+		st = strings.TrimSpace(strings.TrimSuffix(st, "\r"))
 		if st == "" || strings.HasPrefix(st, "#") {
 			continue
 		}
@@ -702,8 +743,10 @@ func (x *v2oExec) psScript(script string, core bool, out *v2oOut) int32 {
 			return x.exitCode
 		}
 		if strings.HasPrefix(st, "$") && strings.Contains(st, "=") && !strings.Contains(st, "==") {
-			continue // variable assignment ($ErrorActionPreference = 'Stop'); nothing to simulate
+			x.psAssignment(st) // $d = 'C:\…' is kept for "$d\…"; others ($ErrorActionPreference) change nothing here
+			continue
 		}
+		st = x.psExpandVars(st)
 		encoding := "utf16"
 		if core {
 			encoding = ""
@@ -751,6 +794,10 @@ func (x *v2oExec) psScript(script string, core bool, out *v2oOut) int32 {
 		}
 		var cmd v2oOut
 		code, success := x.psStatement(body, core, &cmd)
+		if x.psAborted { // the pipeline never started: Out-File created nothing
+			x.psAborted = false
+			redir.stdout = ""
+		}
 		if x.exited {
 			x.route(redir, &cmd, out, encoding)
 			return x.exitCode
@@ -760,6 +807,13 @@ func (x *v2oExec) psScript(script string, core bool, out *v2oOut) int32 {
 			last = code
 		}
 		ok = success
+		if !success && x.psModeled && strings.EqualFold(x.psVars["erroractionpreference"], "stop") {
+			// $ErrorActionPreference = 'Stop' turns a cmdlet's error into one that ends the
+			// script (Microsoft "about_Preference_Variables"): nothing after it runs. Only for the
+			// cmdlets zz_v2o_guest_ps.go models (the lab does not parse every script construct).
+			return 1
+		}
+		x.psModeled = false
 	}
 	if ok {
 		return 0
@@ -778,6 +832,14 @@ func (x *v2oExec) psStatement(st string, core bool, out *v2oOut) (int32, bool) {
 		out.stdout.WriteString(r.Stdout)
 		out.stderr.WriteString(r.Stderr)
 		return r.ExitCode, r.ExitCode == 0
+	}
+	if parts, _ := splitTop(st, []string{"|"}, `"'`); len(parts) > 1 && x.psPipelineOf(parts) {
+		x.psModeled = true
+		return x.psPipeline(parts, out)
+	}
+	if c, ok, handled := x.psExtra(st, out); handled {
+		x.psModeled = true
+		return c, ok
 	}
 	// (Get-CimInstance -ClassName Win32_CDROMDrive).Drive: PowerShell enumerates the property of
 	// every instance, one a line (member enumeration, PowerShell 3+).
@@ -921,7 +983,12 @@ func (x *v2oExec) psStatement(st string, core bool, out *v2oOut) (int32, bool) {
 		if dst == "" {
 			dst = positional(1)
 		}
+		x.copyNoPath = ""
 		if !x.copyFile(x.psExpand(src), x.psExpand(dst)) {
+			if x.copyNoPath != "" {
+				out.stderr.WriteString(fmt.Sprintf("Copy-Item : Could not find a part of the path '%s'."+crlf, x.copyNoPath))
+				return -1, false
+			}
 			out.stderr.WriteString(fmt.Sprintf("Copy-Item : Cannot find path '%s' because it does not exist."+crlf, x.psExpand(src)))
 			return -1, false
 		}
@@ -1088,8 +1155,14 @@ func (x *v2oExec) simple(line string, out *v2oOut) int32 {
 				files = append(files, a)
 			}
 		}
+		x.copyNoPath = ""
 		if len(files) != 2 || !x.copyFile(files[0], files[1]) {
-			o.stderr.WriteString(x.t("copy.notfound") + crlf)
+			if x.copyNoPath != "" {
+				o.stderr.WriteString(x.t("copy.nopath") + crlf)
+				o.stdout.WriteString(x.t("copy.zero") + crlf)
+			} else {
+				o.stderr.WriteString(x.t("copy.notfound") + crlf)
+			}
 			code = 1
 		} else {
 			o.stdout.WriteString(x.t("copy.one") + crlf)
@@ -1106,6 +1179,48 @@ func (x *v2oExec) simple(line string, out *v2oOut) int32 {
 			}
 			delete(x.g.files, n)
 			delete(x.g.names, n)
+		}
+	case "rmdir", "rd":
+		// rd [/S] [/Q] dir (Microsoft "rd" command page): without /S only an empty folder goes
+		// ("The directory is not empty.", 145); a missing one: "The system cannot find the file
+		// specified." (2); a file: "The directory name is invalid." (267).
+		tree := false
+		for _, p := range args[1:] {
+			if strings.EqualFold(p, "/s") {
+				tree = true
+			}
+		}
+		for _, p := range args[1:] {
+			if strings.HasPrefix(p, "/") {
+				continue
+			}
+			n := v2oNormPath(x.abs(p))
+			c, ok := x.g.files[n]
+			switch {
+			case !ok:
+				o.stderr.WriteString("The system cannot find the file specified." + crlf)
+				code = 2
+				continue
+			case c != nil:
+				o.stderr.WriteString("The directory name is invalid." + crlf)
+				code = 267
+				continue
+			}
+			var under []string
+			for k := range x.g.files {
+				if strings.HasPrefix(k, n+`\`) {
+					under = append(under, k)
+				}
+			}
+			if len(under) > 0 && !tree {
+				o.stderr.WriteString("The directory is not empty." + crlf)
+				code = 145
+				continue
+			}
+			for _, k := range append(under, n) {
+				delete(x.g.files, k)
+				delete(x.g.names, k)
+			}
 		}
 	case "mkdir", "md":
 		for _, p := range args[1:] {
@@ -1198,6 +1313,12 @@ func (x *v2oExec) copyFile(src, dst string) bool {
 	if x.g.isDir(dst) {
 		dst = strings.TrimSuffix(dst, `\`) + `\` + src[strings.LastIndex(src, `\`)+1:]
 	}
+	if i := strings.LastIndex(dst, `\`); i > 2 && !x.g.isDir(dst[:i]) {
+		// Neither copy nor Copy-Item creates the destination's folder ("The system cannot find
+		// the path specified." / "Could not find a part of the path"): create it first.
+		x.copyNoPath = dst
+		return false
+	}
 	x.g.writeFile(dst, data)
 	return true
 }
@@ -1243,6 +1364,8 @@ var v2oDriverInfo = map[string]V2oDriver{
 	"vioscsi": {Provider: "Red Hat, Inc.", ClassName: "Storage controllers", ClassGUID: "{4d36e97b-e325-11ce-bfc1-08002be10318}"},
 	"netkvm":  {Provider: "Red Hat, Inc.", ClassName: "Network adapters", ClassGUID: "{4d36e972-e325-11ce-bfc1-08002be10318}"},
 	"balloon": {Provider: "Red Hat, Inc.", ClassName: "System devices", ClassGUID: "{4d36e97d-e325-11ce-bfc1-08002be10318}"},
+	// vioser.inf: Class = System (virtio-win vioserial/*/vioser.inf), service vioser.
+	"vioser": {Provider: "Red Hat, Inc.", ClassName: "System devices", ClassGUID: "{4d36e97d-e325-11ce-bfc1-08002be10318}"},
 }
 
 var v2oOSFolders = map[string]bool{"2k8": true, "2k8r2": true, "2k12": true, "2k12r2": true, "2k16": true, "2k19": true, "2k22": true, "2k25": true, "w7": true, "w8": true, "w8.1": true, "w10": true, "w11": true}
@@ -1320,6 +1443,8 @@ var v2oText = map[string][2]string{
 	"file.notfound":  {"File Not Found", "Datei nicht gefunden"},
 	"copy.one":       {"        1 file(s) copied.", "        1 Datei(en) kopiert."},
 	"copy.notfound":  {"The system cannot find the file specified.", "Das System kann die angegebene Datei nicht finden."},
+	"copy.nopath":    {"The system cannot find the path specified.", "Das System kann den angegebenen Pfad nicht finden."},
+	"copy.zero":      {"        0 file(s) copied.", "        0 Datei(en) kopiert."},
 }
 
 func (x *v2oExec) t(key string) string {
@@ -1485,6 +1610,9 @@ func v2oRegFormat(v v2oRegValue) string {
 			n = uint64(d)
 		}
 		return fmt.Sprintf("0x%x", n)
+	}
+	if ss, ok := v.Data.([]string); ok { // REG_MULTI_SZ: reg query joins the strings with \0
+		return strings.Join(ss, `\0`)
 	}
 	return fmt.Sprint(v.Data)
 }

@@ -324,6 +324,7 @@ type v2oGuestView struct {
 	History         []V2oHistoryEntry           `json:"history"`
 	Tasks           []V2oTask                   `json:"tasks"`
 	BrokenDrivers   []string                    `json:"brokenDrivers"`
+	V2oGuestModel                               // network, disks, bitlocker, languageMode, domainRole … inline
 }
 
 func v2oView(vm *VirtualMachine, g *V2oGuest) v2oGuestView {
@@ -334,6 +335,7 @@ func v2oView(vm *VirtualMachine, g *V2oGuest) v2oGuestView {
 		ShutdownDelay: g.ShutdownDelay.Milliseconds(), IgnoreShutdown: g.IgnoreShutdown,
 		Files: map[string]int{}, Rules: g.Rules, History: g.History,
 		Tasks: append([]V2oTask{}, g.Tasks...), BrokenDrivers: append([]string{}, g.BrokenDrivers...),
+		V2oGuestModel: g.Model.clone(),
 	}
 	v.Seed.Password = ""
 	for k, vals := range g.reg {
@@ -381,6 +383,13 @@ func v2oJSONValue(v interface{}) (v2oRegValue, error) {
 			n, _ := d["data"].(float64)
 			return v2oRegValue{t, uint32(n)}, nil
 		}
+		if list, ok := d["data"].([]interface{}); ok && t == "REG_MULTI_SZ" {
+			var ss []string
+			for _, e := range list {
+				ss = append(ss, fmt.Sprint(e))
+			}
+			return v2oRegValue{t, ss}, nil
+		}
 		return v2oRegValue{t, fmt.Sprint(d["data"])}, nil
 	}
 	return v2oRegValue{}, fmt.Errorf("registry value must be a number (REG_DWORD), a string (REG_SZ) or {type, data}")
@@ -420,6 +429,16 @@ func v2oHookGuestState(w http.ResponseWriter, r *http.Request) {
 		Password          string                      `json:"password"`
 		ClearHistory      bool                        `json:"clearHistory"`
 		BrokenDrivers     *[]string                   `json:"brokenDrivers"` // drivers the lab's Nova treats as failing at boot
+		// Issue 13's guest model (zz_v2o_guest_model.go): each replaces that part, filled in
+		// (GUIDs, instance ids, ifIndex …) as at seeding.
+		Network      *V2oNetwork     `json:"network"`
+		Disks        *[]V2oDisk      `json:"disks"`
+		Bitlocker    *[]V2oBitlocker `json:"bitlocker"` // [] = the BitLocker feature not installed
+		LanguageMode *string         `json:"languageMode"`
+		DomainRole   *int            `json:"domainRole"`
+		PartOfDomain *bool           `json:"partOfDomain"`
+		Domain       *string         `json:"domain"`
+		GuestAgent   *bool           `json:"guestAgent"`
 	}
 	if !v2oDecode(w, r, &req) {
 		return
@@ -442,7 +461,7 @@ func v2oHookGuestState(w http.ResponseWriter, r *http.Request) {
 		stem = strings.ToLower(strings.TrimSuffix(stem, ".inf"))
 		var o v2oOut
 		x.isos = map[string]string{"Z:": "virtio-win.iso"}
-		folder := map[string]string{"netkvm": "NetKVM", "balloon": "Balloon"}[stem]
+		folder := map[string]string{"netkvm": "NetKVM", "balloon": "Balloon", "vioser": "vioserial"}[stem]
 		if folder == "" {
 			folder = stem
 		}
@@ -536,6 +555,41 @@ func v2oHookGuestState(w http.ResponseWriter, r *http.Request) {
 	if req.BrokenDrivers != nil {
 		g.BrokenDrivers = append([]string{}, *req.BrokenDrivers...)
 	}
+	if req.Network != nil {
+		g.Model.Network = *req.Network
+	}
+	if req.Disks != nil {
+		g.Model.Disks = *req.Disks
+	}
+	if req.Bitlocker != nil {
+		g.Model.Bitlocker = *req.Bitlocker
+	}
+	if req.LanguageMode != nil {
+		switch *req.LanguageMode {
+		case "FullLanguage", "ConstrainedLanguage", "RestrictedLanguage", "NoLanguage":
+			g.Model.LanguageMode = *req.LanguageMode
+		default:
+			v2oFail(w, http.StatusBadRequest, "languageMode must be FullLanguage, ConstrainedLanguage, RestrictedLanguage or NoLanguage")
+			return
+		}
+	}
+	if req.DomainRole != nil {
+		if *req.DomainRole < 0 || *req.DomainRole > 5 {
+			v2oFail(w, http.StatusBadRequest, "domainRole is Win32_ComputerSystem's 0..5")
+			return
+		}
+		g.Model.DomainRole = *req.DomainRole
+	}
+	if req.PartOfDomain != nil {
+		g.Model.PartOfDomain = *req.PartOfDomain
+	}
+	if req.Domain != nil {
+		g.Model.Domain = *req.Domain
+	}
+	if req.GuestAgent != nil {
+		g.Model.GuestAgent = *req.GuestAgent
+	}
+	v2oFillModel(&g.Model, vm, g.Seed)
 	v2oJSON(w, http.StatusOK, v2oView(vm, g))
 }
 

@@ -233,7 +233,11 @@ describe('buildPlan', () => {
         '    networks: [{ portGroup: VM Network, network: lab-net, keepMac: false, fixedIp: 10.10.0.50 }]\n',
       ),
     );
-    expect(ok.ports[0]).toMatchObject({ macAddress: undefined, fixedIp: '10.10.0.50', subnetId: 'sub-1' });
+    // The older `fixedIp` is folded into a one-element fixedIps.
+    expect(ok.ports[0]).toMatchObject({
+      macAddress: undefined,
+      fixedIps: [{ subnetId: 'sub-1', ipAddress: '10.10.0.50', prefixLength: 24 }],
+    });
     const bad = buildPlan(
       inventory(vm),
       config('    networks: [{ portGroup: VM Network, network: lab-net, fixedIp: 10.99.0.5 }]\n'),

@@ -16,6 +16,8 @@ export interface CreatePortOptions {
   /** e.g. '00:50:56:ab:cd:ef' (VMware's prefix is kept so Windows sees the same NIC). */
   macAddress?: string;
   fixedIps?: { subnetId?: string; ipAddress?: string }[];
+  /** Addresses (and MACs) port security lets through besides the fixed IPs; Neutron does not assign them. */
+  allowedAddressPairs?: { ipAddress: string; macAddress?: string }[];
   securityGroups?: string[];
   portSecurityEnabled?: boolean;
   /** Admin only: create the port in another project. */
@@ -47,6 +49,11 @@ export function toPortCreateBody(o: CreatePortOptions): Record<string, unknown> 
       if (f.ipAddress) x.ip_address = f.ipAddress;
       return x;
     });
+  }
+  if (o.allowedAddressPairs?.length) {
+    p.allowed_address_pairs = o.allowedAddressPairs.map((a) =>
+      a.macAddress ? { ip_address: a.ipAddress, mac_address: a.macAddress } : { ip_address: a.ipAddress },
+    );
   }
   if (o.securityGroups) p.security_groups = o.securityGroups;
   if (o.portSecurityEnabled !== undefined) p.port_security_enabled = o.portSecurityEnabled;
@@ -99,6 +106,10 @@ export interface ListPortsOptions {
   deviceId?: string;
   /** Ports carrying all of these tags. */
   tags?: string[];
+  /** Ports holding this fixed IP (Neutron's `fixed_ips=ip_address=…` filter). */
+  ipAddress?: string;
+  /** Only these attributes in the answer (`fields=`), to keep a listing of every port small. */
+  fields?: string[];
 }
 
 export async function listPorts(
@@ -115,6 +126,8 @@ export async function listPorts(
       mac_address: opts.macAddress?.toLowerCase(),
       device_id: opts.deviceId,
       tags: opts.tags?.length ? opts.tags.join(',') : undefined,
+      fixed_ips: opts.ipAddress ? [`ip_address=${opts.ipAddress}`] : undefined,
+      fields: opts.fields?.length ? opts.fields : undefined,
     },
   });
   return r.ports.map(toPort);

@@ -60,7 +60,7 @@ const DriversSchema = z.looseObject({
   bus: z.enum(['virtio', 'scsi', 'sata']),
   install: z.array(
     z.looseObject({
-      name: z.enum(['viostor', 'vioscsi', 'netkvm', 'balloon']),
+      name: z.enum(['viostor', 'vioscsi', 'netkvm', 'balloon', 'vioserial']),
       isoDir: z.string(),
       inf: z.string(),
     }),
@@ -87,6 +87,7 @@ const DriversSchema = z.looseObject({
       startOverrideKey: z.string().optional(),
     }),
   ),
+  guestAgentMsi: z.string().optional(),
   mode: z.enum(['auto', 'manual']),
   iso: z
     .looseObject({

@@ -272,12 +272,14 @@ describe('drivers and shutdown', () => {
     const out = await installDrivers.run(ctx('install-drivers', { source }, params('    diskBus: scsi\n')));
     expect(out.drive).toBe('E:');
     expect(source.calls.some((c) => /wmic/i.test(c))).toBe(false);
-    expect(source.calls.filter((c) => c.includes('pnputil'))).toHaveLength(3);
+    // vioscsi, netkvm, balloon and vioserial (guestAgent), and the agent's MSI is probed too.
+    expect(source.calls.filter((c) => c.includes('pnputil'))).toHaveLength(4);
+    expect(source.calls).toContain('if exist "E:\\guest-agent\\qemu-ga-x86_64.msi" (exit 0) else (exit 1)');
     expect(source.calls).toContain(
       'copy /y "E:\\vioscsi\\2k22\\amd64\\vioscsi.sys" "%SystemRoot%\\System32\\drivers\\vioscsi.sys"',
     );
     expect(source.calls.at(-1)).toContain('Services\\storahci\\StartOverride" /v "0" /t REG_DWORD /d "0" /f');
-    expect(out.commands.filter((c) => c.exitCode === 259)).toHaveLength(3);
+    expect(out.commands.filter((c) => c.exitCode === 259)).toHaveLength(4);
   });
 
   it('install-drivers: a failing CD-ROM probe, a missing driver file and a failing pnputil each say what and how to fix', async () => {

@@ -1,4 +1,4 @@
-// Neutron ports: create with a fixed MAC and IP (so the migrated NIC keeps its identity), found again
+// Neutron ports: create with a fixed MAC, fixed IPs and allowed address pairs, found again
 // by tag, name or description; list; delete. Setting mac_address or a fixed ip_address is allowed by
 // Neutron's default policy only to the network's owner or an admin.
 import { ConfigError } from '../../../errors.js';
@@ -13,7 +13,7 @@ export interface CreatePortOptions {
   name?: string;
   /** Free text; handy to find the port again (e.g. the run id and NIC key). */
   description?: string;
-  /** e.g. '00:50:56:ab:cd:ef' (VMware's prefix is kept so Windows sees the same NIC). */
+  /** e.g. '00:50:56:ab:cd:ef'. Keeping the source MAC keeps only the MAC: Windows ties its IP settings to the adapter, not to it. */
   macAddress?: string;
   fixedIps?: { subnetId?: string; ipAddress?: string }[];
   /** Addresses (and MACs) port security lets through besides the fixed IPs; Neutron does not assign them. */

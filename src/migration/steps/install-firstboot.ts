@@ -44,6 +44,24 @@ export function plannedBootBus(ctx: Pick<Ctx, 'params'>): DiskBus {
       : (ctx.params.plan.drivers?.bus ?? 'virtio');
 }
 
+/** What the task will replay, for `v2o plan`. */
+function replayed(plan: Ctx['params']['plan']): string {
+  const c = firstbootConfigV2({ runId: 'plan', expectBus: 'virtio', plan });
+  const parts = [
+    c.network
+      ? `${c.network.adapters.map((a) => `"${a.name}"`).join(', ') || 'no adapter'} replayed, ghosts by ${c.network.removeGhosts.mechanism}`
+      : 'no guest facts: network left to DHCP',
+    ...(c.disks
+      ? [
+          `disks online${c.disks.letters.length ? ` as ${c.disks.letters.map((l) => `${l.driveLetter}:`).join(' ')}` : ''}`,
+        ]
+      : []),
+    ...(c.guestAgent ? ['guest agent installed'] : []),
+    ...(c.removeVmwareTools ? ['VMware Tools removed'] : []),
+  ];
+  return parts.join('; ');
+}
+
 export const installFirstboot: MigrationStep<InstallFirstbootOutput> = {
   id: 'install-firstboot',
   title: 'Install the first-boot task (before shutdown)',
@@ -62,7 +80,7 @@ export const installFirstboot: MigrationStep<InstallFirstbootOutput> = {
       summary:
         params.plan.drivers?.mode === 'manual'
           ? `check that your guest script registered the scheduled task ${FIRSTBOOT_TASK} (schtasks /Query)`
-          : `write ${FIRSTBOOT_SCRIPT_PATH} and firstboot.json, register the scheduled task ${FIRSTBOOT_TASK} (at startup, SYSTEM)`,
+          : `write ${FIRSTBOOT_SCRIPT_PATH} and firstboot.json (version 2: ${replayed(params.plan)})${params.plan.settings.guestAgent && params.plan.drivers?.guestAgentMsi ? ', copy the guest agent MSI from the ISO' : ''}, register the scheduled task ${FIRSTBOOT_TASK} (at startup, SYSTEM)`,
     };
   },
   skipIf: (ctx) => ctx.params.plan.settings.bootCheck === 'none',

@@ -86,7 +86,7 @@ export const verifyBoot: MigrationStep<VerifyBootOutput> = {
     }
     const buses = attemptBuses(planned, s.bootFallback);
     return {
-      summary: `wait up to ${s.bootTimeoutSeconds} s for the first-boot report on the console log (${buses.join(', then ')}${buses.length > 1 ? ' on a new server' : ''}; bootFallback: ${s.bootFallback})`,
+      summary: `wait up to ${s.bootTimeoutSeconds} s for the first-boot report on the console log (${buses.join(', then ')}${buses.length > 1 ? ' on a new server' : ''}; bootFallback: ${s.bootFallback}), then hold its result to the planned replay`,
       details: { ...s, buses },
     };
   },

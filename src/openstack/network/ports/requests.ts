@@ -106,8 +106,6 @@ export interface ListPortsOptions {
   deviceId?: string;
   /** Ports carrying all of these tags. */
   tags?: string[];
-  /** Ports holding this fixed IP (Neutron's `fixed_ips=ip_address=…` filter). */
-  ipAddress?: string;
   /** Only these attributes in the answer (`fields=`), to keep a listing of every port small. */
   fields?: string[];
 }
@@ -126,7 +124,6 @@ export async function listPorts(
       mac_address: opts.macAddress?.toLowerCase(),
       device_id: opts.deviceId,
       tags: opts.tags?.length ? opts.tags.join(',') : undefined,
-      fixed_ips: opts.ipAddress ? [`ip_address=${opts.ipAddress}`] : undefined,
       fields: opts.fields?.length ? opts.fields : undefined,
     },
   });

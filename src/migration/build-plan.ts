@@ -73,6 +73,7 @@ export function buildPlan(inv: Inventory, cfg: VmMigrationConfig): VmPlan {
       },
       localSpaceBytes: planLocalSpace(images.disks),
       sourceAfter: cfg.sourceAfter,
+      ...(inv.guest ? { guest: inv.guest } : {}),
     },
     findings,
   );

@@ -55,7 +55,9 @@ export function driverRecipe(plan: DriverPlan): RecipeAction[] {
 
 /** Every file the recipe reads from the ISO: probed before anything changes in the guest. */
 export function isoFilesNeeded(plan: DriverPlan): string[] {
-  return driverRecipe(plan).flatMap((a) => (a.kind === 'reg' ? [] : [a.isoPath]));
+  const files = driverRecipe(plan).flatMap((a) => (a.kind === 'reg' ? [] : [a.isoPath]));
+  // The guest agent's MSI is copied by install-firstboot; missing, the run would fail after shutdown.
+  return plan.guestAgentMsi ? [...files, plan.guestAgentMsi] : files;
 }
 
 export function describeAction(a: RecipeAction): string {

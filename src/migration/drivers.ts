@@ -5,7 +5,7 @@
 import type { BootFallback, DiskBus } from './plan-file.js';
 import { type PnputilSyntax, pnputilSyntax, type VirtioWinFolder } from './windows-version.js';
 
-export type DriverName = 'viostor' | 'vioscsi' | 'netkvm' | 'balloon';
+export type DriverName = 'viostor' | 'vioscsi' | 'netkvm' | 'balloon' | 'vioserial';
 export type BootServiceName = 'viostor' | 'vioscsi' | 'storahci';
 
 /** Directory names on the virtio-win ISO (its real layout: <Driver>\<os>\amd64\*.inf). */
@@ -14,7 +14,14 @@ const ISO_DIR: Record<DriverName, string> = {
   vioscsi: 'vioscsi',
   netkvm: 'NetKVM',
   balloon: 'Balloon',
+  vioserial: 'vioserial',
 };
+
+/** The INF of each package where it is not <name>.inf (virtio-win ships vioserial as vioser.inf). */
+const INF: Partial<Record<DriverName, string>> = { vioserial: 'vioser.inf' };
+
+/** The QEMU guest agent installer on the virtio-win ISO (it talks over virtio-serial: vioserial). */
+export const GUEST_AGENT_ISO_PATH = 'guest-agent\\qemu-ga-x86_64.msi';
 
 export const SERVICES_KEY = 'HKLM\\SYSTEM\\CurrentControlSet\\Services';
 
@@ -55,6 +62,8 @@ export interface DriverPlan {
   bootFallback: BootFallback;
   /** The planned bus's service first, then storahci when the SATA fallback needs it. */
   bootServices: BootService[];
+  /** The guest agent's MSI on the ISO, copied into the guest before shutdown (plan: guestAgent). */
+  guestAgentMsi?: string;
 }
 
 const dword = (key: string, name: string, data: number): RegValue => ({ key, name, type: 'REG_DWORD', data });
@@ -107,7 +116,7 @@ function storahciService(): BootService {
 export function planDrivers(
   bus: DiskBus,
   folder: VirtioWinFolder,
-  opts: { vifModel: 'virtio' | 'e1000'; balloon: boolean; bootFallback: BootFallback },
+  opts: { vifModel: 'virtio' | 'e1000'; balloon: boolean; bootFallback: BootFallback; guestAgent?: boolean },
 ): DriverPlan {
   const { bootFallback } = opts;
   const names: DriverName[] = [];
@@ -115,6 +124,7 @@ export function planDrivers(
   if (bus === 'scsi') names.push('vioscsi');
   if (opts.vifModel === 'virtio') names.push('netkvm');
   if (opts.balloon) names.push('balloon');
+  if (opts.guestAgent) names.push('vioserial');
   const service: BootServiceName = bus === 'virtio' ? 'viostor' : bus === 'scsi' ? 'vioscsi' : 'storahci';
   const bootServices = [service === 'storahci' ? storahciService() : virtioService(service, bus, folder)];
   // The fallback boots the same disk on SATA: storahci must be ready before the VM goes down.
@@ -124,12 +134,13 @@ export function planDrivers(
     install: names.map((name) => ({
       name,
       isoDir: `${ISO_DIR[name]}\\${folder}\\amd64`,
-      inf: `${name}.inf`,
+      inf: INF[name] ?? `${name}.inf`,
     })),
     bootCriticalService: service,
     serviceKey: `${SERVICES_KEY}\\${service}`,
     pnputil: pnputilSyntax(folder),
     bootFallback,
     bootServices,
+    ...(opts.guestAgent ? { guestAgentMsi: GUEST_AGENT_ISO_PATH } : {}),
   };
 }

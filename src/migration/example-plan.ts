@@ -78,12 +78,27 @@ defaults:
   guestCredentials:
     usernameEnv: V2O_GUEST_USERNAME
     passwordEnv: V2O_GUEST_PASSWORD
-  # Source port group -> target network. keepMac keeps the NIC's MAC address (Windows keeps its
-  # network settings); fixedIp asks Neutron for that address.
+  # Source port group -> target network, one Neutron port per NIC. keepMac keeps the NIC's MAC and
+  # nothing else: Windows ties its IP settings, DNS, routes, the adapter's name and its network
+  # category to the adapter, and the NetKVM adapter is a new one. So v2o captures them in the running
+  # guest and its first-boot task replays them on OpenStack (ghost VMware adapters removed, the new
+  # adapter renamed, static addresses, gateways, routes, DNS, MTU and category set again).
+  # fixedIps: keep (default) gives the port the guest's captured addresses that lie in a subnet of
+  # the network; none lets Neutron choose (the guest then takes DHCP); a list replaces the captured
+  # addresses one by one (the older fixedIp: X is the same as [X]). outsideAddresses: warn (default)
+  # for captured addresses in no subnet of the network, or allowed-address-pairs (the port allows
+  # them; Neutron neither assigns nor routes them). Two NICs on one network are allowed.
   networks:
     - portGroup: VM Network
       network: lab-net
       keepMac: true
+      fixedIps: keep
+      outsideAddresses: warn
+  # The QEMU guest agent: vioserial is staged with the other drivers, its MSI copied into the guest
+  # before shutdown and installed by the first-boot task; the boot image gets hw_qemu_guest_agent=yes.
+  guestAgent: true
+  # The first-boot task uninstalls VMware Tools on OpenStack (msiexec /x of its product code).
+  removeVmwareTools: false
   # After a successful migration: keep-off (default) or power-on the source VM again.
   sourceAfter: keep-off
 
@@ -97,5 +112,5 @@ vms:
   #     - portGroup: VM Network
   #       network: lab-db-net
   #       keepMac: true
-  #       fixedIp: 10.20.0.15
+  #       fixedIps: [10.20.0.15]
 `;

@@ -11,6 +11,8 @@ export interface BootImageInput {
   secureBoot: boolean;
   vtpm: boolean;
   vifModel: 'virtio' | 'e1000';
+  /** The first-boot task installs the QEMU guest agent (plan: guestAgent). */
+  guestAgent: boolean;
 }
 
 export function bootImageProperties(i: BootImageInput): Record<string, string> {
@@ -20,8 +22,9 @@ export function bootImageProperties(i: BootImageInput): Record<string, string> {
     os_version: i.windows.osVersion,
     hw_disk_bus: i.bus,
     hw_vif_model: i.vifModel,
-    // The guest agent is not installed by v2o; saying "yes" would make Nova wait for it on quiesce.
-    hw_qemu_guest_agent: 'no',
+    // "yes" gives the instance the virtio-serial channel the agent talks on; only when the first-boot
+    // task installs it, as Nova waits for an agent that is not there on quiesce (snapshots).
+    hw_qemu_guest_agent: i.guestAgent ? 'yes' : 'no',
     // Standard VGA works with the inbox Windows driver on BIOS and under OVMF.
     hw_video_model: 'vga',
   };

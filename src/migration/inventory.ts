@@ -1,5 +1,6 @@
 // What build-plan and the rules (src/migration/rules/) read: the source VM and the target cloud,
 // as plain data. source-vsphere.ts and target-openstack.ts fill it from the clients; tests write it by hand.
+import type { GuestFacts } from './guest/facts.js';
 
 export interface SourceDisk {
   key: number;
@@ -82,6 +83,8 @@ export interface TargetNetwork {
   id: string;
   name: string;
   subnets: { id: string; name: string; cidr: string }[];
+  /** Neutron's `mtu` of the network (undefined when the cloud does not report it). */
+  mtu?: number;
 }
 
 export interface TargetQuota {
@@ -110,4 +113,8 @@ export interface Inventory {
   existingImageNames?: string[];
   /** MAC address (lower case) → id of the target port that already uses it. */
   macsInUse?: Record<string, string>;
+  /** IP address → id of the target port (this project's) that holds it as a fixed IP. */
+  addressesInUse?: Record<string, string>;
+  /** What the running guest said about itself (issue 13); undefined when it was not inspected. */
+  guest?: GuestFacts;
 }

@@ -27,6 +27,9 @@ const SettingsSchema = z.looseObject({
   bootCheck: z.enum(BOOT_CHECKS),
   bootFallback: z.enum(BOOT_FALLBACKS),
   bootTimeoutSeconds: z.number().positive(),
+  // A run stored before issue 13 has neither: what it did then (no agent, Tools kept).
+  guestAgent: z.boolean().default(false),
+  removeVmwareTools: z.boolean().default(false),
 });
 
 const SourceSchema = z.looseObject({
@@ -57,7 +60,7 @@ const DriversSchema = z.looseObject({
   bus: z.enum(['virtio', 'scsi', 'sata']),
   install: z.array(
     z.looseObject({
-      name: z.enum(['viostor', 'vioscsi', 'netkvm', 'balloon']),
+      name: z.enum(['viostor', 'vioscsi', 'netkvm', 'balloon', 'vioserial']),
       isoDir: z.string(),
       inf: z.string(),
     }),
@@ -84,6 +87,7 @@ const DriversSchema = z.looseObject({
       startOverrideKey: z.string().optional(),
     }),
   ),
+  guestAgentMsi: z.string().optional(),
   mode: z.enum(['auto', 'manual']),
   iso: z
     .looseObject({
@@ -135,6 +139,10 @@ const PortSchema = z.looseObject({
   macAddress: z.string().optional(),
   fixedIp: z.string().optional(),
   subnetId: z.string().optional(),
+  fixedIps: z
+    .array(z.looseObject({ subnetId: z.string(), ipAddress: z.string(), prefixLength: z.number() }))
+    .optional(),
+  allowedAddressPairs: z.array(z.looseObject({ ipAddress: z.string() })).optional(),
 });
 
 const FlavorSchema = z.looseObject({

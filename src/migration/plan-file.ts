@@ -24,6 +24,8 @@ export type BootCheck = (typeof BOOT_CHECKS)[number];
 export const DEFAULT_BOOT_TIMEOUT_SECONDS = 900;
 export const DEFAULT_BOOT_FALLBACK: BootFallback = 'sata';
 export const DEFAULT_BOOT_CHECK: BootCheck = 'marker';
+export const DEFAULT_GUEST_AGENT = true;
+export const DEFAULT_REMOVE_VMWARE_TOOLS = false;
 export type DiskBus = (typeof DISK_BUSES)[number];
 export type ImageFormat = (typeof IMAGE_FORMATS)[number];
 
@@ -44,15 +46,38 @@ const VirtioWinSchema = z
     message: 'give exactly one of `path` or `url`',
   });
 
-const NetworkMappingSchema = z.strictObject({
-  /** The source port group (vSphere network name) of the NIC. */
-  portGroup: z.string().min(1),
-  /** Target Neutron network, by name or id. */
-  network: z.string().min(1),
-  keepMac: z.boolean().default(true),
-  fixedIp: z.union([z.ipv4(), z.ipv6()]).optional(),
-  subnet: z.string().min(1).optional(),
-});
+const IpSchema = z.union([z.ipv4(), z.ipv6()]);
+export const OUTSIDE_ADDRESSES = ['warn', 'allowed-address-pairs'] as const;
+type OutsideAddresses = (typeof OUTSIDE_ADDRESSES)[number];
+/** `keep`: the guest's captured addresses; `none`: Neutron chooses; a list replaces them one by one. */
+export type FixedIps = 'keep' | 'none' | string[];
+
+const NetworkMappingSchema = z
+  .strictObject({
+    /** The source port group (vSphere network name) of the NIC. */
+    portGroup: z.string().min(1),
+    /** Target Neutron network, by name or id. */
+    network: z.string().min(1),
+    keepMac: z.boolean().default(true),
+    /** The older one-address form; resolvePlan folds it into `fixedIps: [X]`. */
+    fixedIp: IpSchema.optional(),
+    /**
+     * The port's fixed IPs: `keep` (default) the addresses captured in the guest that lie in a subnet
+     * of the network, `none` Neutron's choice, or a list that replaces the captured ones in order.
+     */
+    fixedIps: z.union([z.literal('keep'), z.literal('none'), z.array(IpSchema).min(1)]).optional(),
+    /** Captured addresses in no subnet of the network: a warning, or allowed address pairs on the port. */
+    outsideAddresses: z.enum(OUTSIDE_ADDRESSES).optional(),
+    subnet: z.string().min(1).optional(),
+  })
+  .refine((m) => m.fixedIp === undefined || m.fixedIps === undefined, {
+    message: 'give `fixedIps` (a list) or the older `fixedIp`, not both',
+  });
+
+/** The mapping's fixed IPs with the older `fixedIp` folded in (stored runs may still have it). */
+export function fixedIpsOf(m: Pick<NetworkMapping, 'fixedIp' | 'fixedIps'>): FixedIps {
+  return m.fixedIps ?? (m.fixedIp ? [m.fixedIp] : 'keep');
+}
 
 const GuestCredentialsSchema = z.strictObject({
   usernameEnv: envName,
@@ -125,6 +150,13 @@ const VmSettingsShape = {
   bootCheck: BootCheckSchema.optional(),
   /** How long each server may take to report its first boot on the console log. */
   bootTimeoutSeconds: BootTimeoutSecondsSchema.optional(),
+  /**
+   * The QEMU guest agent: vioserial staged with the other drivers, its MSI copied into the guest
+   * before shutdown and installed by the first-boot task, hw_qemu_guest_agent=yes on the image.
+   */
+  guestAgent: z.boolean().optional(),
+  /** The first-boot task uninstalls VMware Tools on OpenStack (msiexec /x of its product code). */
+  removeVmwareTools: z.boolean().optional(),
 };
 
 const VmEntrySchema = z.strictObject({
@@ -206,6 +238,9 @@ export const VmMigrationConfigSchema = z.strictObject({
   bootFallback: BootFallbackSchema,
   bootCheck: BootCheckSchema,
   bootTimeoutSeconds: BootTimeoutSecondsSchema,
+  // Defaults here too: the stored inputs of a run made before these settings existed still parse.
+  guestAgent: z.boolean().default(DEFAULT_GUEST_AGENT),
+  removeVmwareTools: z.boolean().default(DEFAULT_REMOVE_VMWARE_TOOLS),
 });
 export type VmMigrationConfig = z.infer<typeof VmMigrationConfigSchema>;
 
@@ -230,7 +265,11 @@ export function resolvePlan(plan: PlanFile, file?: string): ResolvedPlan {
     return {
       name: vm.name,
       flavor: vm.flavor ?? d.flavor ?? 'auto',
-      networks: vm.networks ?? d.networks ?? [],
+      networks: (vm.networks ?? d.networks ?? []).map(({ fixedIp: _old, ...m }) => ({
+        ...m,
+        fixedIps: fixedIpsOf({ fixedIp: _old, fixedIps: m.fixedIps }),
+        outsideAddresses: m.outsideAddresses ?? 'warn',
+      })),
       diskBus: vm.diskBus ?? d.diskBus ?? 'virtio',
       imageFormat: vm.imageFormat ?? d.imageFormat ?? 'vmdk',
       bootFromVolume: vm.bootFromVolume ?? d.bootFromVolume ?? 'auto',
@@ -252,6 +291,8 @@ export function resolvePlan(plan: PlanFile, file?: string): ResolvedPlan {
       bootFallback: vm.bootFallback ?? d.bootFallback ?? DEFAULT_BOOT_FALLBACK,
       bootCheck: vm.bootCheck ?? d.bootCheck ?? DEFAULT_BOOT_CHECK,
       bootTimeoutSeconds: vm.bootTimeoutSeconds ?? d.bootTimeoutSeconds ?? DEFAULT_BOOT_TIMEOUT_SECONDS,
+      guestAgent: vm.guestAgent ?? d.guestAgent ?? DEFAULT_GUEST_AGENT,
+      removeVmwareTools: vm.removeVmwareTools ?? d.removeVmwareTools ?? DEFAULT_REMOVE_VMWARE_TOOLS,
     };
   });
   const c = { ...DEFAULT_CONCURRENCY, ...plan.concurrency };

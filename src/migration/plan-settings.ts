@@ -21,6 +21,10 @@ export interface PlanSettings {
   bootFallback: BootFallback;
   /** How long each server may take to report its first boot. */
   bootTimeoutSeconds: number;
+  /** The QEMU guest agent's MSI is copied before shutdown and installed at first boot (vioserial staged). */
+  guestAgent: boolean;
+  /** The first-boot task uninstalls VMware Tools on OpenStack. */
+  removeVmwareTools: boolean;
 }
 
 export function planSettings(cfg: VmMigrationConfig): PlanSettings {
@@ -33,5 +37,7 @@ export function planSettings(cfg: VmMigrationConfig): PlanSettings {
     bootCheck: cfg.bootCheck,
     bootFallback: cfg.bootFallback,
     bootTimeoutSeconds: cfg.bootTimeoutSeconds,
+    guestAgent: cfg.guestAgent,
+    removeVmwareTools: cfg.removeVmwareTools,
   };
 }

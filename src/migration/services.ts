@@ -120,6 +120,7 @@ export interface PortInfo {
   macAddress: string;
   networkId: string;
   fixedIps: { ipAddress: string; subnetId: string }[];
+  allowedAddressPairs?: { ipAddress: string }[];
   deviceId?: string;
   tags: string[];
 }
@@ -164,8 +165,9 @@ export interface PortSpec {
   name: string;
   networkId: string;
   macAddress?: string;
-  fixedIp?: string;
-  subnetId?: string;
+  /** Each with its subnet; a subnet alone lets Neutron pick the address there. */
+  fixedIps?: { subnetId?: string; ipAddress?: string }[];
+  allowedAddressPairs?: { ipAddress: string }[];
   tags: string[];
 }
 
@@ -188,6 +190,8 @@ export interface TargetOps {
   findPortsByTag(tags: string[], o?: Sig): Promise<PortInfo[]>;
   /** Ports (any network, this project) using one of these MACs. */
   findPortsByMac(macs: string[], o?: Sig): Promise<PortInfo[]>;
+  /** Every fixed IP this project's ports hold → the port's id (one listing, ids and fixed IPs only). */
+  addressesInUse(o?: Sig): Promise<Record<string, string>>;
   createPort(spec: PortSpec, o?: Sig): Promise<PortInfo>;
   deletePort(id: string, o?: Sig): Promise<void>;
 
@@ -254,9 +258,12 @@ export async function gatherInventory(
     s.target.listImageNames(o),
   ]);
   const macs = (vm?.nics ?? []).map((n) => n.macAddress.toLowerCase()).filter(Boolean);
-  const used = macs.length ? await s.target.findPortsByMac(macs, o) : [];
+  const [used, addressesInUse] = await Promise.all([
+    macs.length ? s.target.findPortsByMac(macs, o) : Promise.resolve([]),
+    s.target.addressesInUse(o),
+  ]);
   const macsInUse = Object.fromEntries(used.map((p) => [p.macAddress.toLowerCase(), p.id]));
-  return { vm, flavors, networks, quota, existingImageNames, macsInUse };
+  return { vm, flavors, networks, quota, existingImageNames, macsInUse, addressesInUse };
 }
 
 /** What launch asks of the target: one server on ready-made ports and volumes. */

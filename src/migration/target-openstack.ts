@@ -86,6 +86,9 @@ const toPortInfo = (p: Port): PortInfo => ({
   macAddress: p.macAddress,
   networkId: p.networkId,
   fixedIps: p.fixedIps,
+  ...(p.allowedAddressPairs.length
+    ? { allowedAddressPairs: p.allowedAddressPairs.map((a) => ({ ipAddress: a.ipAddress })) }
+    : {}),
   deviceId: p.deviceId || undefined,
   tags: p.tags,
 });
@@ -135,6 +138,7 @@ export class OpenStackTarget implements TargetOps {
       subnets: subnets
         .filter((s) => s.networkId === n.id)
         .map((s) => ({ id: s.id, name: s.name, cidr: s.cidr })),
+      ...(n.mtu === undefined ? {} : { mtu: n.mtu }),
     }));
   }
 
@@ -260,6 +264,13 @@ export class OpenStackTarget implements TargetOps {
     return lists.flat().map(toPortInfo);
   }
 
+  async addressesInUse(o: Sig = {}) {
+    const ports = await listPorts(this.cloud.network, { fields: ['id', 'fixed_ips'] }, o);
+    const out: Record<string, string> = {};
+    for (const p of ports) for (const f of p.fixedIps) out[f.ipAddress] = p.id;
+    return out;
+  }
+
   async createPort(spec: PortSpec, o: Sig = {}) {
     const p = await createPort(
       this.cloud.network,
@@ -268,8 +279,8 @@ export class OpenStackTarget implements TargetOps {
         name: spec.name,
         description: spec.tags.find((t) => t.startsWith('v2o-run-')),
         macAddress: spec.macAddress,
-        fixedIps:
-          spec.fixedIp || spec.subnetId ? [{ subnetId: spec.subnetId, ipAddress: spec.fixedIp }] : undefined,
+        fixedIps: spec.fixedIps?.length ? spec.fixedIps : undefined,
+        allowedAddressPairs: spec.allowedAddressPairs?.length ? spec.allowedAddressPairs : undefined,
         tags: spec.tags,
       },
       o,

@@ -47,6 +47,7 @@ ${exitCodesHelp([0, 2])}`,
         const { silentLogger } = await import('../../engine/logger.js');
         const { guestScript } = await import('../../migration/driver-recipe.js');
         const { firstbootGuestScript } = await import('../../migration/firstboot/script.js');
+        const { firstbootConfigV2 } = await import('../../migration/firstboot/config.js');
         const plan = loadPlanFile(file);
         const services = await connectServices({
           source: plan.source,
@@ -70,7 +71,13 @@ ${exitCodesHelp([0, 2])}`,
               vm: o.vm,
               windowsLabel: vm.plan.windows?.label ?? 'Windows',
               next: 'v2o approve <run> && v2o resume <run> (v2o verifies the drivers before shutdown)',
-            }) + (o.run ? firstbootGuestScript({ runId: o.run, expectBus: drivers.bus }) : '');
+            }) +
+            (o.run
+              ? firstbootGuestScript(
+                  firstbootConfigV2({ runId: o.run, expectBus: drivers.bus, plan: vm.params.plan }),
+                  { guestAgentIsoPath: drivers.guestAgentMsi },
+                )
+              : '');
           if (o.out) {
             writeFileSync(o.out, script);
             process.stderr.write(`wrote ${o.out}\n`);

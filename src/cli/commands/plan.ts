@@ -59,9 +59,16 @@ export function renderVmPlan(
       );
   }
   for (const port of p.ports) {
+    const ips =
+      port.fixedIps?.map((f) => `${f.ipAddress}/${f.prefixLength}`) ?? (port.fixedIp ? [port.fixedIp] : []);
+    const guest = port.guestAdapter ? `, guest adapter "${port.guestAdapter}"` : '';
     line(
-      `  port       ${port.name}: ${port.nicLabel} ${port.sourceMac} on "${port.portGroup}" → network ${port.networkName}${port.macAddress ? ', MAC kept' : ', new MAC'}${port.fixedIp ? `, IP ${port.fixedIp}` : ''}`,
+      `  port       ${port.name}: ${port.nicLabel} ${port.sourceMac}${guest} on "${port.portGroup}" → network ${port.networkName}${port.macAddress ? ', MAC kept' : ', new MAC'}${ips.length ? `, IP ${ips.join(', ')}` : ', address by DHCP'}`,
     );
+    if (port.allowedAddressPairs?.length)
+      line(
+        `             allowed address pairs ${port.allowedAddressPairs.map((a) => a.ipAddress).join(', ')}`,
+      );
   }
   line(`  local disk ${formatBytes(p.localSpaceBytes)} needed for conversions`);
   line(

@@ -18,6 +18,7 @@ export function planDriverInstall(
       vifModel: cfg.vifModel,
       balloon: cfg.drivers.balloon,
       bootFallback: cfg.bootFallback,
+      guestAgent: cfg.guestAgent,
     }),
     mode: cfg.drivers.mode,
     iso: iso ? { ...iso, datastore: cfg.isoDatastore ?? bootDisk?.datastore } : undefined,

@@ -30,6 +30,7 @@ function bootProperties({ vm, cfg, windows }: ImageInput): Record<string, string
     secureBoot: vm.secureBoot,
     vtpm: vm.vtpm,
     vifModel: cfg.vifModel,
+    guestAgent: cfg.guestAgent,
   });
 }
 

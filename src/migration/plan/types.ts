@@ -1,6 +1,7 @@
 // The plan's shape: every concrete value a migration of one VM uses. The planners in this folder
 // each fill one part; build-plan.ts chains them. The steps read these values from the run's params.
 import type { DriverPlan } from '../drivers.js';
+import type { GuestFacts } from '../guest/facts.js';
 import type { PlanIssue, SourceVm } from '../inventory.js';
 import type { ImageFormat } from '../plan-file.js';
 import type { Finding } from '../rules/types.js';
@@ -51,8 +52,25 @@ export interface PlannedPort {
   networkName: string;
   /** The MAC the port gets; undefined lets Neutron choose. */
   macAddress?: string;
+  /** Runs planned before issue 13: the one fixed IP asked for (now folded into fixedIps). */
   fixedIp?: string;
+  /** The subnet the plan names, for a port without fixed IPs. */
   subnetId?: string;
+  /** The port's fixed IPs, each in a subnet of the network; undefined lets Neutron choose (DHCP). */
+  fixedIps?: PlannedAddress[];
+  /** Addresses in no subnet of the network, allowed on the port (outsideAddresses: allowed-address-pairs). */
+  allowedAddressPairs?: { ipAddress: string }[];
+  /** The guest adapter (by MAC) whose identity this port carries, when the guest was inspected. */
+  guestAdapter?: string;
+  /** The MTU the first-boot task sets: the guest's, lowered to the network's when that is smaller. */
+  mtu?: number;
+}
+
+export interface PlannedAddress {
+  subnetId: string;
+  ipAddress: string;
+  /** The prefix the guest configures (the captured one, else the subnet's). */
+  prefixLength: number;
 }
 
 export interface PlannedFlavor {
@@ -101,6 +119,8 @@ export interface VmPlan {
   server: { name: string; metadata: Record<string, string> };
   localSpaceBytes: number;
   sourceAfter: 'keep-off' | 'power-on';
+  /** The guest's identity captured when the plan was built; undefined when not inspected. */
+  guest?: GuestFacts;
 }
 
 /** A planner's part of the plan and what it found while deciding it. */

@@ -1,10 +1,14 @@
 // Step 7, while the VM still runs on VMware: leave the first-boot task in the guest (the script,
 // its config and a scheduled task at startup as SYSTEM) so that verify-boot hears from Windows
 // itself once the server boots on OpenStack. It does nothing on VMware (it checks the SMBIOS
-// manufacturer), so it is harmless if the migration stops here. In manual mode the operator's guest
-// script registers it: v2o only looks, and says so when it is missing.
+// manufacturer and the source's SMBIOS UUID), so it is harmless if the migration stops here. The
+// config is version 2 (firstboot/config.ts): the identity to replay. With guestAgent the agent's
+// MSI is copied from the virtio-win ISO beside it. In manual mode the operator's guest script
+// does both: v2o only looks, and says so when it is missing.
 import { NonRetryableError } from '../../errors.js';
+import { firstbootConfigV2 } from '../firstboot/config.js';
 import {
+  copyGuestAgentCommand,
   createTaskCommand,
   deleteFilesCommand,
   deleteTaskCommand,
@@ -18,6 +22,7 @@ import {
 } from '../firstboot/script.js';
 import type { DiskBus } from '../plan-file.js';
 import { type Ctx, crashPoint, guestCredentials, type MigrationStep, sourceMoref } from './common.js';
+import type { InstallDriversOutput } from './install-drivers.js';
 
 export interface InstallFirstbootOutput {
   /** `v2o`: installed through guest operations; `operator`: found registered (manual mode); `missing`: not there. */
@@ -39,6 +44,24 @@ export function plannedBootBus(ctx: Pick<Ctx, 'params'>): DiskBus {
       : (ctx.params.plan.drivers?.bus ?? 'virtio');
 }
 
+/** What the task will replay, for `v2o plan`. */
+function replayed(plan: Ctx['params']['plan']): string {
+  const c = firstbootConfigV2({ runId: 'plan', expectBus: 'virtio', plan });
+  const parts = [
+    c.network
+      ? `${c.network.adapters.map((a) => `"${a.name}"`).join(', ') || 'no adapter'} replayed, ghosts by ${c.network.removeGhosts.mechanism}`
+      : 'no guest facts: network left to DHCP',
+    ...(c.disks
+      ? [
+          `disks online${c.disks.letters.length ? ` as ${c.disks.letters.map((l) => `${l.driveLetter}:`).join(' ')}` : ''}`,
+        ]
+      : []),
+    ...(c.guestAgent ? ['guest agent installed'] : []),
+    ...(c.removeVmwareTools ? ['VMware Tools removed'] : []),
+  ];
+  return parts.join('; ');
+}
+
 export const installFirstboot: MigrationStep<InstallFirstbootOutput> = {
   id: 'install-firstboot',
   title: 'Install the first-boot task (before shutdown)',
@@ -57,7 +80,7 @@ export const installFirstboot: MigrationStep<InstallFirstbootOutput> = {
       summary:
         params.plan.drivers?.mode === 'manual'
           ? `check that your guest script registered the scheduled task ${FIRSTBOOT_TASK} (schtasks /Query)`
-          : `write ${FIRSTBOOT_SCRIPT_PATH} and firstboot.json, register the scheduled task ${FIRSTBOOT_TASK} (at startup, SYSTEM)`,
+          : `write ${FIRSTBOOT_SCRIPT_PATH} and firstboot.json (version 2: ${replayed(params.plan)})${params.plan.settings.guestAgent && params.plan.drivers?.guestAgentMsi ? ', copy the guest agent MSI from the ISO' : ''}, register the scheduled task ${FIRSTBOOT_TASK} (at startup, SYSTEM)`,
     };
   },
   skipIf: (ctx) => ctx.params.plan.settings.bootCheck === 'none',
@@ -91,16 +114,33 @@ export const installFirstboot: MigrationStep<InstallFirstbootOutput> = {
     }
 
     const creds = guestCredentials(ctx);
+    const config = firstbootConfigV2({ runId: ctx.runId, expectBus, plan: ctx.params.plan });
     ctx.progress.update({ message: `writing ${FIRSTBOOT_DIR}` });
     await source.makeGuestDirectory(vm, creds, FIRSTBOOT_DIR, sig);
     await source.writeGuestFile(vm, creds, FIRSTBOOT_SCRIPT_PATH, firstbootScript(), sig);
-    await source.writeGuestFile(
-      vm,
-      creds,
-      FIRSTBOOT_CONFIG_PATH,
-      firstbootConfig({ runId: ctx.runId, expectBus }),
-      sig,
-    );
+    await source.writeGuestFile(vm, creds, FIRSTBOOT_CONFIG_PATH, firstbootConfig(config), sig);
+    const msi = ctx.params.plan.drivers?.guestAgentMsi;
+    if (config.guestAgent && msi) {
+      const drive = ctx.outputOf<InstallDriversOutput>('install-drivers')?.drive;
+      const copy = drive
+        ? await source.runInGuest(vm, creds, copyGuestAgentCommand(drive, msi), {
+            ...sig,
+            timeoutMs: 5 * 60_000,
+          })
+        : undefined;
+      if (copy?.exitCode !== 0) {
+        const why = copy
+          ? `copy exited ${copy.exitCode}${copy.output.trim() ? `: ${copy.output.trim()}` : ''}`
+          : 'install-drivers did not say which drive holds the virtio-win ISO';
+        throw new FirstbootInstallError(
+          `the QEMU guest agent's MSI could not be copied into the guest (${why}), so the VM was NOT shut down`,
+          {
+            hint: `check that the virtio-win ISO has ${msi} and is still on the VM's CD-ROM, then \`v2o resume ${ctx.runId}\`; or migrate with guestAgent: false`,
+          },
+        );
+      }
+      files.push(config.guestAgent.msi);
+    }
     crashPoint(ctx, 'mid');
     const created = await source.runInGuest(vm, creds, createTaskCommand(), {
       ...sig,
@@ -123,7 +163,15 @@ export const installFirstboot: MigrationStep<InstallFirstbootOutput> = {
       );
     }
     crashPoint(ctx, 'after');
-    ctx.event('firstboot.installed', { task: FIRSTBOOT_TASK, expectBus });
+    ctx.event('firstboot.installed', {
+      task: FIRSTBOOT_TASK,
+      expectBus,
+      config: {
+        version: config.version,
+        adapters: config.network?.adapters.length ?? 0,
+        guestAgent: !!config.guestAgent,
+      },
+    });
     ctx.progress.update({ message: `${FIRSTBOOT_TASK} registered (expects ${expectBus})` });
     return { task: 'v2o', expectBus, files };
   },

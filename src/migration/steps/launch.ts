@@ -3,6 +3,7 @@
 // Ports and the server carry the run's tags, so a resumed step finds them instead of duplicating.
 import { NonRetryableError, V2oError } from '../../errors.js';
 import { runTag, runTags } from '../params.js';
+import type { PlannedPort } from '../plan/types.js';
 import { bootDisksOf, createRunServer, waitRunServerActive } from '../run-server.js';
 import type { PortInfo, ServerInfo } from '../services.js';
 import { type Ctx, crashPoint, type MigrationStep } from './common.js';
@@ -94,6 +95,13 @@ export const launch: MigrationStep<LaunchOutput> = {
   },
 };
 
+/** The port's fixed IPs: the plan's addresses, or (runs planned before issue 13) its one fixedIp / subnet. */
+export function portFixedIps(p: PlannedPort): { subnetId?: string; ipAddress?: string }[] | undefined {
+  if (p.fixedIps?.length) return p.fixedIps.map((f) => ({ subnetId: f.subnetId, ipAddress: f.ipAddress }));
+  if (p.fixedIp || p.subnetId) return [{ subnetId: p.subnetId, ipAddress: p.fixedIp }];
+  return undefined;
+}
+
 /** The plan's ports of this run, found by tag or created; a port must carry the MAC it was planned with. */
 async function ensurePorts(ctx: Ctx): Promise<PortInfo[]> {
   const { target } = ctx.services;
@@ -109,14 +117,24 @@ async function ensurePorts(ctx: Ctx): Promise<PortInfo[]> {
             name: p.name,
             networkId: p.networkId,
             macAddress: p.macAddress,
-            fixedIp: p.fixedIp,
-            subnetId: p.subnetId,
+            fixedIps: portFixedIps(p),
+            allowedAddressPairs: p.allowedAddressPairs,
             tags: runTags(ctx.runId),
           },
           sig,
         )
         .catch((err: Error) => {
           // Someone took the MAC since preflight: retrying cannot help, a person must decide.
+          if (/IpAddressAlreadyAllocated|IpAddressInUse/.test(err.message)) {
+            const ips = (p.fixedIps ?? []).map((f) => f.ipAddress).join(', ');
+            throw new NonRetryableError(
+              `an address of ${p.nicLabel} (${ips}) is already held by another port on network ${p.networkName}`,
+              {
+                cause: err,
+                hint: `find it (openstack port list --fixed-ip ip-address=<address>), delete it if it is left over and \`v2o resume ${ctx.runId}\`, or cancel and migrate with other fixedIps for port group "${p.portGroup}"`,
+              },
+            );
+          }
           if (/MacAddressInUse/.test(err.message)) {
             throw new NonRetryableError(
               `the source MAC ${p.macAddress} is already used by another port on network ${p.networkName}`,

@@ -4,8 +4,13 @@
 // hw_disk_bus=sata on the boot image or volume (Nova copies image properties into the instance at
 // create, so only a new server changes the bus), create a new one through launch's code and wait
 // again. Never two servers of a run at once. Each attempt is journaled (checkpoint), so a resumed
-// step continues the attempt it was in and reaches the same end.
+// step continues the attempt it was in and reaches the same end. A guest that reported is then
+// held to what the plan meant its first-boot task to replay (firstboot/compare.ts): a mismatch
+// fails the run, keeps the server and never falls back to SATA (the guest did boot).
 import { NonRetryableError } from '../../errors.js';
+import { FIRSTBOOT_MAX_BOOTS } from '../firstboot/actions.js';
+import { compareReplay, describeReplayProblems } from '../firstboot/compare.js';
+import { firstbootConfigV2 } from '../firstboot/config.js';
 import { consoleTail, type FirstbootMarker, findMarker } from '../firstboot/marker.js';
 import { runTag } from '../params.js';
 import type { DiskBus } from '../plan-file.js';
@@ -36,6 +41,8 @@ export interface VerifyBootOutput {
   attempts: BootAttempt[];
   marker?: FirstbootMarker;
   warning?: string;
+  /** The first-boot replay held against the plan: what Windows decides itself is only said. */
+  replay?: { checked: boolean; boot?: number; notes: string[] };
 }
 
 interface BootCheckpoint {
@@ -45,6 +52,8 @@ interface BootCheckpoint {
 }
 
 export class BootVerificationError extends NonRetryableError {}
+/** Windows booted, but its first-boot task did not make it the same server: nothing to fall back to. */
+export class FirstbootReplayError extends NonRetryableError {}
 export class ConsoleLogUnavailableError extends NonRetryableError {}
 
 /** The buses to try, in order: the planned one, then SATA when the plan allows the fallback. Pure. */
@@ -64,7 +73,7 @@ export const verifyBoot: MigrationStep<VerifyBootOutput> = {
     initialDelayMs: 5_000,
     backoff: 2,
     maxDelayMs: 30_000,
-    nonRetryable: ['BootVerificationError', 'ConsoleLogUnavailableError'],
+    nonRetryable: ['BootVerificationError', 'ConsoleLogUnavailableError', 'FirstbootReplayError'],
   },
   plan: ({ params }) => {
     const s = params.plan.settings;
@@ -77,7 +86,7 @@ export const verifyBoot: MigrationStep<VerifyBootOutput> = {
     }
     const buses = attemptBuses(planned, s.bootFallback);
     return {
-      summary: `wait up to ${s.bootTimeoutSeconds} s for the first-boot report on the console log (${buses.join(', then ')}${buses.length > 1 ? ' on a new server' : ''}; bootFallback: ${s.bootFallback})`,
+      summary: `wait up to ${s.bootTimeoutSeconds} s for the first-boot report on the console log (${buses.join(', then ')}${buses.length > 1 ? ' on a new server' : ''}; bootFallback: ${s.bootFallback}), then hold its result to the planned replay`,
       details: { ...s, buses },
     };
   },
@@ -102,6 +111,9 @@ export const verifyBoot: MigrationStep<VerifyBootOutput> = {
       (ctx.lastCheckpoint as BootCheckpoint | undefined) ?? { attempts: [] },
     );
     const save = () => ctx.checkpoint(cp);
+
+    // A resumed step whose guest had reported (and failed the replay check): never a new server.
+    if (cp.attempts.at(-1)?.outcome === 'booted') return recheck(ctx, cp, save, planned);
 
     while (cp.attempts.length < buses.length) {
       const n = cp.attempts.length;
@@ -164,6 +176,20 @@ export const verifyBoot: MigrationStep<VerifyBootOutput> = {
   },
   // No compensate: the servers carry the run's tag, and launch's compensation deletes every one.
 };
+
+/** The guest booted already: its latest line (the task tries again at each boot), checked again. */
+async function recheck(ctx: Ctx, cp: BootCheckpoint, save: () => void, planned: DiskBus) {
+  const reported = cp.attempts.at(-1)!;
+  const log = await ctx.services.target
+    .consoleLog(reported.serverId, { signal: ctx.signal })
+    .catch(() => undefined);
+  const latest = log ? findMarker(log, ctx.runId, reported.serverId) : undefined;
+  if (latest) {
+    reported.marker = latest;
+    save();
+  }
+  return succeeded(ctx, cp.attempts, planned);
+}
 
 /** Reads the whole console log until this run's marker from this server appears or the deadline passes. */
 async function waitForMarker(
@@ -264,8 +290,53 @@ function succeeded(ctx: Ctx, attempts: BootAttempt[], planned: DiskBus): VerifyB
       { reported: marker.bus, asked: last.bus },
       'Windows reports its boot disk on another bus than asked',
     );
+  const replay = checkReplay(ctx, marker, last.serverId);
   ctx.progress.update({ message: `booted on ${marker.bus} (${marker.hostname}, build ${marker.osBuild})` });
-  return { outcome: 'booted', bus: marker.bus, serverId: last.serverId, attempts, marker, warning };
+  return {
+    outcome: 'booted',
+    bus: marker.bus,
+    serverId: last.serverId,
+    attempts,
+    marker,
+    warning,
+    ...(replay ? { replay } : {}),
+  };
+}
+
+const LOG = 'C:\\ProgramData\\v2o\\firstboot.log';
+
+/** The marker's `result` against the plan's replay; throws FirstbootReplayError on any difference. */
+function checkReplay(ctx: Ctx, marker: FirstbootMarker, serverId: string): VerifyBootOutput['replay'] {
+  const plan = ctx.params.plan;
+  const config = firstbootConfigV2({ runId: ctx.runId, expectBus: plannedBootBus(ctx), plan });
+  const expects = !!(config.network || config.disks || config.guestAgent || config.removeVmwareTools);
+  if (!marker.result) {
+    if (!expects) return undefined;
+    const note =
+      'the first-boot report has no result (a task from before firstboot.json version 2?): the replay of the network identity, disks and guest agent was not checked';
+    ctx.log.warn(note);
+    return { checked: false, notes: [note] };
+  }
+  const result = marker.result;
+  const cmp = compareReplay(config, result, plan.guest);
+  const problems = describeReplayProblems(cmp, result.failed);
+  for (const n of cmp.notes) ctx.log.warn(n);
+  if (problems.length === 0) {
+    ctx.event('boot.replayed', { boot: result.boot, ghostsRemoved: result.ghostsRemoved });
+    return { checked: true, boot: result.boot, notes: cmp.notes };
+  }
+  ctx.event('boot.replay-failed', { boot: result.boot, problems });
+  const retry =
+    result.failed.length > 0 && result.boot < FIRSTBOOT_MAX_BOOTS
+      ? ` The task tries again at the next reboot of the server (this was boot ${result.boot} of ${FIRSTBOOT_MAX_BOOTS}): reboot it (openstack server reboot ${serverId}) and \`v2o resume ${ctx.runId}\` checks its new report.`
+      : ` The task has stopped (boot ${result.boot} of ${FIRSTBOOT_MAX_BOOTS}${result.failed.length ? '' : ', nothing failed in it'}) and reports no more: fix the server by hand and keep it, or \`v2o cancel ${ctx.runId} --rollback\` to remove it.`;
+  throw new FirstbootReplayError(
+    `Windows booted on server ${serverId}, but its first-boot task did not make it the same server: ${problems.join('; ')}. The server is kept.`,
+    {
+      hint: `read ${LOG} in the server (console or RDP) for each action and Windows' words, check the adapters with Get-NetAdapter / Get-NetIPAddress / Get-DnsClientServerAddress and the disks with Get-Disk.${retry}`,
+      detail: `first-boot result (boot ${result.boot}):\n${JSON.stringify(result, null, 2)}`,
+    },
+  );
 }
 
 function failed(ctx: Ctx, attempts: BootAttempt[], timeoutSeconds: number): BootVerificationError {

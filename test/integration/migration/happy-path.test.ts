@@ -68,7 +68,7 @@ describe('migrate (happy path)', () => {
         os_version: '2019',
         hw_disk_bus: 'virtio',
         hw_vif_model: 'virtio',
-        hw_qemu_guest_agent: 'no',
+        hw_qemu_guest_agent: 'yes', // guestAgent: true (default): installed by the first-boot task
         hw_video_model: 'vga',
       });
       expect(img.properties.hw_firmware_type).toBeUndefined();

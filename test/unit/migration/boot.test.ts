@@ -17,7 +17,7 @@ import {
   ConsoleLogUnavailableError,
   verifyBoot,
 } from '../../../src/migration/steps/verify-boot.js';
-import { ctx, FakeTarget, fakeSource, params } from './fakes.js';
+import { ctx, FakeTarget, fakeSource, params, staticParams } from './fakes.js';
 
 const RUN = 'r-test0001';
 const TAGS = ['v2o', `v2o-run-${RUN}`];
@@ -47,21 +47,37 @@ describe('first-boot script', () => {
   });
 
   it('firstboot.json and the schtasks line follow the contract', () => {
-    expect(JSON.parse(firstbootConfig({ runId: RUN, expectBus: 'scsi' }))).toEqual({
-      runId: RUN,
-      version: 1,
-      expectBus: 'scsi',
-    });
+    const c = { version: 2 as const, runId: RUN, expectBus: 'scsi' as const, removeVmwareTools: false };
+    expect(JSON.parse(firstbootConfig(c))).toEqual(c);
+    // ASCII on disk whatever the captured names hold (5.1 reads a BOM-less file as ANSI).
+    const named = firstbootConfig({ ...c, sourceUuid: 'Caf\u00e9' });
+    expect(named).toMatch(/^[\x20-\x7e\r\n]*$/);
+    expect(JSON.parse(named).sourceUuid).toBe('Caf\u00e9');
     expect(createTaskCommand()).toBe(
       'schtasks /Create /TN "v2o-firstboot" /SC ONSTART /RU SYSTEM /RL HIGHEST /F /TR "powershell.exe -NoProfile -ExecutionPolicy Bypass -File C:\\ProgramData\\v2o\\firstboot.ps1"',
     );
   });
 
   it('the manual-mode text writes the same script and config and checks the task', () => {
-    const text = firstbootGuestScript({ runId: RUN, expectBus: 'virtio' });
+    const text = firstbootGuestScript(
+      {
+        version: 2,
+        runId: RUN,
+        expectBus: 'virtio',
+        removeVmwareTools: false,
+        guestAgent: { msi: 'C:\\ProgramData\\v2o\\qemu-ga-x86_64.msi' },
+      },
+      { guestAgentIsoPath: 'guest-agent\\qemu-ga-x86_64.msi' },
+    );
     const body = text.slice(text.indexOf("@'\r\n") + 4, text.indexOf("\r\n'@"));
     expect(`${body}\r\n`).toBe(firstbootScript());
-    expect(text).toContain(`-Value '{"runId":"${RUN}","version":1,"expectBus":"virtio"}'`);
+    expect(text).toContain(
+      `-Value '{"version":2,"runId":"${RUN}","expectBus":"virtio","removeVmwareTools":false,"guestAgent":{"msi":"C:\\\\ProgramData\\\\v2o\\\\qemu-ga-x86_64.msi"}}'`,
+    );
+    // The agent's MSI from the CD-ROM the driver part found ($iso).
+    expect(text).toContain(
+      'Copy-Item -LiteralPath "$iso\\guest-agent\\qemu-ga-x86_64.msi" -Destination \'C:\\ProgramData\\v2o\\qemu-ga-x86_64.msi\' -Force',
+    );
     expect(text).toContain('& schtasks.exe /Query /TN "v2o-firstboot"');
   });
 });
@@ -340,18 +356,52 @@ describe('verify-boot', () => {
 });
 
 describe('install-firstboot', () => {
-  it('writes the script and config, registers the task and checks it, before shutdown', async () => {
-    const source = fakeSource();
-    const c = ctx('install-firstboot', { source });
+  const drivers = { 'install-drivers': { mode: 'auto', drive: 'E:', commands: [] } };
+
+  it('writes the script and config v2, copies the agent MSI from the ISO, registers the task and checks it, before shutdown', async () => {
+    const written: Record<string, string> = {};
+    const source = fakeSource({
+      writeGuestFile: async (_vm, _c, path, data) => {
+        source.calls.push(`write ${path}`);
+        written[path] = String(data);
+      },
+    });
+    const c = ctx('install-firstboot', { source }, staticParams(), drivers);
     const out = await installFirstboot.run(c);
     expect(out).toMatchObject({ task: 'v2o', expectBus: 'virtio' });
+    expect(out.files).toContain('C:\\ProgramData\\v2o\\qemu-ga-x86_64.msi');
     expect(source.calls).toEqual([
       'mkdir C:\\ProgramData\\v2o',
       'write C:\\ProgramData\\v2o\\firstboot.ps1',
       'write C:\\ProgramData\\v2o\\firstboot.json',
+      'copy /Y "E:\\guest-agent\\qemu-ga-x86_64.msi" "C:\\ProgramData\\v2o\\qemu-ga-x86_64.msi"',
       createTaskCommand(),
       'schtasks /Query /TN "v2o-firstboot"',
     ]);
+    const config = JSON.parse(written['C:\\ProgramData\\v2o\\firstboot.json']!);
+    expect(config).toMatchObject({ version: 2, runId: RUN, expectBus: 'virtio' });
+    expect(config.network.adapters.map((a: { name: string }) => a.name)).toEqual(['Prod LAN', 'Backup']);
+    expect(config.guestAgent).toEqual({ msi: 'C:\\ProgramData\\v2o\\qemu-ga-x86_64.msi' });
+  });
+
+  it('a guest agent MSI that cannot be copied stops the run before shutdown; guestAgent: false copies nothing', async () => {
+    const source = fakeSource({
+      runInGuest: async (_vm, _c, command) =>
+        command.startsWith('copy')
+          ? { exitCode: 1, output: 'The system cannot find the file specified.' }
+          : { exitCode: 0, output: '' },
+    });
+    const err = await installFirstboot
+      .run(ctx('install-firstboot', { source }, params(), drivers))
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(FirstbootInstallError);
+    expect((err as Error).message).toMatch(/MSI could not be copied.*copy exited 1: The system cannot find/);
+    expect((err as FirstbootInstallError).hint).toMatch(/guestAgent: false/);
+    const none = fakeSource();
+    await installFirstboot.run(
+      ctx('install-firstboot', { source: none }, params('    guestAgent: false\n'), drivers),
+    );
+    expect(none.calls.some((x) => x.startsWith('copy'))).toBe(false);
   });
 
   it('a task that cannot be registered fails with the fix, the VM still running', async () => {
@@ -361,7 +411,9 @@ describe('install-firstboot', () => {
           ? { exitCode: 1, output: 'ERROR: Access is denied.' }
           : { exitCode: 0, output: '' },
     });
-    const err = await installFirstboot.run(ctx('install-firstboot', { source })).catch((e: unknown) => e);
+    const err = await installFirstboot
+      .run(ctx('install-firstboot', { source }, params(), drivers))
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(FirstbootInstallError);
     expect((err as Error).message).toMatch(
       /could not be registered, so the VM was NOT shut down: schtasks \/Create exited 1: ERROR: Access is denied/,
@@ -389,7 +441,7 @@ describe('install-firstboot', () => {
     await installFirstboot.compensate!(ctx('install-firstboot', { source }), out);
     expect(source.calls).toEqual([
       'schtasks /Delete /TN "v2o-firstboot" /F',
-      'del /F /Q "C:\\ProgramData\\v2o\\firstboot.ps1" "C:\\ProgramData\\v2o\\firstboot.json"',
+      'del /F /Q "C:\\ProgramData\\v2o\\firstboot.ps1" "C:\\ProgramData\\v2o\\firstboot.json" "C:\\ProgramData\\v2o\\qemu-ga-x86_64.msi"',
     ]);
     const off = fakeSource({
       findVm: async () => ({ ...(await fakeSource().findVm('x'))!, powerState: 'poweredOff' }),

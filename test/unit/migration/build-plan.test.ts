@@ -30,7 +30,8 @@ describe('buildPlan', () => {
         os_version: '2019',
         hw_disk_bus: 'virtio',
         hw_vif_model: 'virtio',
-        hw_qemu_guest_agent: 'no',
+        // guestAgent: true by default: the first-boot task installs it (vioserial staged).
+        hw_qemu_guest_agent: 'yes',
         hw_video_model: 'vga',
         v2o_source_vm: 'win2019-app01',
         v2o_source_disk: 'Hard disk 1',
@@ -60,6 +61,7 @@ describe('buildPlan', () => {
       'viostor\\2k19\\amd64',
       'NetKVM\\2k19\\amd64',
       'Balloon\\2k19\\amd64',
+      'vioserial\\2k19\\amd64',
     ]);
     expect(p.source).toMatchObject({ wasPoweredOn: true, firmware: 'bios' });
   });
@@ -91,7 +93,13 @@ describe('buildPlan', () => {
       v2o_source_vm: 'win2022-db01',
       v2o_source_disk: 'Hard disk 2',
     });
-    expect(p.drivers!.install.map((d) => d.name)).toEqual(['vioscsi', 'netkvm', 'balloon']);
+    expect(p.drivers!.install.map((d) => d.name)).toEqual(['vioscsi', 'netkvm', 'balloon', 'vioserial']);
+    expect(p.drivers!.install.at(-1)).toEqual({
+      name: 'vioserial',
+      isoDir: 'vioserial\\2k22\\amd64',
+      inf: 'vioser.inf',
+    });
+    expect(p.drivers!.guestAgentMsi).toBe('guest-agent\\qemu-ga-x86_64.msi');
     expect(p.drivers!.bootCriticalService).toBe('vioscsi');
     expect(p.ports[0]).toMatchObject({ networkName: 'lab-db-net', macAddress: '00:50:56:aa:bb:02' });
   });
@@ -141,7 +149,7 @@ describe('buildPlan', () => {
 
   it('sata: no virtio storage driver, storahci made boot-critical, NetKVM still installed', () => {
     const p = buildPlan(inventory(bios2019()), config('    diskBus: sata\n'));
-    expect(p.drivers!.install.map((d) => d.name)).toEqual(['netkvm', 'balloon']);
+    expect(p.drivers!.install.map((d) => d.name)).toEqual(['netkvm', 'balloon', 'vioserial']);
     expect(p.drivers!.bootCriticalService).toBe('storahci');
     expect(p.disks[0]!.image.properties.hw_disk_bus).toBe('sata');
     expect(p.disks[0]!.image.properties.hw_scsi_model).toBeUndefined();
@@ -150,10 +158,13 @@ describe('buildPlan', () => {
   it('keeps e1000 when asked and does not install NetKVM; warns about vmxnet3', () => {
     const p = buildPlan(
       inventory(bios2019()),
-      config('    vifModel: e1000\n    drivers: { balloon: false }\n'),
+      config('    vifModel: e1000\n    drivers: { balloon: false }\n    guestAgent: false\n'),
     );
     expect(p.disks[0]!.image.properties.hw_vif_model).toBe('e1000');
+    // guestAgent: false: no vioserial, no MSI, and Nova is not told to expect an agent.
     expect(p.drivers!.install.map((d) => d.name)).toEqual(['viostor']);
+    expect(p.drivers!.guestAgentMsi).toBeUndefined();
+    expect(p.disks[0]!.image.properties.hw_qemu_guest_agent).toBe('no');
     expect(codes(p.warnings)).toEqual(['e1000-from-vmxnet3']);
   });
 
@@ -233,7 +244,11 @@ describe('buildPlan', () => {
         '    networks: [{ portGroup: VM Network, network: lab-net, keepMac: false, fixedIp: 10.10.0.50 }]\n',
       ),
     );
-    expect(ok.ports[0]).toMatchObject({ macAddress: undefined, fixedIp: '10.10.0.50', subnetId: 'sub-1' });
+    // The older `fixedIp` is folded into a one-element fixedIps.
+    expect(ok.ports[0]).toMatchObject({
+      macAddress: undefined,
+      fixedIps: [{ subnetId: 'sub-1', ipAddress: '10.10.0.50', prefixLength: 24 }],
+    });
     const bad = buildPlan(
       inventory(vm),
       config('    networks: [{ portGroup: VM Network, network: lab-net, fixedIp: 10.99.0.5 }]\n'),

@@ -10,13 +10,14 @@ import type {
   ImageInfo,
   MigrationServices,
   PortInfo,
+  PortSpec,
   ServerInfo,
   SourceOps,
   TargetOps,
   VolumeInfo,
 } from '../../../src/migration/services.js';
 import type { Ctx } from '../../../src/migration/steps/common.js';
-import { efi2022, inventory, resolved } from './fixtures.js';
+import { efi2022, inventory, resolved, staticInventory } from './fixtures.js';
 
 let seq = 0;
 const id = (p: string) => `${p}-${++seq}`;
@@ -91,14 +92,22 @@ export class FakeTarget implements TargetOps {
   async findPortsByMac(macs: string[]) {
     return this.ports.filter((p) => macs.includes(p.macAddress));
   }
-  async createPort(spec: { name: string; networkId: string; macAddress?: string; tags: string[] }) {
+  async addressesInUse() {
+    return Object.fromEntries(this.ports.flatMap((p) => p.fixedIps.map((f) => [f.ipAddress, p.id])));
+  }
+  /** Every PortSpec createPort was given, in order. */
+  portSpecs: PortSpec[] = [];
+  async createPort(spec: PortSpec) {
     this.calls.push(`createPort ${spec.name}`);
+    this.portSpecs.push(spec);
     const p = {
       id: id('port'),
       name: spec.name,
       macAddress: spec.macAddress ?? 'fa:16:3e:00:00:01',
       networkId: spec.networkId,
-      fixedIps: [],
+      fixedIps: (spec.fixedIps ?? [])
+        .filter((f) => f.ipAddress)
+        .map((f) => ({ ipAddress: f.ipAddress!, subnetId: f.subnetId ?? 'sub-1' })),
       tags: spec.tags,
     };
     this.ports.push(p);
@@ -216,6 +225,13 @@ export function params(yamlVm = ''): MigrationParams {
   const plan = resolved(yamlVm);
   const cfg = plan.vms[0]!;
   return toParams(plan, cfg, buildPlan(inventory(efi2022()), cfg), { shutdownTimeoutMs: 60_000 });
+}
+
+/** The params of the lab's win2022-static01 with its captured guest facts (issue 13). */
+export function staticParams(yamlVm = ''): MigrationParams {
+  const plan = resolved(yamlVm);
+  const cfg = plan.vms[0]!;
+  return toParams(plan, cfg, buildPlan(staticInventory(), cfg), { shutdownTimeoutMs: 60_000 });
 }
 
 export function ctx(

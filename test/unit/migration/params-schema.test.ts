@@ -58,6 +58,8 @@ describe('planSettings', () => {
       bootCheck: 'marker',
       bootFallback: 'sata',
       bootTimeoutSeconds: 900,
+      guestAgent: true,
+      removeVmwareTools: false,
     });
     cfg.uploadHashes.push('sha256');
     cfg.guestCredentials.usernameEnv = 'OTHER';

@@ -170,7 +170,17 @@ vms:
       balloon: false,
       virtioWin: { path: '/isos/virtio-win.iso' },
     });
-    expect(plan.vms[0]!.networks).toEqual([{ portGroup: 'VM Network', network: 'lab-net', keepMac: true }]);
+    expect(plan.vms[0]!.networks).toEqual([
+      {
+        portGroup: 'VM Network',
+        network: 'lab-net',
+        keepMac: true,
+        fixedIps: 'keep',
+        outsideAddresses: 'warn',
+      },
+    ]);
+    // The older one-address form becomes a one-element list.
+    expect(plan.vms[1]!.networks[0]!.fixedIps).toEqual(['10.0.0.5']);
     expect(plan.vms[1]!.diskBus).toBe('sata');
     // drivers merge per field: mode from the VM, the ISO from defaults.
     expect(plan.vms[1]!.drivers).toEqual({
@@ -182,8 +192,42 @@ vms:
       portGroup: 'VM Network',
       network: 'lab-db-net',
       keepMac: false,
-      fixedIp: '10.0.0.5',
+      fixedIps: ['10.0.0.5'],
+      outsideAddresses: 'warn',
     });
+  });
+
+  it('takes fixedIps keep | none | a list and outsideAddresses, and refuses fixedIp with fixedIps', () => {
+    const plan = parsePlanText(`version: 1
+source: {}
+target: {}
+vms:
+  - name: a
+    networks:
+      - { portGroup: A, network: n1, fixedIps: none }
+      - { portGroup: B, network: n2, fixedIps: [192.0.2.41, "2001:db8::41"], outsideAddresses: allowed-address-pairs }
+`);
+    expect(plan.vms[0]!.networks.map((n) => [n.fixedIps, n.outsideAddresses])).toEqual([
+      ['none', 'warn'],
+      [['192.0.2.41', '2001:db8::41'], 'allowed-address-pairs'],
+    ]);
+    const { problems } = problemsOf(`version: 1
+source: {}
+target: {}
+vms:
+  - name: a
+    networks: [{ portGroup: A, network: n1, fixedIp: 192.0.2.41, fixedIps: [192.0.2.42] }]
+`);
+    expect(problems[0]!.message).toMatch(/not both/);
+    expect(
+      problemsOf(`version: 1
+source: {}
+target: {}
+vms:
+  - name: a
+    networks: [{ portGroup: A, network: n1, fixedIps: maybe }]
+`).problems,
+    ).toHaveLength(1);
   });
 
   it('names the line and the field of a bad enum value', () => {

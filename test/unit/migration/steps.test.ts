@@ -13,7 +13,7 @@ import { preflight } from '../../../src/migration/steps/preflight.js';
 import { shutdown } from '../../../src/migration/steps/shutdown.js';
 import { uploadImages } from '../../../src/migration/steps/upload-images.js';
 import { verifyDrivers } from '../../../src/migration/steps/verify-drivers.js';
-import { ctx, FakeTarget, fakeSource, params } from './fakes.js';
+import { ctx, FakeTarget, fakeSource, params, staticParams } from './fakes.js';
 
 const TAGS = ['v2o', 'v2o-run-r-test0001'];
 const c0 = ctx('none', {});
@@ -203,6 +203,42 @@ describe('create-volumes and launch', () => {
     expect(again.serverId).toBe(first.serverId);
   });
 
+  it('launch creates the ports with the captured addresses and allowed address pairs of the plan', async () => {
+    const target = new FakeTarget();
+    const p = staticParams();
+    p.plan.ports[0]!.allowedAddressPairs = [{ ipAddress: '172.16.5.9' }];
+    const outputs = {
+      'upload-images': { images: [{ index: 0, id: 'img0', name: 'x', bytes: 1, reused: false }] },
+    };
+    const out = await launch.run(ctx('launch', { target }, p, outputs));
+    expect(target.portSpecs.map((s) => [s.macAddress, s.fixedIps, s.allowedAddressPairs])).toEqual([
+      [
+        '00:50:56:a1:30:01',
+        [
+          { subnetId: 'sub-1', ipAddress: '192.0.2.41' },
+          { subnetId: 'sub-1', ipAddress: '192.0.2.42' },
+        ],
+        [{ ipAddress: '172.16.5.9' }],
+      ],
+      ['00:50:56:a1:30:02', [{ subnetId: 'sub-2', ipAddress: '198.51.100.41' }], undefined],
+    ]);
+    expect(out.ports.map((x) => x.ips)).toEqual([['192.0.2.41', '192.0.2.42'], ['198.51.100.41']]);
+  });
+
+  it('launch turns an address Neutron finds taken into a non-retryable error naming the NIC', async () => {
+    const target = new FakeTarget();
+    target.createPort = async () => {
+      throw new Error('Neutron 409: IpAddressAlreadyAllocated: IP address 192.0.2.41 already allocated');
+    };
+    const outputs = {
+      'upload-images': { images: [{ index: 0, id: 'img0', name: 'x', bytes: 1, reused: false }] },
+    };
+    await expect(launch.run(ctx('launch', { target }, staticParams(), outputs))).rejects.toMatchObject({
+      name: 'NonRetryableError',
+      message: expect.stringMatching(/Network adapter 1 \(192.0.2.41, 192.0.2.42\)/),
+    });
+  });
+
   it('launch refuses a port whose MAC is not the kept one', async () => {
     const target = new FakeTarget();
     target.createPort = async (spec) => ({
@@ -236,12 +272,14 @@ describe('drivers and shutdown', () => {
     const out = await installDrivers.run(ctx('install-drivers', { source }, params('    diskBus: scsi\n')));
     expect(out.drive).toBe('E:');
     expect(source.calls.some((c) => /wmic/i.test(c))).toBe(false);
-    expect(source.calls.filter((c) => c.includes('pnputil'))).toHaveLength(3);
+    // vioscsi, netkvm, balloon and vioserial (guestAgent), and the agent's MSI is probed too.
+    expect(source.calls.filter((c) => c.includes('pnputil'))).toHaveLength(4);
+    expect(source.calls).toContain('if exist "E:\\guest-agent\\qemu-ga-x86_64.msi" (exit 0) else (exit 1)');
     expect(source.calls).toContain(
       'copy /y "E:\\vioscsi\\2k22\\amd64\\vioscsi.sys" "%SystemRoot%\\System32\\drivers\\vioscsi.sys"',
     );
     expect(source.calls.at(-1)).toContain('Services\\storahci\\StartOverride" /v "0" /t REG_DWORD /d "0" /f');
-    expect(out.commands.filter((c) => c.exitCode === 259)).toHaveLength(3);
+    expect(out.commands.filter((c) => c.exitCode === 259)).toHaveLength(4);
   });
 
   it('install-drivers: a failing CD-ROM probe, a missing driver file and a failing pnputil each say what and how to fix', async () => {

@@ -8,6 +8,7 @@ import {
   CINDER,
   mockAuth,
   mockVersions,
+  NEUTRON,
   NOVA,
   noSleep,
   PROJECT_ID,
@@ -87,6 +88,79 @@ describe('OpenStackTarget', () => {
     expect(await t.listFlavors()).toEqual([
       { id: 'f1', name: 'win.small', vcpus: 2, ramMiB: 4096, diskGiB: 60 },
     ]);
+    expect(scope.isDone()).toBe(true);
+  });
+
+  it('addressesInUse: one listing of ids and fixed IPs, every address to its port', async () => {
+    const t = await target();
+    const scope = nock(NEUTRON)
+      .get('/v2.0/ports')
+      .query({ fields: ['id', 'fixed_ips'] })
+      .reply(200, {
+        ports: [
+          { id: 'p1', fixed_ips: [{ subnet_id: 's1', ip_address: '192.0.2.41' }] },
+          {
+            id: 'p2',
+            fixed_ips: [
+              { subnet_id: 's1', ip_address: '192.0.2.100' },
+              { subnet_id: 's6', ip_address: '2001:db8::5' },
+            ],
+          },
+        ],
+      });
+    expect(await t.addressesInUse()).toEqual({
+      '192.0.2.41': 'p1',
+      '192.0.2.100': 'p2',
+      '2001:db8::5': 'p2',
+    });
+    expect(scope.isDone()).toBe(true);
+  });
+
+  it('createPort sends every fixed IP and the allowed address pairs', async () => {
+    const t = await target();
+    const scope = nock(NEUTRON)
+      .post('/v2.0/ports', {
+        port: {
+          network_id: 'net-1',
+          admin_state_up: true,
+          name: 'vm-nic-0',
+          description: 'v2o-run-r1',
+          mac_address: '00:50:56:a1:30:01',
+          fixed_ips: [
+            { subnet_id: 'sub-1', ip_address: '192.0.2.41' },
+            { subnet_id: 'sub-1', ip_address: '192.0.2.42' },
+          ],
+          allowed_address_pairs: [{ ip_address: '172.16.5.9' }],
+        },
+      })
+      .reply(201, {
+        port: {
+          id: 'p1',
+          name: 'vm-nic-0',
+          network_id: 'net-1',
+          mac_address: '00:50:56:a1:30:01',
+          fixed_ips: [
+            { subnet_id: 'sub-1', ip_address: '192.0.2.41' },
+            { subnet_id: 'sub-1', ip_address: '192.0.2.42' },
+          ],
+          allowed_address_pairs: [{ ip_address: '172.16.5.9', mac_address: '00:50:56:a1:30:01' }],
+        },
+      })
+      .put('/v2.0/ports/p1/tags', { tags: ['v2o', 'v2o-run-r1'] })
+      .reply(200, { tags: ['v2o', 'v2o-run-r1'] });
+    const p = await t.createPort({
+      name: 'vm-nic-0',
+      networkId: 'net-1',
+      macAddress: '00:50:56:a1:30:01',
+      fixedIps: [
+        { subnetId: 'sub-1', ipAddress: '192.0.2.41' },
+        { subnetId: 'sub-1', ipAddress: '192.0.2.42' },
+      ],
+      allowedAddressPairs: [{ ipAddress: '172.16.5.9' }],
+      tags: ['v2o', 'v2o-run-r1'],
+    });
+    expect(p.fixedIps.map((f) => f.ipAddress)).toEqual(['192.0.2.41', '192.0.2.42']);
+    expect(p.allowedAddressPairs).toEqual([{ ipAddress: '172.16.5.9' }]);
     expect(scope.isDone()).toBe(true);
   });
 });

@@ -82,7 +82,9 @@ describe('boot image properties', () => {
       secureBoot: false,
       vtpm: false,
       vifModel: 'virtio',
+      guestAgent: true,
     });
+    expect(p.hw_qemu_guest_agent).toBe('yes');
     expect(p.hw_firmware_type).toBeUndefined();
     expect(p.hw_machine_type).toBeUndefined();
     expect(p.os_secure_boot).toBeUndefined();
@@ -97,7 +99,9 @@ describe('boot image properties', () => {
       secureBoot: false,
       vtpm: false,
       vifModel: 'e1000',
+      guestAgent: false,
     });
+    expect(p.hw_qemu_guest_agent).toBe('no');
     expect(p).toMatchObject({
       hw_firmware_type: 'uefi',
       hw_machine_type: 'q35',

@@ -214,6 +214,36 @@ describe('Cinder and Neutron', () => {
         description: 'v2o run r nic 0',
       },
     });
+    // Issue 13: every captured address, and outside ones as allowed address pairs.
+    expect(
+      toPortCreateBody({
+        networkId: 'n',
+        fixedIps: [
+          { subnetId: 's', ipAddress: '192.0.2.41' },
+          { subnetId: 's', ipAddress: '192.0.2.42' },
+        ],
+        allowedAddressPairs: [
+          { ipAddress: '172.16.5.9' },
+          { ipAddress: '172.16.5.10', macAddress: 'fa:16:3e:00:00:01' },
+        ],
+      }),
+    ).toEqual({
+      port: {
+        network_id: 'n',
+        admin_state_up: true,
+        fixed_ips: [
+          { subnet_id: 's', ip_address: '192.0.2.41' },
+          { subnet_id: 's', ip_address: '192.0.2.42' },
+        ],
+        allowed_address_pairs: [
+          { ip_address: '172.16.5.9' },
+          { ip_address: '172.16.5.10', mac_address: 'fa:16:3e:00:00:01' },
+        ],
+      },
+    });
+    expect(toPortCreateBody({ networkId: 'n', allowedAddressPairs: [] })).toEqual({
+      port: { network_id: 'n', admin_state_up: true },
+    });
     expect(() => toPortCreateBody({ networkId: 'n', macAddress: '01:00:5e:00:00:01' })).toThrow(
       /not a unicast MAC/,
     );

@@ -1,4 +1,4 @@
-// Neutron ports: create with a fixed MAC and IP (so the migrated NIC keeps its identity), found again
+// Neutron ports: create with a fixed MAC, fixed IPs and allowed address pairs, found again
 // by tag, name or description; list; delete. Setting mac_address or a fixed ip_address is allowed by
 // Neutron's default policy only to the network's owner or an admin.
 import { ConfigError } from '../../../errors.js';
@@ -13,9 +13,11 @@ export interface CreatePortOptions {
   name?: string;
   /** Free text; handy to find the port again (e.g. the run id and NIC key). */
   description?: string;
-  /** e.g. '00:50:56:ab:cd:ef' (VMware's prefix is kept so Windows sees the same NIC). */
+  /** e.g. '00:50:56:ab:cd:ef'. Keeping the source MAC keeps only the MAC: Windows ties its IP settings to the adapter, not to it. */
   macAddress?: string;
   fixedIps?: { subnetId?: string; ipAddress?: string }[];
+  /** Addresses (and MACs) port security lets through besides the fixed IPs; Neutron does not assign them. */
+  allowedAddressPairs?: { ipAddress: string; macAddress?: string }[];
   securityGroups?: string[];
   portSecurityEnabled?: boolean;
   /** Admin only: create the port in another project. */
@@ -47,6 +49,11 @@ export function toPortCreateBody(o: CreatePortOptions): Record<string, unknown> 
       if (f.ipAddress) x.ip_address = f.ipAddress;
       return x;
     });
+  }
+  if (o.allowedAddressPairs?.length) {
+    p.allowed_address_pairs = o.allowedAddressPairs.map((a) =>
+      a.macAddress ? { ip_address: a.ipAddress, mac_address: a.macAddress } : { ip_address: a.ipAddress },
+    );
   }
   if (o.securityGroups) p.security_groups = o.securityGroups;
   if (o.portSecurityEnabled !== undefined) p.port_security_enabled = o.portSecurityEnabled;
@@ -99,6 +106,8 @@ export interface ListPortsOptions {
   deviceId?: string;
   /** Ports carrying all of these tags. */
   tags?: string[];
+  /** Only these attributes in the answer (`fields=`), to keep a listing of every port small. */
+  fields?: string[];
 }
 
 export async function listPorts(
@@ -115,6 +124,7 @@ export async function listPorts(
       mac_address: opts.macAddress?.toLowerCase(),
       device_id: opts.deviceId,
       tags: opts.tags?.length ? opts.tags.join(',') : undefined,
+      fields: opts.fields?.length ? opts.fields : undefined,
     },
   });
   return r.ports.map(toPort);

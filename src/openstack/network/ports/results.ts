@@ -13,6 +13,7 @@ export interface Port {
   projectId?: string;
   tags: string[];
   securityGroups: string[];
+  allowedAddressPairs: { ipAddress: string; macAddress?: string }[];
 }
 
 export function toPort(r: Record<string, unknown>): Port {
@@ -20,7 +21,7 @@ export function toPort(r: Record<string, unknown>): Port {
     id: String(r.id),
     name: String(r.name ?? ''),
     description: String(r.description ?? ''),
-    networkId: String(r.network_id),
+    networkId: String(r.network_id ?? ''),
     macAddress: String(r.mac_address ?? ''),
     fixedIps: ((r.fixed_ips as { subnet_id: string; ip_address: string }[]) ?? []).map((f) => ({
       subnetId: f.subnet_id,
@@ -32,5 +33,8 @@ export function toPort(r: Record<string, unknown>): Port {
     projectId: (r.project_id ?? r.tenant_id) as string | undefined,
     tags: (r.tags as string[]) ?? [],
     securityGroups: (r.security_groups as string[]) ?? [],
+    allowedAddressPairs: (
+      (r.allowed_address_pairs as { ip_address: string; mac_address?: string }[]) ?? []
+    ).map((a) => ({ ipAddress: a.ip_address, ...(a.mac_address ? { macAddress: a.mac_address } : {}) })),
   };
 }

@@ -81,6 +81,13 @@ export interface SourceOps {
     data: string | Buffer,
     o?: Sig,
   ): Promise<void>;
+  /** InitiateFileTransferFromGuest and the GET of the bytes; undefined when the file does not exist. */
+  readGuestFile(
+    moref: string,
+    creds: { username: string; password: string },
+    guestPath: string,
+    o?: Sig,
+  ): Promise<Buffer | undefined>;
   /** MakeDirectoryInGuest with its parents; one that exists already is fine. */
   makeGuestDirectory(
     moref: string,

@@ -6,7 +6,7 @@ import { NonRetryableError } from '../errors.js';
 import { datastoreSource } from '../transfer/sources/datastore-source.js';
 import { leaseSource } from '../transfer/sources/lease-source.js';
 import { vsphereConfigFromEnv } from '../vsphere/config.js';
-import { isHttpStatus } from '../vsphere/errors.js';
+import { isFault, isHttpStatus } from '../vsphere/errors.js';
 import { parseDatastorePath, type VmInfo } from '../vsphere/model.js';
 import { attachIso, type CdromState, restoreCdrom } from '../vsphere/objects/cdrom.js';
 import { connect, type VSphereClient } from '../vsphere/objects/client.js';
@@ -232,6 +232,23 @@ export class VSphereSource implements SourceOps {
       overwrite: true,
       signal: o.signal,
     });
+  }
+
+  async readGuestFile(
+    moref: string,
+    creds: { username: string; password: string },
+    guestPath: string,
+    o: { signal?: AbortSignal } = {},
+  ) {
+    try {
+      return await downloadFromGuest(this.client, vmRef(moref), creds, guestPath, {
+        signal: o.signal,
+        maxBytes: 16 << 20,
+      });
+    } catch (err) {
+      if (isFault(err, 'FileNotFound')) return undefined;
+      throw err;
+    }
   }
 
   async makeGuestDirectory(

@@ -1,5 +1,6 @@
 // What build-plan and the rules (src/migration/rules/) read: the source VM and the target cloud,
 // as plain data. source-vsphere.ts and target-openstack.ts fill it from the clients; tests write it by hand.
+import type { GuestFacts } from './guest/facts.js';
 
 export interface SourceDisk {
   key: number;
@@ -110,4 +111,16 @@ export interface Inventory {
   existingImageNames?: string[];
   /** MAC address (lower case) → id of the target port that already uses it. */
   macsInUse?: Record<string, string>;
+  /** What the capture found inside the running guest (guest/capture.ts); undefined when not inspected. */
+  guest?: GuestFacts;
+  /** Why `guest` is undefined, when the inspection was considered (prepare.ts, preflight). */
+  guestMissing?: GuestMissing;
+}
+
+/** The guest was not inspected (Tools not running, no credentials), or its capture failed. */
+export interface GuestMissing {
+  reason: string;
+  /** The capture ran and failed (PowerShell blocked, output that does not parse): a blocker. */
+  failed: boolean;
+  fix: string;
 }

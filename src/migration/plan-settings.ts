@@ -2,7 +2,15 @@
 // plan values (image formats, driver mode, ISO and source-after are in the plan itself). Fixed when
 // the run is made and stored with its plan, so a resumed run keeps them whatever the plan file
 // says by then. Pure; the lead folds it into the planner chain (src/migration/plan/).
-import type { BootCheck, BootFallback, UploadHash, VmMigrationConfig } from './plan-file.js';
+import type {
+  BitlockerMode,
+  BootCheck,
+  BootFallback,
+  ClockMode,
+  DomainControllerMode,
+  UploadHash,
+  VmMigrationConfig,
+} from './plan-file.js';
 
 export interface PlanSettings {
   /** How the disks leave vSphere: the export lease, or the VMDK files on their datastore. */
@@ -21,6 +29,12 @@ export interface PlanSettings {
   bootFallback: BootFallback;
   /** How long each server may take to report its first boot. */
   bootTimeoutSeconds: number;
+  /** `suspend`: prepare-shutdown suspends BitLocker on protected volumes (-RebootCount 0). */
+  bitlocker: BitlockerMode;
+  /** `allow`: a domain controller migrates; a rollback once the target booted needs --force. */
+  domainController: DomainControllerMode;
+  /** `localtime`: prepare-shutdown clears RealTimeIsUniversal; `utc`: it is kept. */
+  clock: ClockMode;
 }
 
 export function planSettings(cfg: VmMigrationConfig): PlanSettings {
@@ -33,5 +47,8 @@ export function planSettings(cfg: VmMigrationConfig): PlanSettings {
     bootCheck: cfg.bootCheck,
     bootFallback: cfg.bootFallback,
     bootTimeoutSeconds: cfg.bootTimeoutSeconds,
+    bitlocker: cfg.bitlocker,
+    domainController: cfg.domainController,
+    clock: cfg.clock,
   };
 }

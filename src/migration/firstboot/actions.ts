@@ -3,8 +3,9 @@
 // most FIRSTBOOT_MAX_BOOTS boots, and writes what it applied into its `v2o-firstboot:` line
 // (marker.ts). The lab's Nova applies the same data to the guest state it booted
 // (test/lab/openstack/py/v2o_lab_nova.py), so a wrong replay shows in a test. Types only here.
-import type { DiskBus } from '../plan-file.js';
+
 import type { GuestAddress, GuestGateway, GuestRoute, NetworkCategory, SanPolicy } from '../guest/facts.js';
+import type { DiskBus } from '../plan-file.js';
 
 export const FIRSTBOOT_MAX_BOOTS = 3;
 

@@ -1,6 +1,7 @@
 // The plan's shape: every concrete value a migration of one VM uses. The planners in this folder
 // each fill one part; build-plan.ts chains them. The steps read these values from the run's params.
 import type { DriverPlan } from '../drivers.js';
+import type { GuestFacts } from '../guest/facts.js';
 import type { PlanIssue, SourceVm } from '../inventory.js';
 import type { ImageFormat } from '../plan-file.js';
 import type { Finding } from '../rules/types.js';
@@ -101,6 +102,8 @@ export interface VmPlan {
   server: { name: string; metadata: Record<string, string> };
   localSpaceBytes: number;
   sourceAfter: 'keep-off' | 'power-on';
+  /** The guest's facts captured when the plan was built; preflight compares its own capture with them. */
+  guest?: GuestFacts;
 }
 
 /** A planner's part of the plan and what it found while deciding it. */

@@ -58,6 +58,9 @@ describe('planSettings', () => {
       bootCheck: 'marker',
       bootFallback: 'sata',
       bootTimeoutSeconds: 900,
+      bitlocker: 'block',
+      domainController: 'block',
+      clock: 'localtime',
     });
     cfg.uploadHashes.push('sha256');
     cfg.guestCredentials.usernameEnv = 'OTHER';

@@ -93,7 +93,7 @@ async function planFromFile(file: string, o: PlanOptions, cmd: Command): Promise
     stateDir: stateDirOf(globalOptions(cmd)),
   });
   try {
-    const vms = await prepareVms(plan, services, { vm: o.vm });
+    const vms = await prepareVms(plan, services, { vm: o.vm, env: process.env });
     const views = [];
     for (const v of vms) {
       const wf = await planWorkflow(vmwareWindowsToOpenstack, v.params, { log, services });

@@ -8,6 +8,7 @@ import type { VmPlan } from '../../migration/build-plan.js';
 import { controllerLabel } from '../../vsphere/controllers.js';
 import type { CommandModule } from '../command.js';
 import { globalOptions, stateDirOf } from '../context.js';
+import { renderGuestFacts } from '../format/guest-facts.js';
 import { exitCodesHelp } from './help.js';
 import { addWorkflowOptions, chooseWorkflow, type WorkflowChoice } from './workflow-options.js';
 
@@ -62,6 +63,10 @@ export function renderVmPlan(
     line(
       `  port       ${port.name}: ${port.nicLabel} ${port.sourceMac} on "${port.portGroup}" → network ${port.networkName}${port.macAddress ? ', MAC kept' : ', new MAC'}${port.fixedIp ? `, IP ${port.fixedIp}` : ''}`,
     );
+  }
+  if (p.guest) {
+    line('  guest');
+    for (const l of renderGuestFacts(p.guest, '    ')) line(l);
   }
   line(`  local disk ${formatBytes(p.localSpaceBytes)} needed for conversions`);
   line(

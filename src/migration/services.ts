@@ -73,6 +73,17 @@ export interface SourceOps {
     command: string,
     o?: Sig & { timeoutMs?: number },
   ): Promise<GuestCommandResult>;
+  /**
+   * Starts `program` itself, not through cmd.exe (whose command line stops at 8191 characters),
+   * and waits for its exit code. Nothing of its output comes back: it must write files.
+   */
+  runProgramInGuest(
+    moref: string,
+    creds: { username: string; password: string },
+    program: string,
+    args: string,
+    o?: Sig & { timeoutMs?: number },
+  ): Promise<{ exitCode: number }>;
   /** InitiateFileTransferToGuest (overwriting) and the PUT of the bytes. */
   writeGuestFile(
     moref: string,

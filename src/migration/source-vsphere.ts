@@ -221,6 +221,23 @@ export class VSphereSource implements SourceOps {
     return { exitCode: r.exitCode, output };
   }
 
+  async runProgramInGuest(
+    moref: string,
+    creds: { username: string; password: string },
+    program: string,
+    args: string,
+    o: { signal?: AbortSignal; timeoutMs?: number } = {},
+  ) {
+    const r = await runInGuest(this.client, vmRef(moref), creds, {
+      program,
+      args,
+      timeoutMs: o.timeoutMs,
+      signal: o.signal,
+      pollIntervalMs: 500,
+    });
+    return { exitCode: r.exitCode };
+  }
+
   async writeGuestFile(
     moref: string,
     creds: { username: string; password: string },

@@ -1,10 +1,10 @@
 // The read-only capture inside the running guest (issue 13, contract §A): one Windows PowerShell
 // run writes one JSON file per statement into a temporary folder, v2o reads each file back with
-// the file transfer API and removes the folder. The statements are data (CAPTURE_STATEMENTS), so
+// the file transfer API and removes the folder (cmd.exe /c rmdir /S /Q). The statements are data (CAPTURE_STATEMENTS), so
 // the lab's simulated Windows and this side agree on one table; parse.ts reads the files.
 import { randomBytes } from 'node:crypto';
 import { NonRetryableError } from '../../errors.js';
-import type { GuestCommandResult, SourceOps } from '../services.js';
+import type { SourceOps } from '../services.js';
 import type { GuestFacts } from './facts.js';
 import { parseGuestFacts } from './parse.js';
 
@@ -187,13 +187,20 @@ export function captureScript(dir: string, statements = CAPTURE_STATEMENTS): str
   return [`$d = '${dir}'`, ...statements.map(captureLine)].join('\n');
 }
 
+/** Windows PowerShell, the same path from Server 2012 to 2025 (Windows PowerShell 3.0 to 5.1). */
+export const POWERSHELL = 'C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe';
+
 /**
- * `powershell.exe -NoProfile -NonInteractive -EncodedCommand <base64 UTF-16LE>`: the execution
- * policy applies to script files only, never to -EncodedCommand, and no quoting survives cmd.exe
- * better than base64.
+ * `-NoProfile -NonInteractive -EncodedCommand <base64 UTF-16LE>`: the execution policy applies to
+ * script files only, never to -EncodedCommand, and no quoting survives cmd.exe better than base64.
  */
+export function encodedPowerShellArgs(script: string): string {
+  return `-NoProfile -NonInteractive -EncodedCommand ${Buffer.from(script, 'utf16le').toString('base64')}`;
+}
+
+/** The same as a command line for cmd.exe /c (short scripts only: cmd.exe stops at 8191 characters). */
 export function encodedPowerShell(script: string): string {
-  return `powershell.exe -NoProfile -NonInteractive -EncodedCommand ${Buffer.from(script, 'utf16le').toString('base64')}`;
+  return `powershell.exe ${encodedPowerShellArgs(script)}`;
 }
 
 /** The guest could not be inspected: PowerShell missing or blocked, or output that does not parse. */
@@ -204,7 +211,7 @@ type Creds = { username: string; password: string };
 /** What came back from the guest, before parsing: each file's text (undefined: not written). */
 export interface CaptureOutput {
   files: Record<string, string | undefined>;
-  run: GuestCommandResult;
+  exitCode: number;
 }
 
 /** Runs the capture in the guest and reads its files back; the folder is removed in any case. */
@@ -218,16 +225,30 @@ export async function runCapture(
   const sig = { signal: o.signal };
   await source.makeGuestDirectory(moref, creds, dir, sig);
   try {
-    const run = await source.runInGuest(moref, creds, encodedPowerShell(captureScript(dir)), {
-      ...sig,
-      timeoutMs: o.timeoutMs ?? 5 * 60_000,
-    });
+    // PowerShell itself, not through cmd.exe: the encoded script is ~14,000 characters, past
+    // cmd.exe's 8191 (CreateProcess allows 32,767). Its output stays in the guest; the files say it all.
+    let exitCode: number;
+    try {
+      ({ exitCode } = await source.runProgramInGuest(
+        moref,
+        creds,
+        POWERSHELL,
+        encodedPowerShellArgs(captureScript(dir)),
+        { ...sig, timeoutMs: o.timeoutMs ?? 5 * 60_000 },
+      ));
+    } catch (err) {
+      if (o.signal?.aborted) throw err;
+      throw new GuestCaptureError(
+        `the guest inspection could not start Windows PowerShell (${POWERSHELL}): ${(err as Error).message}`,
+        { cause: err, hint: POWERSHELL_FIX },
+      );
+    }
     const files: Record<string, string | undefined> = {};
     for (const s of CAPTURE_STATEMENTS) {
       const b = await source.readGuestFile(moref, creds, `${dir}\\${s.name}.json`, sig);
       files[s.name] = b === undefined ? undefined : b.toString('utf8');
     }
-    return { files, run };
+    return { files, exitCode };
   } finally {
     // Best effort: a folder left in C:\Windows\Temp is harmless, and an error here must not hide the capture's.
     await source
@@ -236,7 +257,8 @@ export async function runCapture(
   }
 }
 
-const tail = (s: string) => s.trim().split(/\r?\n/).slice(-3).join(' / ').slice(0, 400);
+const POWERSHELL_FIX =
+  'Windows PowerShell 3.0 or later must be installed and allowed to run for the guest administrator (no AppLocker or Software Restriction Policy blocking powershell.exe); fix that, or set drivers.mode: manual and run without guest credentials (the guest checks are then skipped)';
 
 /** Capture and parse: the guest's facts, or a GuestCaptureError naming the part and the fix. */
 export async function captureGuest(
@@ -248,16 +270,10 @@ export async function captureGuest(
   const out = await runCapture(source, moref, creds, o);
   const written = Object.values(out.files).filter((f) => f !== undefined).length;
   if (written === 0) {
-    const why = out.run.output.trim() ? tail(out.run.output) : 'no output';
     throw new GuestCaptureError(
-      `the guest inspection could not run Windows PowerShell (exit ${out.run.exitCode}: ${why}); no capture file was written`,
-      {
-        hint: 'Windows PowerShell 3.0 or later must be installed and allowed to run for the guest administrator (no AppLocker or Software Restriction Policy blocking powershell.exe); fix that, or set drivers.mode: manual and run without guest credentials (the guest checks are then skipped)',
-      },
+      `the guest inspection ran Windows PowerShell, but it wrote no capture file (exit ${out.exitCode}): blocked or not working for this user`,
+      { hint: POWERSHELL_FIX },
     );
   }
-  return parseGuestFacts(out.files, {
-    output: out.run.output,
-    capturedAt: (o.now?.() ?? new Date()).toISOString(),
-  });
+  return parseGuestFacts(out.files, { capturedAt: (o.now?.() ?? new Date()).toISOString() });
 }

@@ -178,17 +178,23 @@ const PART_CMDLETS: Record<string, string> = {
   bitlocker: 'Get-BitLockerVolume',
 };
 
-/** Windows' words about a cmdlet on stderr ("The term 'Get-PnpDevice' is not recognized …"). */
-function reasonFor(part: string, output: string): string {
+/** Cmdlets Windows PowerShell gained in 5.0 (Server 2016): missing on 2012 R2's 4.0 and 2012's 3.0. */
+const SINCE_PS5 = new Set(['ghosts', 'storagesetting']);
+
+/**
+ * Why a part wrote no file: Windows' words on stderr when the caller has them ("The term
+ * 'Get-PnpDevice' is not recognized …"), what the release is known to lack, or just that.
+ */
+function reasonFor(part: string, output: string, psMajor: number | undefined): string {
   const cmdlet = PART_CMDLETS[part];
   const line = cmdlet
     ? output.split(/\r?\n/).find((l) => l.toLowerCase().includes(cmdlet.toLowerCase()))
     : undefined;
-  return line?.trim() || `no ${part}.json was written`;
+  if (line?.trim()) return line.trim();
+  if (cmdlet && SINCE_PS5.has(part) && psMajor !== undefined && psMajor < 5)
+    return `${cmdlet} does not exist in Windows PowerShell ${psMajor}.0`;
+  return `no ${part}.json was written`;
 }
-
-const notRecognized = (cmdlet: string, output: string) =>
-  new RegExp(`'${cmdlet}' is not recognized`, 'i').test(output);
 
 function adaptersOf(files: Files): GuestAdapter[] {
   const ifaces = rows(files, 'ipinterfaces') ?? [];
@@ -338,11 +344,12 @@ function sanPolicyOf(files: Files, domainRole: number | undefined): SanPolicy {
   return domainRole !== undefined && domainRole <= 1 ? 'OnlineAll' : 'OfflineShared';
 }
 
-export function parseGuestFacts(files: Files, o: { output: string; capturedAt: string }): GuestFacts {
+/** `output`: the run's stderr when the caller has it (for Windows' words in the gaps). */
+export function parseGuestFacts(files: Files, o: { output?: string; capturedAt: string }): GuestFacts {
   const gaps: GuestFacts['gaps'] = [];
-  const gap = (part: string) => gaps.push({ part, reason: reasonFor(part, o.output) });
-
   const ps = rows(files, 'psversion')?.[0];
+  const gap = (part: string) => gaps.push({ part, reason: reasonFor(part, o.output ?? '', num(ps?.Major)) });
+
   if (!ps) gap('psversion');
   const lm = jsonOf(files, 'languagemode');
   if (lm === undefined) gap('languagemode');
@@ -360,9 +367,9 @@ export function parseGuestFacts(files: Files, o: { output: string; capturedAt: s
   }
   const ghostRows = rows(files, 'ghosts');
   if (!ghostRows) gap('ghosts');
+  // No file: Get-BitLockerVolume does not exist, the BitLocker feature is not installed (Windows
+  // Server's default), so there is no BitLocker.
   const blRows = rows(files, 'bitlocker');
-  // No Get-BitLockerVolume: the BitLocker feature is not installed (Windows Server's default), so no BitLocker.
-  if (!blRows && !notRecognized('Get-BitLockerVolume', o.output)) gap('bitlocker');
 
   const domainRole = num(computer?.DomainRole);
   const disks = disksOf(files);

@@ -67,7 +67,7 @@ describe('plan and migrate capture the guest', () => {
     expect(v!.plan.blockers).toContainEqual(
       expect.objectContaining({
         code: 'guest-capture-failed',
-        message: expect.stringContaining('This program is blocked by group policy.'),
+        message: expect.stringContaining('wrote no capture file (exit 1)'),
         fix: expect.stringContaining('AppLocker'),
       }),
     );

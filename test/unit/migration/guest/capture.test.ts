@@ -9,19 +9,23 @@ import {
 } from '../../../../src/migration/guest/capture.js';
 import { GuestParseError } from '../../../../src/migration/guest/parse.js';
 import { fakeSource } from '../fakes.js';
-import { WIN2022_STDERR, win2022Static01 } from './capture-fixtures.js';
+import { win2022Static01 } from './capture-fixtures.js';
 
 const creds = { username: 'Administrator', password: 'secret' };
 const DIR = 'C:\\Windows\\Temp\\v2o-capture-0badf00d';
 
 /** A guest that writes `files` into the capture folder when the encoded script runs. */
-function guest(files: Record<string, string | undefined>, run = { exitCode: 0, output: WIN2022_STDERR }) {
+function guest(files: Record<string, string | undefined>, exitCode = 0) {
   let ran = false;
   const src = fakeSource({
+    runProgramInGuest: async (_vm, _c, program, args) => {
+      src.calls.push(`${program} ${args.split(' ').slice(0, 3).join(' ')}`);
+      ran = true;
+      return { exitCode };
+    },
     runInGuest: async (_vm, _c, command) => {
-      src.calls.push(command.startsWith('powershell.exe') ? 'powershell' : command);
-      if (command.startsWith('powershell.exe')) ran = true;
-      return command.startsWith('powershell.exe') ? run : { exitCode: 0, output: '' };
+      src.calls.push(command);
+      return { exitCode: 0, output: '' };
     },
     readGuestFile: async (_vm, _c, path) => {
       src.calls.push(`read ${path.slice(DIR.length + 1)}`);
@@ -98,24 +102,32 @@ describe('captureGuest', () => {
     expect(f.hostname).toBe('WIN2022-STATIC01');
     expect(f.capturedAt).toBe('1970-01-01T00:00:00.000Z');
     expect(src.calls[0]).toBe(`mkdir ${DIR}`);
-    expect(src.calls.filter((c) => c === 'powershell')).toHaveLength(1);
+    // PowerShell itself, not through cmd.exe: the encoded script is longer than cmd.exe's 8191 characters.
+    expect(src.calls[1]).toBe(
+      'C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe -NoProfile -NonInteractive -EncodedCommand',
+    );
+    expect(encodedPowerShell(captureScript(DIR)).length).toBeGreaterThan(8191);
     expect(src.calls.filter((c) => c.startsWith('read '))).toHaveLength(CAPTURE_STATEMENTS.length);
     expect(src.calls.at(-1)).toBe(`rmdir /S /Q ${DIR}`);
   });
 
-  it('PowerShell missing or blocked: a clear error with the fix, and the folder still removed', async () => {
-    const src = guest(win2022Static01(), {
-      exitCode: 9009,
-      output:
-        "'powershell.exe' is not recognized as an internal or external command,\r\noperable program or batch file.",
-    });
+  it('PowerShell blocked (it writes nothing) or missing (it does not start): a clear error with the fix, the folder still removed', async () => {
+    const src = guest(win2022Static01(), 1);
     src.readGuestFile = async () => undefined;
     const err = await captureGuest(src, 'vm-1', creds, { dir: DIR }).catch((e) => e);
     expect(err).toBeInstanceOf(GuestCaptureError);
-    expect(err.message).toContain('could not run Windows PowerShell (exit 9009');
-    expect(err.message).toContain("'powershell.exe' is not recognized");
+    expect(err.message).toContain('it wrote no capture file (exit 1)');
     expect(err.hint).toContain('AppLocker');
     expect(src.calls.at(-1)).toBe(`rmdir /S /Q ${DIR}`);
+    const missing = guest(win2022Static01());
+    missing.runProgramInGuest = async () => {
+      throw new Error('FileNotFound: C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe');
+    };
+    const e2 = await captureGuest(missing, 'vm-1', creds, { dir: DIR }).catch((e) => e);
+    expect(e2).toBeInstanceOf(GuestCaptureError);
+    expect(e2.message).toContain('could not start Windows PowerShell');
+    expect(e2.message).toContain('FileNotFound');
+    expect(missing.calls.at(-1)).toBe(`rmdir /S /Q ${DIR}`);
   });
 
   it('output that does not parse: the error names the file; the folder is removed all the same', async () => {

@@ -27,8 +27,12 @@ function bitlocker(g: FakeGuest, mp: string, status: 0 | 1): boolean {
 export function guestSource(g: FakeGuest, over: Partial<SourceOps> = {}): SourceOps & { calls: string[] } {
   let dir: string | undefined;
   const src = fakeSource({
+    runProgramInGuest: async (vm, c, program, args) => {
+      const r = await src.runInGuest(vm, c, `${program} ${args}`);
+      return { exitCode: r.exitCode };
+    },
     runInGuest: async (_vm, _c, command) => {
-      const line = command.startsWith('powershell.exe') ? decode(command) : command;
+      const line = /powershell\.exe -NoProfile/i.test(command) ? decode(command) : command;
       g.commands.push(line);
       src.calls.push(line.split('\n')[0]!);
       if (g.fail?.match.test(line)) return { exitCode: g.fail.exitCode, output: g.fail.output };

@@ -135,6 +135,10 @@ describe('parseGuestFacts', () => {
     expect(f.gaps).toEqual([
       { part: 'ghosts', reason: expect.stringContaining("The term 'Get-PnpDevice' is not recognized") },
     ]);
+    // Without the run's stderr (v2o starts PowerShell itself, so none comes back): what 4.0 lacks.
+    expect(parseGuestFacts(win2012r2(), { capturedAt: at }).gaps).toEqual([
+      { part: 'ghosts', reason: 'Get-PnpDevice does not exist in Windows PowerShell 4.0' },
+    ]);
     const set = parseGuestFacts(
       { ...win2012r2(), 'reg-sanpolicy': ps({ SanPolicy: 1 }) },
       { output: WIN2012R2_STDERR, capturedAt: at },

@@ -5,7 +5,7 @@
 // local-time clock. What it will change is journaled before it changes it, and read back after.
 // Its rollback restores exactly that on the source (powered on again for it), so a source that
 // runs again after a rollback is the server it was.
-import { NonRetryableError, V2oError } from '../../errors.js';
+import { NonRetryableError } from '../../errors.js';
 import { captureGuest, encodedPowerShell } from '../guest/capture.js';
 import type { GuestFacts } from '../guest/facts.js';
 import { type Ctx, crashPoint, guestCredentials, type MigrationStep, sourceMoref } from './common.js';
@@ -162,7 +162,7 @@ export const prepareShutdown: MigrationStep<PrepareShutdownOutput> = {
       fresh = await source.findVm(ctx.params.vm, sig);
       if (fresh?.powerState === 'poweredOn' && fresh.toolsRunning) break;
       if (ctx.clock.now() >= deadline) {
-        throw new V2oError(
+        throw new GuestPrepareError(
           `rollback: VMware Tools did not start in the source VM within 10 min, so ${describeUndo(changes)} could not be done`,
           {
             hint: `start the VM with VMware Tools running, then \`v2o cancel ${ctx.runId} --rollback\` again; or do it in the guest yourself`,

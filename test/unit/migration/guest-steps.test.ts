@@ -254,3 +254,29 @@ describe('rollback of a domain controller', () => {
     ).not.toThrow();
   });
 });
+
+describe('inspectGuest says why it did not inspect', () => {
+  it('powered off, Tools not running, credentials not set; never the password', async () => {
+    const { inspectGuest } = await import('../../../src/migration/guest/inspect.js');
+    const names = { usernameEnv: 'V2O_GUEST_USERNAME', passwordEnv: 'V2O_GUEST_PASSWORD' };
+    const g: FakeGuest = { files: win2022Static01(), commands: [] };
+    const src = guestSource(g);
+    const env = { V2O_GUEST_USERNAME: 'Administrator', V2O_GUEST_PASSWORD: 'hunter2' };
+    const off = await inspectGuest(src, { ...efi2022(), powerState: 'poweredOff' }, names, env);
+    expect(off.guestMissing).toMatchObject({ reason: 'the VM is poweredOff', failed: false });
+    const noTools = await inspectGuest(src, { ...efi2022(), toolsRunning: false }, names, env);
+    expect(noTools.guestMissing?.reason).toBe('VMware Tools is not running');
+    expect(g.commands).toEqual([]);
+    const denied = guestSource(g, {
+      makeGuestDirectory: async () => {
+        throw new Error('InvalidGuestLogin: Failed to authenticate with the guest operating system');
+      },
+    });
+    const bad = await inspectGuest(denied, efi2022(), names, env);
+    expect(bad.guestMissing).toMatchObject({
+      failed: true,
+      fix: expect.stringContaining('local administrator'),
+    });
+    expect(JSON.stringify(bad)).not.toContain('hunter2');
+  });
+});

@@ -280,3 +280,31 @@ describe('inspectGuest says why it did not inspect', () => {
     expect(JSON.stringify(bad)).not.toContain('hunter2');
   });
 });
+
+describe('prepare-shutdown in the workflow', () => {
+  it('comes after install-firstboot and right before shutdown', async () => {
+    const { vmwareWindowsToOpenstack } = await import('../../../workflows/vmware-windows-to-openstack.js');
+    const ids = vmwareWindowsToOpenstack.steps.map((s) => s.id);
+    expect(ids.slice(ids.indexOf('install-firstboot'), ids.indexOf('shutdown') + 1)).toEqual([
+      'install-firstboot',
+      'prepare-shutdown',
+      'shutdown',
+    ]);
+  });
+
+  it('a rollback whose source never gets VMware Tools back stops, saying what to undo by hand', async () => {
+    const p = guestParams('    bitlocker: suspend\n', encrypted());
+    const g: FakeGuest = { files: encrypted(), commands: [] };
+    let now = 0;
+    const src = guestSource(g, { findVm: async () => ({ ...efi2022(), toolsRunning: false }) });
+    const c = ctx('prepare-shutdown', { source: src }, p);
+    const changes = { bitlockerSuspended: ['C:'], realTimeIsUniversalCleared: false };
+    const err = await prepareShutdown.compensate!(
+      { ...c, clock: { now: () => (now += 60_000) } },
+      { ...changes, notes: [] },
+    ).catch((e) => e);
+    expect(err.name).toBe('GuestPrepareError');
+    expect(err.message).toContain("Resume-BitLocker -MountPoint 'C:'");
+    expect(g.commands).toEqual([]);
+  });
+});

@@ -88,6 +88,17 @@ const strings = (v: unknown): string[] =>
     .map(str)
     .filter((s): s is string => !!s);
 
+/** A list property; "System.String[]" is what a list deeper than -Depth becomes: an error naming the file. */
+function listProp(file: string, row: Row, prop: string): string[] {
+  const v = row[prop];
+  if (typeof v === 'string' && /^System\.[\w.]+\[\]$/.test(v))
+    throw parseError(
+      file,
+      `${prop} is ${JSON.stringify(v)}, where a list was expected (nested deeper than ConvertTo-Json -Depth?)`,
+    );
+  return strings(v);
+}
+
 /** An enum written as its integer (5.1) or its name; unknown values come back as they were written. */
 function enumOf<T extends string>(v: unknown, names: Record<number, T>): T | string | undefined {
   const n = num(v);
@@ -221,7 +232,7 @@ function adaptersOf(files: Files): GuestAdapter[] {
     const isDefault = (d: string) => d === '0.0.0.0/0' || d === '::/0';
     const servers = on(dns, i)
       .sort((x, y) => (family(x) === 'IPv4' ? -1 : 0) - (family(y) === 'IPv4' ? -1 : 0))
-      .flatMap((r) => strings(r.ServerAddresses))
+      .flatMap((r) => listProp('dnsservers', r, 'ServerAddresses'))
       // Windows' placeholder IPv6 resolvers on an adapter nobody configured for IPv6.
       .filter((s) => !/^fec0:0:0:ffff::[123]$/i.test(s));
     const client = on(clients, i)[0];
@@ -279,7 +290,7 @@ function disksOf(files: Files): GuestDisk[] {
     const n = num(d.Number) ?? -1;
     const volumes: GuestVolume[] = [];
     for (const p of parts.filter((x) => num(x.DiskNumber) === n)) {
-      const paths = strings(p.AccessPaths);
+      const paths = listProp('partitions', p, 'AccessPaths');
       const guid = paths.find((x) => /^\\\\\?\\Volume\{/i.test(x));
       const v = guid ? vols.find((x) => str(x.Path)?.toLowerCase() === guid.toLowerCase()) : undefined;
       if (!guid || !v) continue; // MSR and other partitions without a volume
@@ -378,7 +389,8 @@ export function parseGuestFacts(files: Files, o: { output?: string; capturedAt: 
   const system = volumes.find((v) => v.driveLetter === 'C');
   if (!system && files.volumes !== undefined) gap('system volume');
   const session = regOf(files, 'reg-sessionmanager');
-  const pendingRename = strings(session.PendingFileRenameOperations).filter((s) => s.trim()).length > 0;
+  const pendingRename =
+    listProp('reg-sessionmanager', session, 'PendingFileRenameOperations').filter((s) => s.trim()).length > 0;
   const device = regOf(files, 'reg-deviceinstall');
   const major = num(ps?.Major);
   const minor = num(ps?.Minor);
@@ -412,7 +424,7 @@ export function parseGuestFacts(files: Files, o: { output?: string; capturedAt: 
     ghostAdapters: ghostsOf(ghostRows ?? []),
     teams: (rows(files, 'teams') ?? []).map((t) => ({
       name: str(t.Name) ?? '',
-      members: strings(t.Members),
+      members: listProp('teams', t, 'Members'),
     })),
     disks,
     sanPolicy: sanPolicyOf(files, domainRole),

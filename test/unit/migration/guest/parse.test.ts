@@ -202,6 +202,11 @@ describe('parseGuestFacts', () => {
     expect(() => parseGuestFacts(files, { output: '', capturedAt: at })).toThrow(
       /disks\.json .*where an object was expected/,
     );
+    const dns = win2022Static01();
+    dns.dnsservers = ps([{ InterfaceIndex: 4, AddressFamily: 2, ServerAddresses: 'System.String[]' }]);
+    expect(() => parseGuestFacts(dns, { capturedAt: at })).toThrow(
+      /dnsservers\.json .*ServerAddresses is "System.String\[\]"/,
+    );
     files.disks = '\uFEFF{ "Number": 0, ';
     expect(() => parseGuestFacts(files, { output: '', capturedAt: at })).toThrow(
       /disks\.json does not parse/,

@@ -39,9 +39,13 @@ export function resumeRun(runId: string, o: DriveOptions = {}): Promise<RunOutco
   return drive(o, (runner) => runner.resume(runId), false, runId);
 }
 
-/** Cancels a run; with rollback runs the compensations in reverse order. */
-export function cancelRun(runId: string, rollback: boolean, o: DriveOptions = {}): Promise<RunOutcome> {
-  return drive(o, (runner) => runner.cancel(runId, { rollback }), false, runId);
+/** Cancels a run; with rollback runs the compensations in reverse order (`force`: past the workflow's refusal). */
+export function cancelRun(
+  runId: string,
+  rollback: boolean,
+  o: DriveOptions & { force?: boolean } = {},
+): Promise<RunOutcome> {
+  return drive(o, (runner) => runner.cancel(runId, { rollback, force: o.force }), false, runId);
 }
 
 async function progressFor(json: boolean): Promise<RunObserver & { done(): Promise<void> }> {

@@ -159,7 +159,7 @@ export class Runner {
    * Cancels a run: marks it cancelled (a live runner stops at its next heartbeat). With rollback,
    * takes the lease and runs compensate() of the steps that ran in reverse order, recording each.
    */
-  async cancel(runId: string, opts: { rollback?: boolean } = {}): Promise<RunOutcome> {
+  async cancel(runId: string, opts: { rollback?: boolean; force?: boolean } = {}): Promise<RunOutcome> {
     const { journal } = this.o;
     const run = journal.requireRun(runId);
     if (!opts.rollback) {
@@ -180,7 +180,13 @@ export class Runner {
       };
     }
     const workflow = this.o.registry.forRun(run);
-    return this.withLease(withParsedParams(run, workflow), workflow, (r) => this.compensate(r), 'rollback');
+    const parsed = withParsedParams(run, workflow);
+    workflow.checkRollback?.(
+      parsed.params,
+      journal.getSteps(runId).map((st) => ({ id: st.stepId, state: st.state })),
+      { runId, force: opts.force ?? false },
+    );
+    return this.withLease(parsed, workflow, (r) => this.compensate(r), 'rollback');
   }
 
   private isAlive(pid: number): boolean {

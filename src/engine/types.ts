@@ -126,6 +126,15 @@ export interface WorkflowDefinition<P = unknown, S = unknown> {
    * whose params had another shape. Without it, stored params are used as they are.
    */
   parseParams?(stored: unknown): P;
+  /**
+   * Asked before `cancel --rollback` changes anything: throws (naming why and the way out) when
+   * this run must not be rolled back, unless `force`. Pure: the params and each step's state.
+   */
+  checkRollback?(
+    params: P,
+    steps: { id: string; state: StepState }[],
+    o: { runId: string; force: boolean },
+  ): void;
   /** Build the services (API clients) for a run from its params and the environment. */
   services?(params: P, env: ServiceEnv): Promise<S>;
   /** Release what services() opened (log out, close sockets). */

@@ -47,7 +47,7 @@ export function buildPlan(inv: Inventory, cfg: VmMigrationConfig): VmPlan {
   });
   const ports = planPorts(vm, cfg, inv);
   const findings = [
-    ...evaluateRules(vm, ruleSettingsOf(cfg)),
+    ...evaluateRules(vm, ruleSettingsOf(cfg), undefined, { facts: inv.guest, missing: inv.guestMissing }),
     ...flavor.findings,
     ...boot.findings,
     ...images.findings,

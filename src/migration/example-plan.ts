@@ -78,6 +78,23 @@ defaults:
   guestCredentials:
     usernameEnv: V2O_GUEST_USERNAME
     passwordEnv: V2O_GUEST_PASSWORD
+  # With VMware Tools running and these variables set, \`v2o plan\`, \`v2o migrate\` and preflight
+  # inspect the running guest read-only (one PowerShell run, its output read back, nothing left):
+  # adapters, addresses, routes, DNS, disks, SAN policy, and these checks, each a blocker or a
+  # warning with its fix: BitLocker, domain controller, pending reboot, Fast Startup, a dynamic
+  # system disk, free space on C:, an execution policy or device installation restricted by Group
+  # Policy, Constrained Language Mode, NIC teaming, a VLAN id inside the guest, a UTC clock.
+  # BitLocker on a volume: block (default), or suspend: v2o suspends protection (Suspend-BitLocker
+  # -RebootCount 0) just before shutdown and leaves it suspended; on OpenStack protect the disk
+  # again (a vTPM-capable flavor and image, or another protector). A rollback resumes it.
+  bitlocker: block
+  # A domain controller: block (default), or allow: the source must never run again once the
+  # target booted (sourceAfter: power-on is refused; a rollback after that needs --force).
+  domainController: block
+  # localtime (default): a guest keeping its hardware clock in UTC (RealTimeIsUniversal=1) has the
+  # value cleared before shutdown, as Nova gives Windows a local-time clock (a rollback sets it
+  # back); utc: kept (v2o plan warns).
+  clock: localtime
   # Source port group -> target network, one Neutron port per NIC. keepMac keeps the NIC's MAC and
   # nothing else: Windows ties its IP settings, DNS, routes, the adapter's name and its network
   # category to the adapter, and the NetKVM adapter is a new one. So v2o captures them in the running

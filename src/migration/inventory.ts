@@ -115,6 +115,16 @@ export interface Inventory {
   macsInUse?: Record<string, string>;
   /** IP address → id of the target port (this project's) that holds it as a fixed IP. */
   addressesInUse?: Record<string, string>;
-  /** What the running guest said about itself (issue 13); undefined when it was not inspected. */
+  /** What the capture found inside the running guest (guest/capture.ts); undefined when not inspected. */
   guest?: GuestFacts;
+  /** Why `guest` is undefined, when the inspection was considered (prepare.ts, preflight). */
+  guestMissing?: GuestMissing;
+}
+
+/** The guest was not inspected (Tools not running, no credentials), or its capture failed. */
+export interface GuestMissing {
+  reason: string;
+  /** The capture ran and failed (PowerShell blocked, output that does not parse): a blocker. */
+  failed: boolean;
+  fix: string;
 }

@@ -6,8 +6,11 @@
 import { z } from 'zod';
 import type { MigrationParams } from './params.js';
 import {
+  BITLOCKER_MODES,
   BOOT_CHECKS,
   BOOT_FALLBACKS,
+  CLOCK_MODES,
+  DOMAIN_CONTROLLER_MODES,
   IMAGE_FORMATS,
   SourceSettingsSchema,
   TargetSettingsSchema,
@@ -30,6 +33,9 @@ const SettingsSchema = z.looseObject({
   // A run stored before issue 13 has neither: what it did then (no agent, Tools kept).
   guestAgent: z.boolean().default(false),
   removeVmwareTools: z.boolean().default(false),
+  bitlocker: z.enum(BITLOCKER_MODES),
+  domainController: z.enum(DOMAIN_CONTROLLER_MODES),
+  clock: z.enum(CLOCK_MODES),
 });
 
 const SourceSchema = z.looseObject({
@@ -154,6 +160,81 @@ const FlavorSchema = z.looseObject({
   chosenBy: z.enum(['plan', 'best-match']),
 });
 
+const AddressSchema = z.looseObject({ address: z.string(), prefixLength: z.number() });
+const CATEGORIES = ['Public', 'Private', 'DomainAuthenticated'] as const;
+
+/** GuestFacts (guest/facts.ts) as the plan stores them. */
+const GuestFactsSchema = z.looseObject({
+  capturedAt: z.string(),
+  hostname: z.string(),
+  powershellVersion: z.string(),
+  languageMode: z.enum(['FullLanguage', 'ConstrainedLanguage', 'RestrictedLanguage', 'NoLanguage']),
+  executionPolicyByGpo: z.string().optional(),
+  deviceInstallBlocked: z.boolean(),
+  sourceUuid: z.string(),
+  domainController: z.boolean(),
+  partOfDomain: z.boolean(),
+  pendingReboot: z.array(z.string()),
+  fastStartup: z.boolean(),
+  hibernation: z.boolean(),
+  realTimeIsUniversal: z.boolean(),
+  bitlocker: z.array(
+    z.looseObject({
+      mountPoint: z.string(),
+      protection: z.enum(['On', 'Off', 'Unknown']),
+      volumeStatus: z.string(),
+    }),
+  ),
+  adapters: z.array(
+    z.looseObject({
+      name: z.string(),
+      description: z.string(),
+      mac: z.string(),
+      ifIndex: z.number(),
+      status: z.string(),
+      dhcp: z.boolean(),
+      ipv4: z.array(AddressSchema),
+      ipv6: z.array(AddressSchema),
+      gateways: z.array(z.looseObject({ nextHop: z.string(), metric: z.number() })),
+      routes: z.array(z.looseObject({ destination: z.string(), nextHop: z.string(), metric: z.number() })),
+      dnsServers: z.array(z.string()),
+      dnsSuffix: z.string().optional(),
+      registerInDns: z.boolean(),
+      mtu: z.number(),
+      category: z.enum(CATEGORIES).optional(),
+      vlanId: z.number().optional(),
+    }),
+  ),
+  ghostAdapters: z.array(
+    z.looseObject({ name: z.string(), description: z.string(), instanceId: z.string() }),
+  ),
+  teams: z.array(z.looseObject({ name: z.string(), members: z.array(z.string()) })),
+  disks: z.array(
+    z.looseObject({
+      number: z.number(),
+      online: z.boolean(),
+      system: z.boolean(),
+      boot: z.boolean(),
+      partitionStyle: z.enum(['MBR', 'GPT', 'RAW']),
+      sizeBytes: z.number(),
+      dynamic: z.boolean(),
+      volumes: z.array(
+        z.looseObject({
+          guid: z.string(),
+          driveLetter: z.string().optional(),
+          label: z.string().optional(),
+          fileSystem: z.string().optional(),
+          sizeBytes: z.number(),
+          freeBytes: z.number(),
+        }),
+      ),
+    }),
+  ),
+  sanPolicy: z.enum(['OnlineAll', 'OfflineShared', 'OfflineAll', 'OfflineInternal', 'Unknown']),
+  systemFreeBytes: z.number(),
+  gaps: z.array(z.looseObject({ part: z.string(), reason: z.string() })),
+});
+
 const PlanSchema = z.looseObject({
   vm: z.string(),
   ready: z.boolean(),
@@ -169,6 +250,7 @@ const PlanSchema = z.looseObject({
   server: z.looseObject({ name: z.string(), metadata: z.record(z.string(), z.string()) }),
   localSpaceBytes: z.number(),
   sourceAfter: z.enum(['keep-off', 'power-on']),
+  guest: GuestFactsSchema.optional(),
   settings: SettingsSchema,
 });
 

@@ -27,6 +27,18 @@ export const DEFAULT_BOOT_CHECK: BootCheck = 'marker';
 export const DEFAULT_GUEST_AGENT = true;
 export const DEFAULT_REMOVE_VMWARE_TOOLS = false;
 export type DiskBus = (typeof DISK_BUSES)[number];
+/** What v2o does about BitLocker in the guest: refuse (block) or suspend it just before shutdown. */
+export const BITLOCKER_MODES = ['block', 'suspend'] as const;
+/** A domain controller: refused (block), or migrated on the promise that the source never runs again (allow). */
+export const DOMAIN_CONTROLLER_MODES = ['block', 'allow'] as const;
+/** The clock Windows expects on OpenStack: localtime (Nova's RTC for os_type=windows) or utc. */
+export const CLOCK_MODES = ['localtime', 'utc'] as const;
+export type BitlockerMode = (typeof BITLOCKER_MODES)[number];
+export type DomainControllerMode = (typeof DOMAIN_CONTROLLER_MODES)[number];
+export type ClockMode = (typeof CLOCK_MODES)[number];
+export const DEFAULT_BITLOCKER: BitlockerMode = 'block';
+export const DEFAULT_DOMAIN_CONTROLLER: DomainControllerMode = 'block';
+export const DEFAULT_CLOCK: ClockMode = 'localtime';
 export type ImageFormat = (typeof IMAGE_FORMATS)[number];
 
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name');
@@ -48,7 +60,6 @@ const VirtioWinSchema = z
 
 const IpSchema = z.union([z.ipv4(), z.ipv6()]);
 export const OUTSIDE_ADDRESSES = ['warn', 'allowed-address-pairs'] as const;
-type OutsideAddresses = (typeof OUTSIDE_ADDRESSES)[number];
 /** `keep`: the guest's captured addresses; `none`: Neutron chooses; a list replaces them one by one. */
 export type FixedIps = 'keep' | 'none' | string[];
 
@@ -98,6 +109,9 @@ const TransferStallSecondsSchema = z.int().min(5).max(3600);
 const BootFallbackSchema = z.enum(BOOT_FALLBACKS);
 const BootCheckSchema = z.enum(BOOT_CHECKS);
 const BootTimeoutSecondsSchema = z.int().min(1).max(86_400);
+const BitlockerSchema = z.enum(BITLOCKER_MODES);
+const DomainControllerSchema = z.enum(DOMAIN_CONTROLLER_MODES);
+const ClockSchema = z.enum(CLOCK_MODES);
 
 /** Everything a VM entry may override; `defaults` has the same shape. */
 const VmSettingsShape = {
@@ -157,6 +171,21 @@ const VmSettingsShape = {
   guestAgent: z.boolean().optional(),
   /** The first-boot task uninstalls VMware Tools on OpenStack (msiexec /x of its product code). */
   removeVmwareTools: z.boolean().optional(),
+  /**
+   * BitLocker on a guest volume: `block` the migration, or `suspend` protection (-RebootCount 0)
+   * just before shutdown; it stays suspended on OpenStack until you protect the disk again.
+   */
+  bitlocker: BitlockerSchema.optional(),
+  /**
+   * A domain controller: `block`, or `allow` on the promise that the source never runs again once
+   * the target booted (sourceAfter: power-on refused; a rollback after that needs --force).
+   */
+  domainController: DomainControllerSchema.optional(),
+  /**
+   * `localtime`: a guest keeping its hardware clock in UTC (RealTimeIsUniversal=1) has it cleared
+   * before shutdown, as Nova gives Windows a local-time clock; `utc`: kept (a warning).
+   */
+  clock: ClockSchema.optional(),
 };
 
 const VmEntrySchema = z.strictObject({
@@ -241,6 +270,9 @@ export const VmMigrationConfigSchema = z.strictObject({
   // Defaults here too: the stored inputs of a run made before these settings existed still parse.
   guestAgent: z.boolean().default(DEFAULT_GUEST_AGENT),
   removeVmwareTools: z.boolean().default(DEFAULT_REMOVE_VMWARE_TOOLS),
+  bitlocker: BitlockerSchema,
+  domainController: DomainControllerSchema,
+  clock: ClockSchema,
 });
 export type VmMigrationConfig = z.infer<typeof VmMigrationConfigSchema>;
 
@@ -293,6 +325,9 @@ export function resolvePlan(plan: PlanFile, file?: string): ResolvedPlan {
       bootTimeoutSeconds: vm.bootTimeoutSeconds ?? d.bootTimeoutSeconds ?? DEFAULT_BOOT_TIMEOUT_SECONDS,
       guestAgent: vm.guestAgent ?? d.guestAgent ?? DEFAULT_GUEST_AGENT,
       removeVmwareTools: vm.removeVmwareTools ?? d.removeVmwareTools ?? DEFAULT_REMOVE_VMWARE_TOOLS,
+      bitlocker: vm.bitlocker ?? d.bitlocker ?? DEFAULT_BITLOCKER,
+      domainController: vm.domainController ?? d.domainController ?? DEFAULT_DOMAIN_CONTROLLER,
+      clock: vm.clock ?? d.clock ?? DEFAULT_CLOCK,
     };
   });
   const c = { ...DEFAULT_CONCURRENCY, ...plan.concurrency };

@@ -2,7 +2,15 @@
 // plan values (image formats, driver mode, ISO and source-after are in the plan itself). Fixed when
 // the run is made and stored with its plan, so a resumed run keeps them whatever the plan file
 // says by then. Pure; the lead folds it into the planner chain (src/migration/plan/).
-import type { BootCheck, BootFallback, UploadHash, VmMigrationConfig } from './plan-file.js';
+import type {
+  BitlockerMode,
+  BootCheck,
+  BootFallback,
+  ClockMode,
+  DomainControllerMode,
+  UploadHash,
+  VmMigrationConfig,
+} from './plan-file.js';
 
 export interface PlanSettings {
   /** How the disks leave vSphere: the export lease, or the VMDK files on their datastore. */
@@ -25,6 +33,12 @@ export interface PlanSettings {
   guestAgent: boolean;
   /** The first-boot task uninstalls VMware Tools on OpenStack. */
   removeVmwareTools: boolean;
+  /** `suspend`: prepare-shutdown suspends BitLocker on protected volumes (-RebootCount 0). */
+  bitlocker: BitlockerMode;
+  /** `allow`: a domain controller migrates; a rollback once the target booted needs --force. */
+  domainController: DomainControllerMode;
+  /** `localtime`: prepare-shutdown clears RealTimeIsUniversal; `utc`: it is kept. */
+  clock: ClockMode;
 }
 
 export function planSettings(cfg: VmMigrationConfig): PlanSettings {
@@ -39,5 +53,8 @@ export function planSettings(cfg: VmMigrationConfig): PlanSettings {
     bootTimeoutSeconds: cfg.bootTimeoutSeconds,
     guestAgent: cfg.guestAgent,
     removeVmwareTools: cfg.removeVmwareTools,
+    bitlocker: cfg.bitlocker,
+    domainController: cfg.domainController,
+    clock: cfg.clock,
   };
 }

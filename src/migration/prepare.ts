@@ -2,6 +2,7 @@
 // a run of the workflow stores. Shared by `v2o plan` and `v2o migrate`, so both see the same plan.
 import { ConfigError } from '../errors.js';
 import { buildPlan, type VmPlan } from './build-plan.js';
+import { inspectGuest } from './guest/inspect.js';
 import type { MigrationParams } from './params.js';
 import type { ResolvedPlan, VmMigrationConfig } from './plan-file.js';
 import { planSettings } from './plan-settings.js';
@@ -60,11 +61,18 @@ export function toParams(
 export async function prepareVms(
   plan: ResolvedPlan,
   services: { source: SourceOps; target: TargetOps },
-  o: RunOptions & { vm?: string; signal?: AbortSignal } = {},
+  /** `env`: where the guest credentials are read; without it the guest is not inspected. */
+  o: RunOptions & { vm?: string; signal?: AbortSignal; env?: NodeJS.ProcessEnv } = {},
 ): Promise<PreparedVm[]> {
   const out: PreparedVm[] = [];
   for (const config of selectVms(plan, o.vm)) {
     const inv = await gatherInventory(services, config.name, { signal: o.signal });
+    if (o.env) {
+      const g = await inspectGuest(services.source, inv.vm, config.guestCredentials, o.env, {
+        signal: o.signal,
+      });
+      Object.assign(inv, g);
+    }
     const vmPlan = buildPlan(inv, config);
     out.push({ config, plan: vmPlan, params: toParams(plan, config, vmPlan, o) });
   }

@@ -73,6 +73,17 @@ export interface SourceOps {
     command: string,
     o?: Sig & { timeoutMs?: number },
   ): Promise<GuestCommandResult>;
+  /**
+   * Starts `program` itself, not through cmd.exe (whose command line stops at 8191 characters),
+   * and waits for its exit code. Nothing of its output comes back: it must write files.
+   */
+  runProgramInGuest(
+    moref: string,
+    creds: { username: string; password: string },
+    program: string,
+    args: string,
+    o?: Sig & { timeoutMs?: number },
+  ): Promise<{ exitCode: number }>;
   /** InitiateFileTransferToGuest (overwriting) and the PUT of the bytes. */
   writeGuestFile(
     moref: string,
@@ -81,6 +92,13 @@ export interface SourceOps {
     data: string | Buffer,
     o?: Sig,
   ): Promise<void>;
+  /** InitiateFileTransferFromGuest and the GET of the bytes; undefined when the file does not exist. */
+  readGuestFile(
+    moref: string,
+    creds: { username: string; password: string },
+    guestPath: string,
+    o?: Sig,
+  ): Promise<Buffer | undefined>;
   /** MakeDirectoryInGuest with its parents; one that exists already is fine. */
   makeGuestDirectory(
     moref: string,

@@ -6,7 +6,7 @@ import { NonRetryableError } from '../errors.js';
 import { datastoreSource } from '../transfer/sources/datastore-source.js';
 import { leaseSource } from '../transfer/sources/lease-source.js';
 import { vsphereConfigFromEnv } from '../vsphere/config.js';
-import { isHttpStatus } from '../vsphere/errors.js';
+import { isFault, isHttpStatus } from '../vsphere/errors.js';
 import { parseDatastorePath, type VmInfo } from '../vsphere/model.js';
 import { attachIso, type CdromState, restoreCdrom } from '../vsphere/objects/cdrom.js';
 import { connect, type VSphereClient } from '../vsphere/objects/client.js';
@@ -221,6 +221,23 @@ export class VSphereSource implements SourceOps {
     return { exitCode: r.exitCode, output };
   }
 
+  async runProgramInGuest(
+    moref: string,
+    creds: { username: string; password: string },
+    program: string,
+    args: string,
+    o: { signal?: AbortSignal; timeoutMs?: number } = {},
+  ) {
+    const r = await runInGuest(this.client, vmRef(moref), creds, {
+      program,
+      args,
+      timeoutMs: o.timeoutMs,
+      signal: o.signal,
+      pollIntervalMs: 500,
+    });
+    return { exitCode: r.exitCode };
+  }
+
   async writeGuestFile(
     moref: string,
     creds: { username: string; password: string },
@@ -232,6 +249,23 @@ export class VSphereSource implements SourceOps {
       overwrite: true,
       signal: o.signal,
     });
+  }
+
+  async readGuestFile(
+    moref: string,
+    creds: { username: string; password: string },
+    guestPath: string,
+    o: { signal?: AbortSignal } = {},
+  ) {
+    try {
+      return await downloadFromGuest(this.client, vmRef(moref), creds, guestPath, {
+        signal: o.signal,
+        maxBytes: 16 << 20,
+      });
+    } catch (err) {
+      if (isFault(err, 'FileNotFound')) return undefined;
+      throw err;
+    }
   }
 
   async makeGuestDirectory(

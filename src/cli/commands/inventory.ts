@@ -10,11 +10,15 @@ import type { Readiness } from '../../migration/rules/index.js';
 import type { VSphereFlags } from '../../vsphere/config.js';
 import type { VmInfo } from '../../vsphere/model.js';
 import type { CommandModule, GlobalOptions } from '../command.js';
+import { renderGuestFacts } from '../format/guest-facts.js';
 import { table } from '../format/table.js';
 
 interface InventoryOptions extends VSphereFlags {
   json?: boolean;
   vm?: string;
+  guest?: boolean;
+  guestUsernameEnv?: string;
+  guestPasswordEnv?: string;
 }
 
 const EXAMPLES = `
@@ -24,13 +28,57 @@ GOVC_INSECURE=1, GOVC_TLS_CA_CERTS=ca.pem, GOVC_THUMBPRINT=<SHA-256 fingerprint>
 Examples:
   GOVC_URL=vc.example.com GOVC_USERNAME=admin@vsphere.local v2o inventory
   v2o inventory --vm "web 01" --json
+  V2O_GUEST_USERNAME=Administrator V2O_GUEST_PASSWORD=… v2o inventory --vm win2022-static01 --guest
   v2o inventory --url https://vc.example.com/sdk --thumbprint AB:CD:…`;
 
 const EXIT_CODES = `
 Exit codes:
   0    ok (blocked VMs are listed, not an error)
   1    failed (a vSphere error)
-  2    bad input: wrong password, unknown VM, unreachable host, untrusted certificate or thumbprint mismatch`;
+  2    bad input: wrong password, unknown VM, unreachable host, untrusted certificate or thumbprint mismatch;
+       --guest without --vm or without the guest credentials, or a VM without VMware Tools running`;
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** --guest's inputs, checked before anything connects: the credentials' variables and their values. */
+export function guestOptions(
+  o: InventoryOptions,
+  env: NodeJS.ProcessEnv,
+  defaults: { usernameEnv: string; passwordEnv: string },
+): { username: string; password: string; names: string } | undefined {
+  if (!o.guest) {
+    if (o.guestUsernameEnv || o.guestPasswordEnv)
+      throw new ConfigError('--guest-username-env and --guest-password-env go with --guest', {
+        hint: 'add --guest (and --vm NAME)',
+      });
+    return undefined;
+  }
+  if (!o.vm)
+    throw new ConfigError('--guest inspects one VM: it needs --vm NAME', {
+      hint: 'v2o inventory --vm NAME --guest',
+    });
+  const usernameEnv = o.guestUsernameEnv ?? defaults.usernameEnv;
+  const passwordEnv = o.guestPasswordEnv ?? defaults.passwordEnv;
+  for (const [flag, name] of [
+    ['--guest-username-env', usernameEnv],
+    ['--guest-password-env', passwordEnv],
+  ] as const) {
+    if (!ENV_NAME.test(name))
+      throw new ConfigError(`${flag} must name an environment variable, not "${name}"`, {
+        hint: `${flag} V2O_GUEST_${flag.includes('user') ? 'USERNAME' : 'PASSWORD'} (the value is read from the environment, never from a flag)`,
+      });
+  }
+  const username = env[usernameEnv];
+  const password = env[passwordEnv];
+  if (!username || !password)
+    throw new ConfigError(
+      `--guest needs the guest administrator: ${!username ? usernameEnv : passwordEnv} is not set`,
+      {
+        hint: `export ${usernameEnv} and ${passwordEnv} (a local administrator of the guest), or name other variables with --guest-username-env / --guest-password-env`,
+      },
+    );
+  return { username, password, names: `${usernameEnv}/${passwordEnv}` };
+}
 
 /** Reads a password from the terminal without echo. */
 export async function promptPassword(username: string, url: URL): Promise<string> {
@@ -125,6 +173,15 @@ export const inventoryCommand: CommandModule = {
       .description('list vSphere VMs with what matters for a migration, and what would block or warn it')
       .option('--json', 'print the VM model and readiness as JSON')
       .option('--vm <name>', 'show one VM in detail')
+      .option(
+        '--guest',
+        'with --vm: inspect the running guest too (read-only, through VMware Tools): network identity, disks, SAN policy, in-guest checks',
+      )
+      .option(
+        '--guest-username-env <name>',
+        'variable holding the guest administrator (default V2O_GUEST_USERNAME)',
+      )
+      .option('--guest-password-env <name>', 'variable holding its password (default V2O_GUEST_PASSWORD)')
       .option('--url <url>', 'vCenter/ESXi SDK URL (default: $GOVC_URL)')
       .option(
         '--username <user>',
@@ -138,13 +195,16 @@ export const inventoryCommand: CommandModule = {
       )
       .addHelpText('after', `${EXAMPLES}\n${EXIT_CODES}`)
       .action(async (o: InventoryOptions, cmd: Command) => {
+        // The plan file's defaults, loaded only here: every v2o start would pay for zod and yaml.
+        const { DEFAULT_GUEST_CREDENTIALS } = await import('../../migration/plan-file.js');
+        const guestCreds = guestOptions(o, process.env, DEFAULT_GUEST_CREDENTIALS);
         // Loaded here, not at the top: every v2o start (resume at 3 a.m. too) would pay for them.
         const [
           { vsphereConfigFromEnv },
           { connect },
           { findVmByName, getVm, listVms },
           rules,
-          { toSourceVm },
+          { toSourceVm, VSphereSource },
         ] = await Promise.all([
           import('../../vsphere/config.js'),
           import('../../vsphere/objects/client.js'),
@@ -152,6 +212,7 @@ export const inventoryCommand: CommandModule = {
           import('../../migration/rules/index.js'),
           import('../../migration/source-vsphere.js'),
         ]);
+        const { captureGuest } = await import('../../migration/guest/capture.js');
         const assess = (vm: VmInfo) =>
           rules.toReadiness(rules.evaluateRules(toSourceVm(vm), rules.defaultRuleSettings, 'source'));
         const g = cmd.optsWithGlobals<GlobalOptions>();
@@ -178,6 +239,29 @@ export const inventoryCommand: CommandModule = {
                 }),
               ]
             : await listVms(client, { signal: ac.signal });
+          if (guestCreds) {
+            const vm = vms[0]!;
+            const src = toSourceVm(vm);
+            if (src.powerState !== 'poweredOn' || !src.toolsRunning)
+              throw new ConfigError(
+                `--guest needs VM ${vm.name} running with VMware Tools (it is ${src.powerState}, Tools ${src.toolsRunning ? 'running' : (src.toolsStatus ?? 'not running')})`,
+                { hint: 'power the VM on and start VMware Tools in it, then try again' },
+              );
+            const facts = await captureGuest(new VSphereSource(client), src.moref, guestCreds, {
+              signal: ac.signal,
+            });
+            const readiness = rules.toReadiness(
+              rules.evaluateRules(src, rules.defaultRuleSettings, ['source', 'guest'], { facts }),
+            );
+            if (o.json) {
+              const out = { ...vm, readiness: { status: status(readiness), ...readiness }, guest: facts };
+              process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+            } else {
+              const text = [detail(vm, readiness), '  guest:', ...renderGuestFacts(facts, '    ', true)];
+              process.stdout.write(`${text.join('\n')}\n`);
+            }
+            return;
+          }
           const rows = vms.map((vm) => ({ vm, readiness: assess(vm) }));
           if (o.json) {
             const out = rows.map(({ vm, readiness }) => ({

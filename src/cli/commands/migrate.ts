@@ -48,6 +48,7 @@ async function migrateFromFile(file: string, o: MigrateOptions, cmd: Command): P
   try {
     vms = await prepareVms(plan, services, {
       vm: o.vm,
+      env: process.env,
       forcePoweroff: o.forcePoweroff,
       shutdownTimeoutMs: timeoutS === undefined ? undefined : timeoutS * 1000,
     });

@@ -8,6 +8,7 @@ import type { VmPlan } from '../../migration/build-plan.js';
 import { controllerLabel } from '../../vsphere/controllers.js';
 import type { CommandModule } from '../command.js';
 import { globalOptions, stateDirOf } from '../context.js';
+import { renderGuestFacts } from '../format/guest-facts.js';
 import { exitCodesHelp } from './help.js';
 import { addWorkflowOptions, chooseWorkflow, type WorkflowChoice } from './workflow-options.js';
 
@@ -70,6 +71,10 @@ export function renderVmPlan(
         `             allowed address pairs ${port.allowedAddressPairs.map((a) => a.ipAddress).join(', ')}`,
       );
   }
+  if (p.guest) {
+    line('  guest');
+    for (const l of renderGuestFacts(p.guest, '    ')) line(l);
+  }
   line(`  local disk ${formatBytes(p.localSpaceBytes)} needed for conversions`);
   line(
     `  afterwards the source VM ${p.sourceAfter === 'power-on' ? 'is powered on again' : 'stays powered off'}`,
@@ -100,7 +105,7 @@ async function planFromFile(file: string, o: PlanOptions, cmd: Command): Promise
     stateDir: stateDirOf(globalOptions(cmd)),
   });
   try {
-    const vms = await prepareVms(plan, services, { vm: o.vm });
+    const vms = await prepareVms(plan, services, { vm: o.vm, env: process.env });
     const views = [];
     for (const v of vms) {
       const wf = await planWorkflow(vmwareWindowsToOpenstack, v.params, { log, services });

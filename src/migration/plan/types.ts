@@ -119,7 +119,7 @@ export interface VmPlan {
   server: { name: string; metadata: Record<string, string> };
   localSpaceBytes: number;
   sourceAfter: 'keep-off' | 'power-on';
-  /** The guest's identity captured when the plan was built; undefined when not inspected. */
+  /** The guest's facts captured when the plan was built; preflight compares its own capture with them. */
   guest?: GuestFacts;
 }
 

@@ -1,6 +1,7 @@
 // What a rule is: the codes it may report, which side of the migration it judges, and a pure
 // evaluate over the source VM's facts and the plan settings it depends on.
-import type { PlanIssue, SourceVm } from '../inventory.js';
+import type { GuestFacts } from '../guest/facts.js';
+import type { GuestMissing, PlanIssue, SourceVm } from '../inventory.js';
 import { type ImageFormat, resolvePlan, type UploadHash, type VmMigrationConfig } from '../plan-file.js';
 
 export type Severity = 'blocker' | 'warning';
@@ -19,6 +20,17 @@ export interface RuleSettings {
   vifModel: VmMigrationConfig['vifModel'];
   virtioWin?: VmMigrationConfig['drivers']['virtioWin'];
   bootCheck: VmMigrationConfig['bootCheck'];
+  bitlocker: VmMigrationConfig['bitlocker'];
+  domainController: VmMigrationConfig['domainController'];
+  clock: VmMigrationConfig['clock'];
+  sourceAfter: VmMigrationConfig['sourceAfter'];
+}
+
+/** What the guest rules judge: the facts captured inside the guest, or why there are none. */
+export interface GuestInput {
+  facts?: GuestFacts;
+  /** Set when no facts were captured: why (Tools not running, credentials not set, the capture failed). */
+  missing?: GuestMissing;
 }
 
 export interface Rule {
@@ -27,9 +39,11 @@ export interface Rule {
   /**
    * `source`: judges the VM as vSphere describes it; `inventory` runs these with the default
    * settings. `target`: judges the plan's own settings; only `plan` (and preflight) run these.
+   * `guest`: judges what the capture found inside the running guest (GuestInput); nothing
+   * without facts, except the rule that says they are missing.
    */
-  side: 'source' | 'target';
-  evaluate(vm: SourceVm, settings: RuleSettings): Finding[];
+  side: 'source' | 'target' | 'guest';
+  evaluate(vm: SourceVm, settings: RuleSettings, guest: GuestInput): Finding[];
 }
 
 export function ruleSettingsOf(cfg: VmMigrationConfig): RuleSettings {
@@ -42,6 +56,10 @@ export function ruleSettingsOf(cfg: VmMigrationConfig): RuleSettings {
     vifModel: cfg.vifModel,
     virtioWin: cfg.drivers.virtioWin,
     bootCheck: cfg.bootCheck,
+    bitlocker: cfg.bitlocker,
+    domainController: cfg.domainController,
+    clock: cfg.clock,
+    sourceAfter: cfg.sourceAfter,
   };
 }
 
@@ -62,6 +80,14 @@ export const warning = (code: string, message: string, fix: string): Finding => 
   message,
   fix,
 });
+
+/** A guest rule over the facts only: nothing when the guest was not inspected. */
+export function guestRule(
+  codes: readonly string[],
+  evaluate: (facts: GuestFacts, settings: RuleSettings, vm: SourceVm) => Finding[],
+): Rule {
+  return { codes, side: 'guest', evaluate: (vm, s, g) => (g.facts ? evaluate(g.facts, s, vm) : []) };
+}
 
 /** A disk's name in messages: its label and file, so the operator finds it in vSphere. */
 export const diskName = (d: SourceVm['disks'][number]) => `${d.label || `disk ${d.key}`} (${d.fileName})`;

@@ -12,7 +12,16 @@ const autoEncrypts = (vm: SourceVm) =>
 export const vtpmBitlockerRule: Rule = {
   codes: ['vtpm-bitlocker', 'bitlocker-risk'],
   side: 'source',
-  evaluate(vm) {
+  evaluate(vm, _settings, guest) {
+    if (vm.vtpm && guest?.facts) {
+      return [
+        warning(
+          'vtpm-bitlocker',
+          'the VM has a virtual TPM: it does not move, and secrets sealed to it (Windows Hello, virtual smart cards, TPM-bound certificates) stay behind',
+          'give the server a vTPM-capable flavor and image on OpenStack if the guest needs a TPM, and re-enrol what was sealed to the old one',
+        ),
+      ];
+    }
     if (vm.vtpm) {
       return [
         warning(
@@ -22,7 +31,7 @@ export const vtpmBitlockerRule: Rule = {
         ),
       ];
     }
-    if (!autoEncrypts(vm)) return [];
+    if (!autoEncrypts(vm) || guest?.facts) return [];
     return [
       warning(
         'bitlocker-risk',

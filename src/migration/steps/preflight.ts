@@ -1,8 +1,14 @@
 // Step 1: check, right before changing anything, that the VM and the cloud still match the plan
-// stored in the run (the plan may be hours old). Its compensation is the last word of a rollback:
-// delete whatever this run created in OpenStack (by tag), then power the source back on if it was on.
+// stored in the run (the plan may be hours old): the guest is inspected again (read-only), its
+// rules judged with the run's settings, and its network identity compared with the plan's (which
+// the first-boot task will replay). The facts are journaled as the step's output. Its
+// compensation is the last word of a rollback: delete whatever this run created in OpenStack (by
+// tag), then power the source back on if it was on.
 import { NonRetryableError } from '../../errors.js';
 import { buildPlan } from '../build-plan.js';
+import type { GuestFacts } from '../guest/facts.js';
+import { networkIdentityChanges } from '../guest/identity.js';
+import { inspectGuest } from '../guest/inspect.js';
 import { sweepRunResources } from '../rollback.js';
 import { gatherInventory } from '../services.js';
 import { type Ctx, crashPoint, guestCredentials, type MigrationStep, sourceMoref } from './common.js';
@@ -11,6 +17,8 @@ export interface PreflightOutput {
   powerState: string;
   toolsRunning: boolean;
   warnings: string[];
+  /** The guest's facts as captured now (undefined: not inspected, see warnings). */
+  guest?: GuestFacts;
 }
 
 export class PreflightError extends NonRetryableError {}
@@ -39,6 +47,17 @@ export const preflight: MigrationStep<PreflightOutput> = {
   async run(ctx: Ctx) {
     crashPoint(ctx, 'before');
     const inv = await gatherInventory(ctx.services, ctx.params.vm, { signal: ctx.signal });
+    ctx.progress.update({ message: 'inspecting the guest (read-only)' });
+    Object.assign(
+      inv,
+      await inspectGuest(
+        ctx.services.source,
+        inv.vm,
+        ctx.params.plan.settings.guestCredentials,
+        ctx.services.env,
+        { signal: ctx.signal },
+      ),
+    );
     // The same inputs against today's inventory: rebuilding them from the stored plan would need
     // the inverse of buildPlan (flavor `auto`, network mappings), a second copy of its logic.
     const fresh = buildPlan(inv, ctx.params.inputs);
@@ -53,6 +72,17 @@ export const preflight: MigrationStep<PreflightOutput> = {
       d.map((x) => `${x.key}:${x.sizeBytes}`).join(',');
     if (fresh.source && sig(fresh.disks) !== sig(stored.disks)) {
       problems.push('the VM’s disks changed since the plan was made');
+    }
+    if (stored.guest && fresh.guest) {
+      const changed = networkIdentityChanges(stored.guest, fresh.guest);
+      if (changed.length)
+        problems.push(
+          `the guest's network identity changed since the plan was made (${changed.join('; ')}) (fix: cancel this run and migrate again, so the plan is rebuilt from the guest as it is)`,
+        );
+    } else if (stored.guest && inv.guestMissing && !inv.guestMissing.failed) {
+      problems.push(
+        `the plan holds the guest's facts, but the guest cannot be inspected again: ${inv.guestMissing.reason} (fix: ${inv.guestMissing.fix})`,
+      );
     }
     if (problems.length > 0) {
       throw new PreflightError(
@@ -69,6 +99,7 @@ export const preflight: MigrationStep<PreflightOutput> = {
       powerState: fresh.source!.powerState,
       toolsRunning: fresh.source!.toolsRunning,
       warnings: fresh.warnings.map((w) => w.message),
+      ...(fresh.guest ? { guest: fresh.guest } : {}),
     };
   },
   async compensate(ctx) {

@@ -32,6 +32,7 @@ const STEPS = [
   'install-drivers',
   'verify-drivers',
   // install-firstboot is skipped with bootCheck: none; boot.test.ts kills inside the boot check.
+  'prepare-shutdown',
   'shutdown',
   'restore-cdrom',
   'upload-images',

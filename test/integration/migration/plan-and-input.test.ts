@@ -73,7 +73,7 @@ describe('v2o plan', () => {
     const doc = JSON.parse(j.stdout);
     expect(doc.ready).toBe(true);
     expect(doc.vms[0].plan.disks[0].image.properties.os_type).toBe('windows');
-    expect(doc.vms[0].steps.map((s: { id: string }) => s.id)).toHaveLength(14);
+    expect(doc.vms[0].steps.map((s: { id: string }) => s.id)).toHaveLength(15);
   });
 
   it('exits 2 for a blocked plan (a VM with a snapshot), naming the fix, and migrate starts nothing', async () => {

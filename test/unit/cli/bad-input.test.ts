@@ -148,11 +148,11 @@ describe('bad input', () => {
         expect(r.code, cmd.join(' ')).toBe(2);
         if (version === 1) {
           expect(r.stderr).toContain(
-            `run ${runId} was started with workflow ${WORKFLOW_NAME} v1; this v2o has v2`,
+            `run ${runId} was started with workflow ${WORKFLOW_NAME} v1; this v2o has v${vmwareWindowsToOpenstack.version}`,
           );
         } else {
           expect(r.stderr).toContain(
-            `run ${runId} has params that workflow ${WORKFLOW_NAME} v2 does not understand: plan.settings: missing (object)`,
+            `run ${runId} has params that workflow ${WORKFLOW_NAME} v${vmwareWindowsToOpenstack.version} does not understand: plan.settings: missing (object)`,
           );
           expect(r.stderr).toContain('the run was made by another v2o version');
         }

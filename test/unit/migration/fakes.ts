@@ -195,6 +195,11 @@ export function fakeSource(over: Partial<SourceOps> = {}): SourceOps & { calls: 
       return { exitCode: 0, output: '' };
     },
     writeGuestFile: async (_vm, _c, path) => void calls.push(`write ${path}`),
+    runProgramInGuest: async (_vm, _c, program, args) => {
+      calls.push(`${program} ${args}`);
+      return { exitCode: 0 };
+    },
+    readGuestFile: async (_vm, _c, path) => void calls.push(`read ${path}`),
     makeGuestDirectory: async (_vm, _c, path) => void calls.push(`mkdir ${path}`),
     exportVm: async () => ({
       disks: efi2022().disks.map((d) => ({

@@ -60,6 +60,9 @@ describe('planSettings', () => {
       bootTimeoutSeconds: 900,
       guestAgent: true,
       removeVmwareTools: false,
+      bitlocker: 'block',
+      domainController: 'block',
+      clock: 'localtime',
     });
     cfg.uploadHashes.push('sha256');
     cfg.guestCredentials.usernameEnv = 'OTHER';

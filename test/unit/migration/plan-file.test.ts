@@ -346,3 +346,32 @@ describe('v2o init', () => {
     expect(readFileSync(file, 'utf8')).toBe(EXAMPLE_PLAN);
   });
 });
+
+describe('the guest settings', () => {
+  const text = (vm: string, defaults = '') =>
+    `version: 1\nsource: {}\ntarget: {}\n${defaults}vms:\n  - name: a\n${vm}  - name: b\n`;
+  it('default to block, block, localtime; defaults and each VM override them', () => {
+    const p = parsePlanText(
+      text('    bitlocker: suspend\n    clock: utc\n', 'defaults:\n  domainController: allow\n'),
+    );
+    expect(p.vms.map((v) => [v.bitlocker, v.domainController, v.clock])).toEqual([
+      ['suspend', 'allow', 'utc'],
+      ['block', 'allow', 'localtime'],
+    ]);
+    expect(parsePlanText(EXAMPLE_PLAN).vms[0]).toMatchObject({
+      bitlocker: 'block',
+      domainController: 'block',
+      clock: 'localtime',
+    });
+  });
+  it('a wrong value is refused with its line and the values allowed', () => {
+    try {
+      parsePlanText(text('    bitlocker: decrypt\n'));
+      expect.unreachable();
+    } catch (e) {
+      expect((e as PlanFileError).problems).toEqual([
+        { line: 6, path: 'vms[0].bitlocker', message: 'must be one of "block", "suspend"' },
+      ]);
+    }
+  });
+});

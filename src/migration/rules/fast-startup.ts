@@ -1,15 +1,16 @@
-// Fast Startup (HiberbootEnabled=1) turns a shutdown into a hibernation of the kernel session: the
-// copied disk would hold a hibernated Windows that resumes on hardware it has never seen. A bare
-// hiberfil.sys only costs space (v2o's ShutdownGuest is a full shutdown).
-import { blocker, guestRule, warning } from './types.js';
+// Fast Startup (HiberbootEnabled=1) can turn a shutdown into a hibernation of the kernel session
+// (Microsoft: ExitWindowsEx EWX_HYBRID_SHUTDOWN, `shutdown /hybrid`): the copied disk would hold a
+// hibernated Windows that resumes on hardware it has never seen. prepare-shutdown therefore turns
+// it off just before the shutdown (and its rollback on again). A bare hiberfil.sys only costs space.
+import { guestRule, warning } from './types.js';
 
 export const fastStartupRule = guestRule(['fast-startup', 'hibernation'], (g) => {
   if (g.fastStartup) {
     return [
-      blocker(
+      warning(
         'fast-startup',
-        'Fast Startup is on (HiberbootEnabled=1): a shutdown hibernates the kernel session, and the copied disk would resume it on new hardware',
-        'turn hibernation off in the guest (powercfg /h off, which ends Fast Startup too), then plan again',
+        'Fast Startup is on (HiberbootEnabled=1): v2o turns it off just before the shutdown (HiberbootEnabled=0), so the copied disk holds a Windows that was shut down, not a hibernated kernel; a rollback turns it on again',
+        'nothing to do; to keep it off on OpenStack too, leave it so (powercfg /h off also drops hiberfil.sys)',
       ),
     ];
   }

@@ -4,8 +4,14 @@
 import { formatBytes } from '../../format-bytes.js';
 import { blocker, guestRule } from './types.js';
 
-/** Drivers (~100 MiB with their driver store copies), the QEMU guest agent, first-boot files, PnP's headroom. */
-export const MIN_SYSTEM_FREE_BYTES = 512 * 1024 ** 2;
+const MiB = 1024 ** 2;
+/**
+ * What v2o writes to C: before shutdown, rounded up: one release's virtio driver packages (viostor,
+ * vioscsi, NetKVM, Balloon, vioserial: a few MiB with symbols) twice, in the folder pnputil reads
+ * and in the driver store; the QEMU guest agent MSI (~10 MiB in virtio-win 0.1.2xx); the
+ * first-boot script, its config and logs. Windows' own headroom is the operator's to judge.
+ */
+export const MIN_SYSTEM_FREE_BYTES = 8 * MiB + 10 * MiB + 1 * MiB;
 
 export const systemFreeSpaceRule = guestRule(['system-free-space'], (g) => {
   const known = g.disks.some((d) => d.volumes.some((v) => v.driveLetter === 'C'));

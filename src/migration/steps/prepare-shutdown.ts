@@ -2,7 +2,8 @@
 // in place): with `bitlocker: suspend`, BitLocker protection suspended on every protected volume
 // until resumed (-RebootCount 0), so Windows opens its disk on OpenStack without the keys sealed
 // to this VM; with `clock: localtime`, RealTimeIsUniversal cleared, as Nova gives Windows a
-// local-time clock. What it will change is journaled before it changes it, and read back after.
+// local-time clock; Fast Startup turned off (HiberbootEnabled=0), so the disk holds a Windows that
+// was shut down, not a hibernated kernel. What it will change is journaled before it changes it, and read back after.
 // Its rollback restores exactly that on the source (powered on again for it), so a source that
 // runs again after a rollback is the server it was.
 import { NonRetryableError } from '../../errors.js';
@@ -17,6 +18,8 @@ export interface GuestChanges {
   bitlockerSuspended: string[];
   /** RealTimeIsUniversal was 1 and v2o set it to 0. */
   realTimeIsUniversalCleared: boolean;
+  /** HiberbootEnabled was 1 and v2o set it to 0 (absent in runs journaled before it was done). */
+  fastStartupDisabled?: boolean;
 }
 
 export interface PrepareShutdownOutput extends GuestChanges {
@@ -34,6 +37,9 @@ export const resumeBitlockerCommand = (mountPoint: string) =>
   encodedPowerShell(`Resume-BitLocker -MountPoint '${mountPoint}'`);
 export const realTimeIsUniversalCommand = (value: 0 | 1) =>
   `reg add "${TZ_KEY}" /v RealTimeIsUniversal /t REG_DWORD /d ${value} /f`;
+const POWER_KEY = 'HKLM\\SYSTEM\\CurrentControlSet\\Control\\Session Manager\\Power';
+export const hiberbootCommand = (value: 0 | 1) =>
+  `reg add "${POWER_KEY}" /v HiberbootEnabled /t REG_DWORD /d ${value} /f`;
 
 /** What the settings ask to change in a guest with these facts. Pure. */
 export function plannedGuestChanges(
@@ -46,10 +52,12 @@ export function plannedGuestChanges(
         ? facts.bitlocker.filter((v) => v.protection === 'On').map((v) => v.mountPoint)
         : [],
     realTimeIsUniversalCleared: !!facts && settings.clock === 'localtime' && facts.realTimeIsUniversal,
+    fastStartupDisabled: !!facts?.fastStartup,
   };
 }
 
-const nothing = (c: GuestChanges) => c.bitlockerSuspended.length === 0 && !c.realTimeIsUniversalCleared;
+const nothing = (c: GuestChanges) =>
+  c.bitlockerSuspended.length === 0 && !c.realTimeIsUniversalCleared && !c.fastStartupDisabled;
 
 function describe(c: GuestChanges): string[] {
   return [
@@ -59,6 +67,9 @@ function describe(c: GuestChanges): string[] {
     ),
     ...(c.realTimeIsUniversalCleared
       ? ['RealTimeIsUniversal cleared (set to 0): Nova gives Windows a local-time clock (clock: localtime)']
+      : []),
+    ...(c.fastStartupDisabled
+      ? ['Fast Startup turned off (HiberbootEnabled=0): the disk holds a Windows that was shut down']
       : []),
   ];
 }
@@ -78,7 +89,7 @@ async function run(ctx: Ctx, vm: string, command: string, what: string, fix: str
 
 export const prepareShutdown: MigrationStep<PrepareShutdownOutput> = {
   id: 'prepare-shutdown',
-  title: 'Prepare the guest for shutdown (BitLocker, clock)',
+  title: 'Prepare the guest for shutdown (BitLocker, clock, Fast Startup)',
   retry: {
     attempts: 3,
     initialDelayMs: 5_000,
@@ -93,7 +104,7 @@ export const prepareShutdown: MigrationStep<PrepareShutdownOutput> = {
       ? { summary: notes.join('; ') }
       : {
           summary: params.plan.guest
-            ? 'nothing to change in the guest (no BitLocker to suspend, no UTC clock to clear)'
+            ? 'nothing to change in the guest (no BitLocker to suspend, no UTC clock to clear, Fast Startup off)'
             : 'the guest was not inspected: nothing to change',
         };
   },
@@ -117,19 +128,24 @@ export const prepareShutdown: MigrationStep<PrepareShutdownOutput> = {
       ctx.progress.update({ message: 'clearing RealTimeIsUniversal' });
       await run(ctx, vm, realTimeIsUniversalCommand(0), 'reg add … RealTimeIsUniversal /d 0', again);
     }
+    if (planned.fastStartupDisabled) {
+      ctx.progress.update({ message: 'turning Fast Startup off' });
+      await run(ctx, vm, hiberbootCommand(0), 'reg add … HiberbootEnabled /d 0', again);
+    }
     crashPoint(ctx, 'mid');
     // Read back, not trusted: what the guest reports now.
     const now = await captureGuest(ctx.services.source, vm, guestCredentials(ctx), { signal: ctx.signal });
     const still = planned.bitlockerSuspended.filter(
       (mp) => now.bitlocker.find((v) => v.mountPoint === mp)?.protection !== 'Off',
     );
-    if (still.length || (planned.realTimeIsUniversalCleared && now.realTimeIsUniversal)) {
-      const what = [
-        ...still.map((mp) => `BitLocker protection on ${mp} is not suspended`),
-        ...(planned.realTimeIsUniversalCleared && now.realTimeIsUniversal
-          ? ['RealTimeIsUniversal is still 1']
-          : []),
-      ];
+    const what = [
+      ...still.map((mp) => `BitLocker protection on ${mp} is not suspended`),
+      ...(planned.realTimeIsUniversalCleared && now.realTimeIsUniversal
+        ? ['RealTimeIsUniversal is still 1']
+        : []),
+      ...(planned.fastStartupDisabled && now.fastStartup ? ['HiberbootEnabled is still 1'] : []),
+    ];
+    if (what.length) {
       throw new GuestPrepareError(`the guest was not prepared for shutdown: ${what.join('; ')}`, {
         hint: again,
       });
@@ -176,6 +192,8 @@ export const prepareShutdown: MigrationStep<PrepareShutdownOutput> = {
       await run(ctx, vm, resumeBitlockerCommand(mp), `Resume-BitLocker -MountPoint '${mp}'`, fix);
     if (changes.realTimeIsUniversalCleared)
       await run(ctx, vm, realTimeIsUniversalCommand(1), 'reg add … RealTimeIsUniversal /d 1', fix);
+    if (changes.fastStartupDisabled)
+      await run(ctx, vm, hiberbootCommand(1), 'reg add … HiberbootEnabled /d 1', fix);
     const now = await captureGuest(source, vm, guestCredentials(ctx), sig);
     const wrong = [
       ...changes.bitlockerSuspended
@@ -184,6 +202,7 @@ export const prepareShutdown: MigrationStep<PrepareShutdownOutput> = {
       ...(changes.realTimeIsUniversalCleared && !now.realTimeIsUniversal
         ? ['RealTimeIsUniversal is not 1']
         : []),
+      ...(changes.fastStartupDisabled && !now.fastStartup ? ['HiberbootEnabled is not 1'] : []),
     ];
     if (wrong.length) throw new GuestPrepareError(`rollback: ${wrong.join('; ')}`, { hint: fix });
     ctx.log.info({ ...changes }, 'rollback: the pre-shutdown changes were undone in the source');
@@ -194,5 +213,6 @@ function describeUndo(c: GuestChanges): string {
   return [
     ...c.bitlockerSuspended.map((mp) => `Resume-BitLocker -MountPoint '${mp}'`),
     ...(c.realTimeIsUniversalCleared ? [realTimeIsUniversalCommand(1)] : []),
+    ...(c.fastStartupDisabled ? [hiberbootCommand(1)] : []),
   ].join('; ');
 }

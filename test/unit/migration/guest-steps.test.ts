@@ -137,7 +137,9 @@ describe('prepare-shutdown', () => {
     const out = (await prepareShutdown.run(c)) as PrepareShutdownOutput;
     expect(out).toMatchObject({ bitlockerSuspended: ['C:'], realTimeIsUniversalCleared: true });
     expect(out.notes.join('\n')).toContain('RealTimeIsUniversal cleared');
-    expect(c.checkpoints).toEqual([{ bitlockerSuspended: ['C:'], realTimeIsUniversalCleared: true }]);
+    expect(c.checkpoints).toEqual([
+      { bitlockerSuspended: ['C:'], realTimeIsUniversalCleared: true, fastStartupDisabled: false },
+    ]);
     expect(seen.every((n) => n === 1)).toBe(true);
     expect(g.commands).toContain("Suspend-BitLocker -MountPoint 'C:' -RebootCount 0");
     expect(g.commands).toContain(
@@ -154,7 +156,12 @@ describe('prepare-shutdown', () => {
       preflight: { guest: facts(encrypted()) },
     });
     const out = (await prepareShutdown.run(c)) as PrepareShutdownOutput;
-    expect(out).toEqual({ bitlockerSuspended: [], realTimeIsUniversalCleared: false, notes: [] });
+    expect(out).toEqual({
+      bitlockerSuspended: [],
+      realTimeIsUniversalCleared: false,
+      fastStartupDisabled: false,
+      notes: [],
+    });
     expect(g.commands).toEqual([]);
     const d = guestParams('', win2022Static01());
     const c2 = ctx('prepare-shutdown', { source: guestSource(g) }, d, {

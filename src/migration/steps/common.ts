@@ -50,3 +50,27 @@ export function sourceMoref(ctx: Ctx): string {
 
 /** A short vCenter reconfiguration (CD-ROM changes): a few quick tries ride out a busy vCenter. */
 export const RECONFIG_RETRY = { attempts: 3, initialDelayMs: 2_000, backoff: 2, maxDelayMs: 20_000 };
+
+/**
+ * A rollback that must act inside the source guest (undo what a step changed there): powers the
+ * VM on when the shutdown already happened (preflight's compensation then finds it on) and waits
+ * up to 10 min for VMware Tools. False when Tools never came up.
+ */
+export async function sourceRunningForRollback(ctx: Ctx, why: string): Promise<boolean> {
+  const { source } = ctx.services;
+  const vm = sourceMoref(ctx);
+  const sig = { signal: ctx.signal };
+  let fresh = await source.findVm(ctx.params.vm, sig);
+  if (!fresh) return false;
+  if (fresh.powerState !== 'poweredOn') {
+    await source.powerOn(vm, sig);
+    ctx.log.info({ vm: ctx.params.vm }, `rollback: source VM powered on to ${why}`);
+  }
+  const deadline = ctx.clock.now() + 10 * 60_000;
+  for (;;) {
+    fresh = await source.findVm(ctx.params.vm, sig);
+    if (fresh?.powerState === 'poweredOn' && fresh.toolsRunning) return true;
+    if (ctx.clock.now() >= deadline) return false;
+    await ctx.sleep(5_000, ctx.signal);
+  }
+}

@@ -21,7 +21,14 @@ import {
   queryTaskCommand,
 } from '../firstboot/script.js';
 import type { DiskBus } from '../plan-file.js';
-import { type Ctx, crashPoint, guestCredentials, type MigrationStep, sourceMoref } from './common.js';
+import {
+  type Ctx,
+  crashPoint,
+  guestCredentials,
+  type MigrationStep,
+  sourceMoref,
+  sourceRunningForRollback,
+} from './common.js';
 import type { InstallDriversOutput } from './install-drivers.js';
 
 export interface InstallFirstbootOutput {
@@ -182,8 +189,13 @@ export const installFirstboot: MigrationStep<InstallFirstbootOutput> = {
     const { source } = ctx.services;
     const vm = sourceMoref(ctx);
     const sig = { signal: ctx.signal };
+    // A source that was running gets its power back now (not only at the end of the rollback), so
+    // the task leaves it; one the operator had off stays off, and the task stays (inert on VMware).
+    const running = ctx.params.plan.source?.wasPoweredOn
+      ? await sourceRunningForRollback(ctx, 'remove the first-boot task')
+      : false;
     const fresh = await source.findVm(ctx.params.vm, sig);
-    if (fresh?.powerState !== 'poweredOn' || !fresh.toolsRunning) {
+    if (!running || fresh?.powerState !== 'poweredOn' || !fresh.toolsRunning) {
       const note = `rollback: the source VM is ${fresh?.powerState ?? 'gone'}${fresh?.powerState === 'poweredOn' ? ' without VMware Tools' : ''}, so the first-boot task ${FIRSTBOOT_TASK} stays in it; it does nothing on VMware; remove it in the guest with \`${deleteTaskCommand()}\` and \`${deleteFilesCommand()}\``;
       ctx.log.warn(note);
       ctx.event('firstboot.left', { reason: note });

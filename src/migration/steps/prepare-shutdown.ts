@@ -9,7 +9,14 @@
 import { NonRetryableError } from '../../errors.js';
 import { captureGuest, encodedPowerShell } from '../guest/capture.js';
 import type { GuestFacts } from '../guest/facts.js';
-import { type Ctx, crashPoint, guestCredentials, type MigrationStep, sourceMoref } from './common.js';
+import {
+  type Ctx,
+  crashPoint,
+  guestCredentials,
+  type MigrationStep,
+  sourceMoref,
+  sourceRunningForRollback,
+} from './common.js';
 import type { PreflightOutput } from './preflight.js';
 
 /** What the step changed (and journals before changing it): what its rollback undoes. */
@@ -168,24 +175,13 @@ export const prepareShutdown: MigrationStep<PrepareShutdownOutput> = {
     const { source } = ctx.services;
     const vm = sourceMoref(ctx);
     const sig = { signal: ctx.signal };
-    let fresh = await source.findVm(ctx.params.vm, sig);
-    if (fresh?.powerState !== 'poweredOn') {
-      await source.powerOn(vm, sig);
-      ctx.log.info({ vm: ctx.params.vm }, 'rollback: source VM powered on to undo the pre-shutdown changes');
-    }
-    const deadline = ctx.clock.now() + 10 * 60_000;
-    for (;;) {
-      fresh = await source.findVm(ctx.params.vm, sig);
-      if (fresh?.powerState === 'poweredOn' && fresh.toolsRunning) break;
-      if (ctx.clock.now() >= deadline) {
-        throw new GuestPrepareError(
-          `rollback: VMware Tools did not start in the source VM within 10 min, so ${describeUndo(changes)} could not be done`,
-          {
-            hint: `start the VM with VMware Tools running, then \`v2o cancel ${ctx.runId} --rollback\` again; or do it in the guest yourself`,
-          },
-        );
-      }
-      await ctx.sleep(5_000, ctx.signal);
+    if (!(await sourceRunningForRollback(ctx, 'undo the pre-shutdown changes'))) {
+      throw new GuestPrepareError(
+        `rollback: VMware Tools did not start in the source VM within 10 min, so ${describeUndo(changes)} could not be done`,
+        {
+          hint: `start the VM with VMware Tools running, then \`v2o cancel ${ctx.runId} --rollback\` again; or do it in the guest yourself`,
+        },
+      );
     }
     const fix = `fix the cause, then \`v2o cancel ${ctx.runId} --rollback\` again; or do it in the guest yourself: ${describeUndo(changes)}`;
     for (const mp of changes.bitlockerSuspended)

@@ -248,6 +248,7 @@ export function ctx(
 ): Ctx & { checkpoints: unknown[]; events: string[] } {
   const checkpoints: unknown[] = [];
   const events: string[] = [];
+  let now = 1_000;
   return {
     runId: 'r-test0001',
     stepId,
@@ -267,8 +268,11 @@ export function ctx(
     signal: new AbortController().signal,
     log: pino({ level: 'silent' }),
     progress: { update: () => {} },
-    clock: { now: () => 1_000 },
-    sleep: async () => {},
+    // Sleeping moves the clock: a wait with a deadline ends in a test too.
+    clock: { now: () => now },
+    sleep: async (ms: number) => {
+      now += ms;
+    },
     event: (t) => void events.push(t),
     checkpoints,
     events,

@@ -84,6 +84,7 @@ defaults:
   # warning with its fix: BitLocker, domain controller, pending reboot, Fast Startup, a dynamic
   # system disk, free space on C:, an execution policy or device installation restricted by Group
   # Policy, Constrained Language Mode, NIC teaming, a VLAN id inside the guest, a UTC clock.
+  # Fast Startup is turned off just before the shutdown (and on again by a rollback).
   # BitLocker on a volume: block (default), or suspend: v2o suspends protection (Suspend-BitLocker
   # -RebootCount 0) just before shutdown and leaves it suspended; on OpenStack protect the disk
   # again (a vTPM-capable flavor and image, or another protector). A rollback resumes it.

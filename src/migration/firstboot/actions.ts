@@ -2,9 +2,9 @@
 // (version 2) lists the actions, firstboot.ps1 carries them out in this order, each idempotent, at
 // most FIRSTBOOT_MAX_BOOTS boots, and writes what it applied into its `v2o-firstboot:` line
 // (marker.ts). The lab's Nova applies the same data to the guest state it booted
-// (test/lab/openstack/py/v2o_lab_nova.py), so a wrong replay shows in a test. Types only here.
+// (test/lab/openstack/py/v2o_lab_firstboot.py), so a wrong replay shows in a test. Types only here.
 
-import type { GuestAddress, GuestGateway, GuestRoute, NetworkCategory, SanPolicy } from '../guest/facts.js';
+import type { GuestIpConfig, SanPolicy } from '../guest/facts.js';
 import type { DiskBus } from '../plan-file.js';
 
 export const FIRSTBOOT_MAX_BOOTS = 3;
@@ -13,21 +13,10 @@ export const FIRSTBOOT_MAX_BOOTS = 3;
 export type GhostRemoval = 'pnputil' | 'setupapi';
 
 /** One NetKVM (or e1000) adapter to configure: found by MAC when the port keeps it, else by its position. */
-export interface AdapterReplay {
+export interface AdapterReplay extends GuestIpConfig {
   match: { mac?: string; order: number };
-  /** The captured connection name the adapter gets. */
+  /** The captured connection name the adapter gets. DomainAuthenticated (category) cannot be set: NLA sets it. */
   name: string;
-  dhcp: boolean;
-  ipv4: GuestAddress[];
-  ipv6: GuestAddress[];
-  gateways: GuestGateway[];
-  routes: GuestRoute[];
-  dnsServers: string[];
-  dnsSuffix?: string;
-  registerInDns: boolean;
-  mtu: number;
-  /** DomainAuthenticated cannot be set: Windows' NLA sets it once the domain is reachable. */
-  category?: NetworkCategory;
 }
 
 export interface FirstbootConfigV2 {
@@ -55,18 +44,7 @@ export interface FirstbootConfigV2 {
 /** What the task reports it applied, read back from Windows after applying (not what it meant to do). */
 export interface FirstbootResult {
   boot: number;
-  adapters: {
-    name: string;
-    mac: string;
-    dhcp: boolean;
-    ipv4: GuestAddress[];
-    ipv6: GuestAddress[];
-    gateways: GuestGateway[];
-    routes: GuestRoute[];
-    dnsServers: string[];
-    dnsSuffix?: string;
-    category?: NetworkCategory;
-  }[];
+  adapters: ({ name: string; mac: string } & Omit<GuestIpConfig, 'registerInDns' | 'mtu'>)[];
   ghostsRemoved: string[];
   sanPolicy?: SanPolicy;
   disks: { number: number; online: boolean; letters: string[] }[];

@@ -26,16 +26,8 @@ export interface GuestRoute {
 /** Windows' network location (NetConnectionProfile NetworkCategory). */
 export type NetworkCategory = 'Public' | 'Private' | 'DomainAuthenticated';
 
-export interface GuestAdapter {
-  /** The connection name ("Prod LAN"): what the replay renames the new adapter to. */
-  name: string;
-  /** InterfaceDescription, e.g. "vmxnet3 Ethernet Adapter". */
-  description: string;
-  /** Lower case, colon separated (00:50:56:a1:20:01), as vSphere and Neutron write it. */
-  mac: string;
-  ifIndex: number;
-  /** Up, Disconnected, Disabled … */
-  status: string;
+/** An adapter's IP configuration: what Windows ties to the adapter, not to its MAC. */
+export interface GuestIpConfig {
   dhcp: boolean;
   /** Every IPv4 address (static ones when dhcp is false). */
   ipv4: GuestAddress[];
@@ -51,6 +43,18 @@ export interface GuestAdapter {
   /** NlMtu of the IPv4 interface, bytes. */
   mtu: number;
   category?: NetworkCategory;
+}
+
+export interface GuestAdapter extends GuestIpConfig {
+  /** The connection name ("Prod LAN"): what the replay renames the new adapter to. */
+  name: string;
+  /** InterfaceDescription, e.g. "vmxnet3 Ethernet Adapter". */
+  description: string;
+  /** Lower case, colon separated (00:50:56:a1:20:01), as vSphere and Neutron write it. */
+  mac: string;
+  ifIndex: number;
+  /** Up, Disconnected, Disabled … */
+  status: string;
   /** VLAN id set inside the guest (0 or undefined: none). */
   vlanId?: number;
 }

@@ -12,6 +12,7 @@ import { attachIso, type CdromState, restoreCdrom } from '../vsphere/objects/cdr
 import { connect, type VSphereClient } from '../vsphere/objects/client.js';
 import { datastoreDownload, datastoreStat, datastoreUpload } from '../vsphere/objects/datastore.js';
 import {
+  deleteGuestFile,
   downloadFromGuest,
   makeGuestDirectory,
   runInGuest,
@@ -217,6 +218,12 @@ export class VSphereSource implements SourceOps {
       }
     };
     const [stdout, stderr] = await Promise.all([read(`${base}.out`), read(`${base}.err`)]);
+    // Nothing of v2o's stays in the guest's Temp; a file that cannot be deleted is not worth failing for.
+    await Promise.all(
+      [`${base}.out`, `${base}.err`].map((p) =>
+        deleteGuestFile(this.client, vm, creds, p, { signal: o.signal }).catch(() => undefined),
+      ),
+    );
     const output = stderr ? `${stdout}${stdout.endsWith('\n') || !stdout ? '' : '\n'}${stderr}` : stdout;
     return { exitCode: r.exitCode, output };
   }

@@ -115,6 +115,21 @@ export async function makeDirectoryInGuest(
   );
 }
 
+export async function deleteFileInGuest(
+  c: SoapCaller,
+  fileManager: MoRef,
+  vm: MoRef,
+  creds: GuestCredentials,
+  filePath: string,
+  opts?: CallOptions,
+): Promise<void> {
+  await c.call(
+    'DeleteFileInGuest',
+    `<DeleteFileInGuest>${moref('_this', fileManager)}${moref('vm', vm)}${toGuestAuth(creds)}${el('filePath', filePath)}</DeleteFileInGuest>`,
+    opts,
+  );
+}
+
 export interface FileTransferInformation {
   size: number;
   url: string;

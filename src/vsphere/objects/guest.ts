@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { V2oError } from '../../errors.js';
 import { isFault, VSphereTimeoutError } from '../errors.js';
 import {
+  deleteFileInGuest,
   type GuestCredentials,
   initiateFileTransferFromGuest,
   initiateFileTransferToGuest,
@@ -133,6 +134,22 @@ export async function makeGuestDirectory(
     await makeDirectoryInGuest(client, fileManager, vm, creds, guestPath, true, { signal: opts.signal });
   } catch (err) {
     if (!isFault(err, 'FileAlreadyExists')) throw err;
+  }
+}
+
+/** Deletes a file in the guest; one that is not there (FileNotFound) is fine. */
+export async function deleteGuestFile(
+  client: VSphereClient,
+  vm: MoRef,
+  creds: GuestCredentials,
+  guestPath: string,
+  opts: { signal?: AbortSignal } = {},
+): Promise<void> {
+  const { fileManager } = await managers(client, opts.signal);
+  try {
+    await deleteFileInGuest(client, fileManager, vm, creds, guestPath, { signal: opts.signal });
+  } catch (err) {
+    if (!isFault(err, 'FileNotFound')) throw err;
   }
 }
 

@@ -334,6 +334,49 @@ const KNOBS: {
   },
 ];
 
+describe('a first-boot action that fails', () => {
+  it('fails the run naming the action, keeps the server and does not fall back to SATA', async () => {
+    await resetVm(VM);
+    const state = tmpDir('replay-fail');
+    const plan = writePlan(state, { [VM]: '    bootTimeoutSeconds: 60\n' });
+    // Stopped after the first-boot task and the agent's MSI are in the guest, before it goes down…
+    const k = await v2o(
+      state,
+      ['migrate', plan, '--vm', VM],
+      migrationEnv({ V2O_TEST_CRASH_AT: 'prepare-shutdown:before' }),
+    );
+    expect(k.signal, k.stdout + k.stderr).toBe('SIGKILL');
+    const runId = runIdOf(k.stdout + k.stderr);
+    cleanup.push({ state, runId, vm: VM });
+    // …where the MSI goes missing (an antivirus, a cleanup): the guest agent cannot be installed.
+    await setGuest({ vm: VM, files: { 'C:\\ProgramData\\v2o\\qemu-ga-x86_64.msi': null } });
+    const r = await v2o(state, ['resume', runId], migrationEnv(), 280_000);
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/first-boot task did not make it the same server: .*guest agent/);
+    expect(r.stderr).toMatch(/The server is kept/);
+    const st = await v2o(state, ['status', runId, '--json']);
+    const t = await openTarget();
+    try {
+      const res = await runResources(t, runId);
+      expect(res.servers.map((x) => x.status)).toEqual(['ACTIVE']);
+      // One attempt only, on the planned bus: the guest did boot.
+      expect(res.images[0]!.properties.hw_disk_bus).toBe('virtio');
+    } finally {
+      await t.close();
+    }
+    expect(
+      JSON.parse(st.stdout).steps.find((x: { stepId: string }) => x.stepId === 'verify-boot').state,
+    ).toBe('failed');
+    const rb = await v2o(state, ['cancel', runId, '--rollback']);
+    expect(rb.code, rb.stdout + rb.stderr).toBe(0);
+    cleanup.splice(
+      cleanup.findIndex((c) => c.runId === runId),
+      1,
+    );
+    await resetVm(VM);
+  });
+});
+
 describe('in-guest readiness, before any change', () => {
   it.each(KNOBS)('$finding ($severity) through its lab knob', async ({ finding, severity, knob }) => {
     await resetVm(VM);

@@ -165,12 +165,12 @@ export async function setGuest(body: Record<string, unknown>): Promise<void> {
   await hook('/guest/state', 'POST', body);
 }
 
-/** What an operator's run of `v2o guest-script` leaves for viostor (its effects, set in the simulated guest). */
+/** What an operator's run of `v2o guest-script` leaves for viostor (its effects, set in the simulated guest; vioserial for the guest agent). */
 export async function operatorPreparedViostor(vm: string): Promise<void> {
   const key = 'HKLM\\SYSTEM\\CurrentControlSet\\Services\\viostor';
   await setGuest({
     vm,
-    addDrivers: ['viostor', 'netkvm', 'balloon'],
+    addDrivers: ['viostor', 'netkvm', 'balloon', 'vioser'],
     files: { 'C:\\Windows\\System32\\drivers\\viostor.sys': 'MZ viostor' },
     registry: {
       [`${key}\\Type`]: 1,

@@ -53,15 +53,30 @@ describe('v2o plan', () => {
     expect(r.stdout).toContain('os_version=2012r2');
     expect(r.stdout).toContain('hw_disk_bus=virtio');
     expect(r.stdout).toContain('viostor\\2k12R2\\amd64');
-    expect(r.stdout).toContain('00:50:56:a1:12:01 on "VM Network" → network lab-net, MAC kept');
-    expect(r.stdout).toMatch(/ 10\. upload-images: /);
+    // The NIC, the adapter Windows shows for it (captured in the guest), and where its port goes.
+    expect(r.stdout).toContain(
+      '00:50:56:a1:12:01, guest adapter "Ethernet0" on "VM Network" → network lab-net, MAC kept',
+    );
+    expect(r.stdout).toMatch(/ 11\. upload-images: /);
     expect(r.stdout).toMatch(
-      / 13\. verify-boot: wait up to 900 s for the first-boot report .*virtio, then sata/,
+      / 14\. verify-boot: wait up to 900 s for the first-boot report .*virtio, then sata/,
     );
     const after = { vm: await labVm(vm), guest: await guestState(vm), os: await openstackSnapshot(vm) };
     expect(after.vm).toEqual(before.vm);
     expect(after.guest.cdDrives).toEqual(before.guest.cdDrives);
-    expect(after.guest.history).toEqual(before.guest.history);
+    // The only programs it ran: the read-only capture (one PowerShell) and the removal of its folder.
+    const ran = ((after.guest.history ?? []) as { program: string; args: string }[]).slice(
+      ((before.guest.history ?? []) as unknown[]).length,
+    );
+    expect(
+      ran.map((h) => `${h.program.split('\\').pop()} ${h.args.split(' ').slice(0, 3).join(' ')}`),
+    ).toEqual([
+      'powershell.exe -NoProfile -NonInteractive -EncodedCommand',
+      expect.stringMatching(/^cmd\.exe \/c rmdir \/S/i),
+    ]);
+    expect(after.guest.files).toEqual(before.guest.files);
+    expect(after.guest.registry).toEqual(before.guest.registry);
+    expect(after.guest.tasks).toEqual(before.guest.tasks);
     expect(after.guest.drivers).toEqual(before.guest.drivers);
     expect(after.os).toEqual(before.os);
     // No journal, no run logs.

@@ -1,12 +1,18 @@
-// `v2o approve`: record who approved which gate. The run continues on `resume`.
+// `v2o approve` and `v2o cutover`: record who approved which gate, and for when. The run
+// continues on `resume`; an approval also wakes the steps of the run that wait on a timer.
 import { ConfigError } from '../errors.js';
 import { RunStateError } from './errors.js';
 import type { Journal, StepRecord } from './journal.js';
 
+/**
+ * Records the approval of `stepId` (default: the gate the run waits at). With `notBefore` the
+ * step does not run before that time; approving again with another notBefore moves it. Every step
+ * of the run waiting on a timer wakes (at notBefore when that is sooner than its own time).
+ */
 export function approveRun(
   journal: Journal,
   runId: string,
-  opts: { stepId?: string; by: string; at: number },
+  opts: { stepId?: string; by: string; at: number; notBefore?: number },
 ): StepRecord {
   const run = journal.requireRun(runId);
   if (run.state === 'succeeded' || run.state === 'cancelled') {
@@ -25,13 +31,19 @@ export function approveRun(
       throw new RunStateError(`step ${step.stepId} of run ${runId} already ${step.state}`);
     }
   } else {
-    step = steps.find((s) => s.state === 'waiting');
+    step = steps.find((s) => s.state === 'waiting' && s.wakeAt === undefined);
     if (!step) {
-      throw new RunStateError(`run ${runId} is not waiting for approval (it is ${run.state})`, {
-        hint: 'pass --step <id> to approve a later gate ahead of time',
-      });
+      const timer = steps.find((s) => s.state === 'waiting');
+      throw new RunStateError(
+        timer
+          ? `run ${runId} is not waiting for approval: step ${timer.stepId} waits until ${new Date(timer.wakeAt!).toISOString()}`
+          : `run ${runId} is not waiting for approval (it is ${run.state})`,
+        { hint: 'pass --step <id> to approve a later gate ahead of time' },
+      );
     }
   }
-  if (step.approvedAt === undefined) journal.approveStep(runId, step.stepId, opts.at, opts.by);
+  const moved = opts.notBefore !== undefined && opts.notBefore !== step.approvalNotBefore;
+  if (step.approvedAt === undefined || moved)
+    journal.approveStep(runId, step.stepId, opts.at, opts.by, opts.notBefore);
   return journal.getStep(runId, step.stepId)!;
 }

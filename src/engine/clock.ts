@@ -5,6 +5,16 @@ export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
 
 export const systemClock: Clock = { now: () => Date.now() };
 
+const pad = (n: number, w = 2) => String(Math.trunc(Math.abs(n))).padStart(w, '0');
+
+/** ISO 8601 in this machine's time zone, to the second (`2026-12-02T22:00:00+01:00`): what an operator reads and types back. */
+export function localIso(t: number): string {
+  const d = new Date(t);
+  const off = -d.getTimezoneOffset();
+  const zone = off === 0 ? 'Z' : `${off > 0 ? '+' : '-'}${pad(off / 60)}:${pad(off % 60)}`;
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}${zone}`;
+}
+
 /** setTimeout that rejects with the signal's reason when aborted. */
 export const systemSleep: Sleep = (ms, signal) =>
   new Promise((resolve, reject) => {

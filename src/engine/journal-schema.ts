@@ -64,6 +64,12 @@ export const migrations: readonly string[] = [
     expires_at INTEGER NOT NULL
   );
   `,
+  // 2: timed waits (a step waits in the journal until wake_at, ms) and approvals for a later time
+  // (the approved step does not run before not_before, ms).
+  `
+  ALTER TABLE steps ADD COLUMN wake_at INTEGER;
+  ALTER TABLE steps ADD COLUMN not_before INTEGER;
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;

@@ -29,6 +29,8 @@ export interface RunRecord {
   updatedAt: number;
   finishedAt?: number;
   error?: ErrorRecord;
+  /** The earliest wakeAt of its steps that wait on a timer, when any does. */
+  wakeAt?: number;
 }
 
 export interface StepRecord {
@@ -44,6 +46,10 @@ export interface StepRecord {
   gateMessage?: string;
   approvedAt?: number;
   approvedBy?: string;
+  /** Waiting on a timer (ctx.waitUntil, or an approval for a later time): runnable from then on. */
+  wakeAt?: number;
+  /** The approval is for this time: the step does not run before it. */
+  approvalNotBefore?: number;
 }
 
 export interface EventRecord {
@@ -120,6 +126,7 @@ interface RunRow {
   updated_at: number;
   finished_at: number | null;
   error: string | null;
+  wake_at: number | null;
 }
 interface StepRow {
   run_id: string;
@@ -134,6 +141,8 @@ interface StepRow {
   gate_message: string | null;
   approved_at: number | null;
   approved_by: string | null;
+  wake_at: number | null;
+  not_before: number | null;
 }
 
 const toRun = (r: RunRow): RunRecord => ({
@@ -147,6 +156,7 @@ const toRun = (r: RunRow): RunRecord => ({
   updatedAt: r.updated_at,
   finishedAt: opt(r.finished_at),
   error: parse<ErrorRecord>(r.error),
+  wakeAt: opt(r.wake_at),
 });
 const toStep = (r: StepRow): StepRecord => ({
   runId: r.run_id,
@@ -161,9 +171,15 @@ const toStep = (r: StepRow): StepRecord => ({
   gateMessage: opt(r.gate_message),
   approvedAt: opt(r.approved_at),
   approvedBy: opt(r.approved_by),
+  wakeAt: opt(r.wake_at),
+  approvalNotBefore: opt(r.not_before),
 });
 
 const TERMINAL: RunState[] = ['succeeded', 'cancelled'];
+
+/** Runs with the earliest timer their waiting steps wait for (list shows it). */
+const RUNS = `SELECT runs.*, (SELECT min(wake_at) FROM steps
+  WHERE steps.run_id = runs.id AND steps.state = 'waiting') AS wake_at FROM runs`;
 
 export class Journal {
   private readonly stmts = new Map<string, Database.Statement>();
@@ -307,7 +323,7 @@ export class Journal {
 
   getRun(id: string): RunRecord | undefined {
     return this.guard(() => {
-      const row = this.stmt('SELECT * FROM runs WHERE id = ?').get(id) as RunRow | undefined;
+      const row = this.stmt(`${RUNS} WHERE id = ?`).get(id) as RunRow | undefined;
       return row && toRun(row);
     });
   }
@@ -321,9 +337,7 @@ export class Journal {
   /** Newest first. */
   listRuns(limit = 1000): RunRecord[] {
     return this.guard(() =>
-      (this.stmt('SELECT * FROM runs ORDER BY created_at DESC, id LIMIT ?').all(limit) as RunRow[]).map(
-        toRun,
-      ),
+      (this.stmt(`${RUNS} ORDER BY created_at DESC, id LIMIT ?`).all(limit) as RunRow[]).map(toRun),
     );
   }
 
@@ -380,7 +394,7 @@ export class Journal {
   stepAttemptStarted(runId: string, stepId: string, at: number, attempt: number): void {
     this.tx(() => {
       this.stmt(
-        `UPDATE steps SET state = 'running', attempts = attempts + 1, error = NULL,
+        `UPDATE steps SET state = 'running', attempts = attempts + 1, error = NULL, wake_at = NULL,
            started_at = coalesce(started_at, ?), finished_at = NULL WHERE run_id = ? AND step_id = ?`,
       ).run(at, runId, stepId);
       this.touchRun(runId, at);
@@ -392,7 +406,7 @@ export class Journal {
   stepSucceeded(runId: string, stepId: string, at: number, output: unknown): void {
     this.tx(() => {
       this.stmt(
-        `UPDATE steps SET state = 'succeeded', output = ?, error = NULL, finished_at = ?
+        `UPDATE steps SET state = 'succeeded', output = ?, error = NULL, finished_at = ?, wake_at = NULL
          WHERE run_id = ? AND step_id = ?`,
       ).run(json(output), at, runId, stepId);
       this.touchRun(runId, at);
@@ -404,7 +418,7 @@ export class Journal {
   stepEnded(runId: string, stepId: string, at: number, state: StepState, error?: unknown): void {
     this.tx(() => {
       this.stmt(
-        'UPDATE steps SET state = ?, error = ?, finished_at = ? WHERE run_id = ? AND step_id = ?',
+        'UPDATE steps SET state = ?, error = ?, finished_at = ?, wake_at = NULL WHERE run_id = ? AND step_id = ?',
       ).run(state, error === undefined ? null : JSON.stringify(toErrorRecord(error)), at, runId, stepId);
       this.touchRun(runId, at);
       this.addEvent(
@@ -417,32 +431,61 @@ export class Journal {
     });
   }
 
-  /** The step's gate asked for approval: step and run wait together. */
-  stepWaiting(runId: string, stepId: string, at: number, message: string): void {
+  /**
+   * Step and run wait together: for approval (the step's gate asked), or, with `wakeAt`, on a
+   * timer (ctx.waitUntil, or an approval for a later time). The step's checkpoints stay.
+   */
+  stepWaiting(runId: string, stepId: string, at: number, message: string, wakeAt?: number): void {
     this.tx(() => {
-      this.stmt(`UPDATE steps SET state = 'waiting', gate_message = ? WHERE run_id = ? AND step_id = ?`).run(
-        message,
-        runId,
-        stepId,
-      );
+      this.stmt(
+        `UPDATE steps SET state = 'waiting', gate_message = ?, wake_at = ?, finished_at = NULL
+         WHERE run_id = ? AND step_id = ?`,
+      ).run(message, wakeAt ?? null, runId, stepId);
       this.stmt(`UPDATE runs SET state = 'waiting', updated_at = ? WHERE id = ?`).run(at, runId);
-      this.addEvent(runId, at, 'step.waiting', stepId, { message });
+      this.addEvent(
+        runId,
+        at,
+        'step.waiting',
+        stepId,
+        wakeAt === undefined ? { message } : { message, wakeAt },
+      );
     });
   }
 
-  /** Records an approval; a waiting step goes back to pending so `resume` runs it. */
-  approveStep(runId: string, stepId: string, at: number, by: string): void {
+  /**
+   * Records an approval (for `notBefore`, when given). A step waiting for it goes back to pending
+   * so `resume` runs it; steps waiting on a timer are woken: due at once, or at notBefore when
+   * that comes before their own time (the approved step itself waits for its notBefore).
+   */
+  approveStep(runId: string, stepId: string, at: number, by: string, notBefore?: number): void {
+    const wake = notBefore ?? at;
     this.tx(() => {
       this.stmt(
-        `UPDATE steps SET approved_at = ?, approved_by = ?,
-           state = CASE state WHEN 'waiting' THEN 'pending' ELSE state END
+        `UPDATE steps SET approved_at = ?, approved_by = ?, not_before = ?,
+           state = CASE WHEN state = 'waiting' AND wake_at IS NULL THEN 'pending' ELSE state END,
+           wake_at = CASE WHEN state = 'waiting' AND wake_at IS NOT NULL THEN ? ELSE wake_at END
          WHERE run_id = ? AND step_id = ?`,
-      ).run(at, by, runId, stepId);
-      this.stmt(`UPDATE runs SET state = 'pending', updated_at = ? WHERE id = ? AND state = 'waiting'`).run(
-        at,
-        runId,
-      );
-      this.addEvent(runId, at, 'step.approved', stepId, { by });
+      ).run(at, by, notBefore ?? null, wake, runId, stepId);
+      const woken = (
+        this.stmt(
+          `SELECT step_id FROM steps WHERE run_id = ? AND step_id != ? AND state = 'waiting'
+             AND wake_at IS NOT NULL AND wake_at > ?`,
+        ).all(runId, stepId, wake) as { step_id: string }[]
+      ).map((r) => r.step_id);
+      this.stmt(
+        `UPDATE steps SET wake_at = ? WHERE run_id = ? AND step_id != ? AND state = 'waiting'
+           AND wake_at IS NOT NULL AND wake_at > ?`,
+      ).run(wake, runId, stepId, wake);
+      this.stmt(
+        `UPDATE runs SET state = 'pending', updated_at = ? WHERE id = ? AND state = 'waiting'
+           AND NOT EXISTS (SELECT 1 FROM steps WHERE run_id = ? AND state = 'waiting')`,
+      ).run(at, runId, runId);
+      this.touchRun(runId, at);
+      this.addEvent(runId, at, 'step.approved', stepId, {
+        by,
+        ...(notBefore === undefined ? {} : { notBefore }),
+        ...(woken.length ? { woken, wakeAt: wake } : {}),
+      });
     });
   }
 

@@ -4,8 +4,8 @@
 // state machine (run, retry, gate, lease, cancel, rollback share its state), hence one file.
 import os from 'node:os';
 import type { Logger } from 'pino';
-import { ExitCode, InterruptedError } from '../errors.js';
-import { type Sleep, systemClock, systemSleep } from './clock.js';
+import { ExitCode, hasCause, InterruptedError, NonRetryableError } from '../errors.js';
+import { localIso, type Sleep, systemClock, systemSleep } from './clock.js';
 import {
   LeaseLostError,
   RunCancelledError,
@@ -32,10 +32,11 @@ export interface RunObserver {
   stepProgress?(stepId: string, update: ProgressUpdate): void;
   stepRetrying?(stepId: string, error: Error, delayMs: number): void;
   /** `fromJournal`: the step was done by an earlier process and is not run again. */
+  /** `wakeAt`: the step waits on a timer until then (state 'waiting'). */
   stepFinished?(
     stepId: string,
     state: StepState,
-    info?: { error?: Error; message?: string; fromJournal?: boolean },
+    info?: { error?: Error; message?: string; fromJournal?: boolean; wakeAt?: number },
   ): void;
   runFinished?(outcome: RunOutcome): void;
 }
@@ -49,6 +50,8 @@ export interface RunOutcome {
   /** Where the run stopped (failed, waiting, interrupted). */
   stepId?: string;
   error?: Error;
+  /** The run waits on a timer until then (state 'waiting', exit code 3): `v2o resume --wait` sleeps until it. */
+  wakeAt?: number;
 }
 
 export interface EngineOptions {
@@ -84,6 +87,19 @@ function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
 }
 
 const asError = (e: unknown): Error => (e instanceof Error ? e : new Error(String(e)));
+
+/**
+ * What ctx.waitUntil throws to leave the step: not a failure (the runner records a timed wait) and
+ * never retried (NonRetryableError), found in a cause chain too when a step wraps it.
+ */
+class StepWaitRequest extends NonRetryableError {
+  constructor(
+    readonly at: number,
+    readonly waitMessage: string,
+  ) {
+    super(`the step waits until ${localIso(at)}: ${waitMessage}`);
+  }
+}
 
 /** The stored run with its params as the workflow reads them; throws before anything is written. */
 function withParsedParams(run: RunRecord, workflow: AnyWorkflow): RunRecord {
@@ -148,10 +164,14 @@ export class Runner {
       });
     }
     const parsed = withParsedParams(run, workflow); // before the gate: approving it could not help
-    const waiting = this.o.journal
-      .getSteps(runId)
-      .find((s) => s.state === 'waiting' && s.approvedAt === undefined);
-    if (waiting) return this.waitingOutcome(runId, waiting.stepId, waiting.gateMessage ?? '');
+    const steps = this.o.journal.getSteps(runId);
+    const gate = steps.find(
+      (s) => s.state === 'waiting' && s.wakeAt === undefined && s.approvedAt === undefined,
+    );
+    if (gate) return this.waitingOutcome(runId, gate.stepId, gate.gateMessage ?? '');
+    // Not due yet: change nothing (no lease, no event), so a worker may look as often as it likes.
+    const timer = steps.find((s) => s.state === 'waiting' && s.wakeAt !== undefined && s.wakeAt > this.now());
+    if (timer) return this.timerOutcome(runId, timer.stepId, timer.wakeAt!, timer.gateMessage ?? '');
     return this.execute(parsed, workflow, true);
   }
 
@@ -201,6 +221,25 @@ export class Runner {
       stepId,
       message: `run ${runId} waits for approval at step ${stepId}: ${message}\n  then: v2o approve ${runId} --step ${stepId} && v2o resume ${runId}`,
     };
+  }
+
+  private timerOutcome(runId: string, stepId: string, wakeAt: number, message: string): RunOutcome {
+    return {
+      runId,
+      state: 'waiting',
+      exitCode: ExitCode.waiting,
+      stepId,
+      wakeAt,
+      message: `run ${runId} waits until ${localIso(wakeAt)} at step ${stepId}: ${message}\n  then: v2o resume ${runId} (once that time has passed), or now: v2o resume ${runId} --wait`,
+    };
+  }
+
+  /** The step stops and the run waits in the journal until `at`; its checkpoints stay. */
+  private waitOnTimer(r: Running, stepId: string, at: number, message: string): RunOutcome {
+    this.o.journal.stepWaiting(r.run.id, stepId, this.now(), message, at);
+    this.obs.stepFinished?.(stepId, 'waiting', { message, wakeAt: at });
+    r.log.info({ stepId, wakeAt: at, message }, 'waiting until a time');
+    return this.timerOutcome(r.run.id, stepId, at, message);
   }
 
   private execute(run: RunRecord, workflow: AnyWorkflow, resumed: boolean): Promise<RunOutcome> {
@@ -294,7 +333,8 @@ export class Runner {
     for (const s of records.values()) if (s.state === 'succeeded') r.outputs.set(s.stepId, s.output);
 
     for (const step of workflow.steps) {
-      const rec = records.get(step.id)!;
+      // Read fresh: an approval may have been recorded by another process while earlier steps ran.
+      const rec = journal.getStep(run.id, step.id) ?? records.get(step.id)!;
       if (rec.state === 'succeeded' || rec.state === 'skipped') {
         this.obs.stepFinished?.(step.id, rec.state, { fromJournal: true });
         continue;
@@ -321,11 +361,22 @@ export class Runner {
             return this.waitingOutcome(run.id, step.id, req.message);
           }
         }
+        if (rec.approvalNotBefore !== undefined && rec.approvalNotBefore > this.now()) {
+          // Approved for a later time (`v2o cutover --at`): the step does not run before it.
+          return this.waitOnTimer(
+            r,
+            step.id,
+            rec.approvalNotBefore,
+            `approved by ${rec.approvedBy} for ${localIso(rec.approvalNotBefore)}`,
+          );
+        }
         const output = await this.attempts(r, step);
         journal.stepSucceeded(run.id, step.id, this.now(), output);
         r.outputs.set(step.id, output);
         this.obs.stepFinished?.(step.id, 'succeeded');
       } catch (err) {
+        const wait = hasCause(err, StepWaitRequest);
+        if (wait && !r.signal.aborted) return this.waitOnTimer(r, step.id, wait.at, wait.waitMessage);
         return this.failRun(run.id, step.id, err, r.log, r.signal);
       }
     }
@@ -395,6 +446,18 @@ export class Runner {
       clock: this.clock,
       sleep: (ms, s) => this.sleep(ms, s ?? signal),
       event: (type, data) => journal.appendEvent(runId, this.now(), type, step.id, data),
+      waitUntil: (at, message) => {
+        throw new StepWaitRequest(at, message);
+      },
+      approvalOf: (id) => {
+        const s = journal.getStep(runId, id);
+        if (s?.approvedAt === undefined) return undefined;
+        return {
+          at: s.approvedAt,
+          by: s.approvedBy ?? '',
+          ...(s.approvalNotBefore === undefined ? {} : { notBefore: s.approvalNotBefore }),
+        };
+      },
     };
   }
 

@@ -1,14 +1,27 @@
 // Progress on a terminal: listr2, one task per step. The runner drives the steps; each listr
 // task only waits for its step's outcome, which the runner reports through the observer.
 import { Listr, type ListrTaskWrapper } from 'listr2';
+import { localIso } from '../../engine/clock.js';
 import type { AnyWorkflow } from '../../engine/registry.js';
 import type { RunObserver, RunOutcome } from '../../engine/runner.js';
 import type { ProgressUpdate, StepState } from '../../engine/types.js';
 import { ProgressMeter } from './format.js';
 
 interface Slot {
-  settle(r: { state: StepState; error?: Error; message?: string; fromJournal?: boolean }): void;
-  result: Promise<{ state: StepState; error?: Error; message?: string; fromJournal?: boolean }>;
+  settle(r: {
+    state: StepState;
+    error?: Error;
+    message?: string;
+    fromJournal?: boolean;
+    wakeAt?: number;
+  }): void;
+  result: Promise<{
+    state: StepState;
+    error?: Error;
+    message?: string;
+    fromJournal?: boolean;
+    wakeAt?: number;
+  }>;
   // biome-ignore lint/suspicious/noExplicitAny: listr2's wrapper type is generic over renderers
   task?: ListrTaskWrapper<any, any, any>;
   output?: string;
@@ -41,7 +54,12 @@ export class ListrProgress implements RunObserver {
           const r = await slot.result;
           if (r.fromJournal) return task?.skip(`${r.state} earlier, not run again`);
           if (r.state === 'skipped') return task?.skip('skipped');
-          if (r.state === 'waiting') return task?.skip(`waiting for approval: ${r.message ?? ''}`);
+          if (r.state === 'waiting')
+            return task?.skip(
+              r.wakeAt === undefined
+                ? `waiting for approval: ${r.message ?? ''}`
+                : `waiting until ${localIso(r.wakeAt)}: ${r.message ?? ''}`,
+            );
           if (r.state === 'pending') return task?.skip('not run');
           if (r.state !== 'succeeded' && r.state !== 'compensated') throw r.error ?? new Error(r.state);
         },
@@ -80,7 +98,7 @@ export class ListrProgress implements RunObserver {
   stepFinished(
     stepId: string,
     state: StepState,
-    info?: { error?: Error; message?: string; fromJournal?: boolean },
+    info?: { error?: Error; message?: string; fromJournal?: boolean; wakeAt?: number },
   ) {
     this.slots.get(stepId)?.settle({ state, ...info });
   }

@@ -1,4 +1,5 @@
 // Progress as plain lines, for logs, pipes and --json (stdout is not a TTY).
+import { localIso } from '../../engine/clock.js';
 import type { RunObserver, RunOutcome } from '../../engine/runner.js';
 import type { ProgressUpdate, StepState } from '../../engine/types.js';
 import { ProgressMeter } from './format.js';
@@ -51,9 +52,11 @@ export class PlainProgress implements RunObserver {
   stepFinished(
     stepId: string,
     state: StepState,
-    info?: { error?: Error; message?: string; fromJournal?: boolean },
+    info?: { error?: Error; message?: string; fromJournal?: boolean; wakeAt?: number },
   ) {
     if (info?.fromJournal) return this.line(`${stepId}: ${state} earlier, not run again`);
+    if (info?.wakeAt !== undefined)
+      return this.line(`${stepId}: waiting until ${localIso(info.wakeAt)} (${info.message ?? ''})`);
     const why = info?.error?.message ?? info?.message;
     const what = this.rollingBack.has(stepId) && state === 'failed' ? 'rollback failed' : state;
     this.line(`${stepId}: ${what}${why ? ` (${why})` : ''}`);

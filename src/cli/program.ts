@@ -10,6 +10,7 @@ Exit codes:
   1    failed (the run is journaled; see \`v2o status <run>\`, then \`v2o resume <run>\`)
   2    bad input or a blocked plan (nothing was changed)
   3    waiting for approval (\`v2o approve <run>\`, then \`v2o resume <run>\`)
+       or until a time (\`v2o resume <run> --wait\`)
   130  interrupted (Ctrl-C / SIGTERM; \`v2o resume <run>\` continues)`;
 
 function buildProgram(): Command {

@@ -1,12 +1,15 @@
 // Start, resume or cancel a run from the CLI: journal, progress display, Ctrl-C handling, and the
 // final message. `migrate`, `resume` and `cancel` are thin wrappers over these functions, and
 // run-parallel.ts drives several runs through the same session and reporting.
+import { localIso, type Sleep, systemClock, systemSleep } from '../engine/clock.js';
 import type { Journal } from '../engine/journal.js';
 import { type AnyWorkflow, WorkflowRegistry } from '../engine/registry.js';
 import { Runner, type RunObserver, type RunOutcome } from '../engine/runner.js';
 import { runLogPath } from '../engine/state-dir.js';
+import type { Clock } from '../engine/types.js';
+import { ExitCode } from '../errors.js';
 import type { GlobalOptions } from './command.js';
-import { openJournal, stateDirOf } from './context.js';
+import { openJournal, stateDirOf, withJournal } from './context.js';
 import { PlainProgress } from './progress/plain-progress.js';
 import { installInterruptHandlers } from './signals.js';
 
@@ -34,9 +37,82 @@ export function runWorkflow<P>(o: RunWorkflowOptions<P>): Promise<RunOutcome> {
   return drive({ ...o, registry }, (runner) => runner.start(o.workflow, o.params, o.subject), true);
 }
 
+export interface ResumeOptions extends DriveOptions {
+  /**
+   * `--wait`: when the run waits on a timer, sleep (holding nothing: no lease) until it is due and
+   * resume again, as long as the run keeps waiting on timers. A gate, a failure or the end returns.
+   */
+  wait?: boolean;
+  /** For tests; default the system clock and setTimeout. */
+  clock?: Clock;
+  sleep?: Sleep;
+  /** How often the sleep looks at the journal, so an approval (`v2o cutover`) wakes it (default 5 s). */
+  pollMs?: number;
+}
+
 /** Continues a stored run. Throws (exit 2) for an unknown run, a held lease or a version mismatch. */
-export function resumeRun(runId: string, o: DriveOptions = {}): Promise<RunOutcome> {
-  return drive(o, (runner) => runner.resume(runId), false, runId);
+export async function resumeRun(runId: string, o: ResumeOptions = {}): Promise<RunOutcome> {
+  for (;;) {
+    // With --json and --wait only the last outcome is printed: stdout stays one JSON object.
+    const outcome = await drive(o, (runner) => runner.resume(runId), false, runId, !(o.wait && o.json));
+    if (!o.wait || outcome.state !== 'waiting' || outcome.wakeAt === undefined) {
+      if (o.wait && o.json) printJson(outcome, stateDirOf(o.globals ?? {}));
+      return outcome;
+    }
+    const stopped = await sleepUntilDue(runId, outcome.wakeAt, o);
+    if (stopped) {
+      if (o.json) printJson(stopped, stateDirOf(o.globals ?? {}));
+      else printOutcome(stopped);
+      return stopped;
+    }
+  }
+}
+
+/**
+ * Sleeps until the run's timer is due; re-reads it from the journal every pollMs (an approval
+ * moves it sooner). Ctrl-C ends the sleep with the interrupt exit code and the run unchanged.
+ * Returns that outcome, or undefined when it is time to resume.
+ */
+async function sleepUntilDue(
+  runId: string,
+  first: number,
+  o: ResumeOptions,
+): Promise<RunOutcome | undefined> {
+  const clock = o.clock ?? systemClock;
+  const sleep = o.sleep ?? systemSleep;
+  const poll = o.pollMs ?? 5_000;
+  const interrupt = installInterruptHandlers(process.stderr, 'stopping the wait; the run stays as it is');
+  let wakeAt: number | undefined = first;
+  try {
+    if (wakeAt > clock.now())
+      process.stderr.write(
+        `sleeping until ${localIso(wakeAt)} (Ctrl-C stops the wait; the run stays as it is)\n`,
+      );
+    while (wakeAt !== undefined && wakeAt > clock.now()) {
+      await sleep(Math.min(wakeAt - clock.now(), poll), interrupt.signal);
+      // No longer waiting on a timer (approved, cancelled, taken by another process): resume says.
+      wakeAt = await withJournal(
+        o.globals ?? {},
+        (j) => {
+          const run = j.getRun(runId);
+          return run?.state === 'waiting' ? run.wakeAt : undefined;
+        },
+        { create: false },
+      );
+    }
+    return undefined;
+  } catch (err) {
+    if (!interrupt.signal.aborted) throw err;
+    return {
+      runId,
+      state: 'waiting',
+      exitCode: ExitCode.interrupted,
+      wakeAt,
+      message: `stopped waiting; run ${runId} is unchanged${wakeAt === undefined ? '' : ` and waits until ${localIso(wakeAt)}`}\n  continue with: v2o resume ${runId} --wait`,
+    };
+  } finally {
+    interrupt.dispose();
+  }
 }
 
 /** Cancels a run; with rollback runs the compensations in reverse order (`force`: past the workflow's refusal). */
@@ -102,14 +178,16 @@ async function drive(
   act: (r: Runner) => Promise<RunOutcome>,
   create = false,
   runId?: string,
+  /** false: the caller prints the outcome as JSON (resume --wait prints only its last one). */
+  printJsonOutcome = true,
 ): Promise<RunOutcome> {
   const session = await openSession(o, create, runId);
   try {
     const progress = await progressFor(o.json ?? false);
     const outcome = await act(session.runner(progress));
     await progress.done();
-    if (o.json) process.stdout.write(`${JSON.stringify(outcomeJson(outcome, session.stateDir))}\n`);
-    else printOutcome(outcome);
+    if (!o.json) printOutcome(outcome);
+    else if (printJsonOutcome) printJson(outcome, session.stateDir);
     return outcome;
   } finally {
     session.close();
@@ -130,6 +208,10 @@ export function outcomeJson(o: RunOutcome, stateDir: string) {
     log: runLogPath(stateDir, o.runId),
     error: error && { name: error.name, message: error.message },
   };
+}
+
+function printJson(o: RunOutcome, stateDir: string): void {
+  process.stdout.write(`${JSON.stringify(outcomeJson(o, stateDir))}\n`);
 }
 
 /** The outcome's message for a person: stdout when the run succeeded, stderr otherwise. */

@@ -5,11 +5,15 @@ export interface Interrupt {
   dispose(): void;
 }
 
-export function installInterruptHandlers(stderr: NodeJS.WritableStream = process.stderr): Interrupt {
+export function installInterruptHandlers(
+  stderr: NodeJS.WritableStream = process.stderr,
+  /** What the first signal does, as the operator reads it. */
+  what = 'stopping the current step',
+): Interrupt {
   const ctl = new AbortController();
   const onSignal = (sig: NodeJS.Signals) => {
     if (ctl.signal.aborted) process.exit(130);
-    stderr.write(`\n${sig}: stopping the current step (press Ctrl-C again to exit at once)\n`);
+    stderr.write(`\n${sig}: ${what} (press Ctrl-C again to exit at once)\n`);
     ctl.abort(sig);
   };
   process.on('SIGINT', onSignal);

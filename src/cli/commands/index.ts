@@ -2,6 +2,7 @@
 import type { CommandModule } from '../command.js';
 import { approveCommand } from './approve.js';
 import { cancelCommand } from './cancel.js';
+import { cutoverCommand } from './cutover.js';
 import { guestScriptCommand } from './guest-script.js';
 import { initCommand } from './init.js';
 import { inventoryCommand } from './inventory.js';
@@ -21,6 +22,7 @@ export const commands: CommandModule[] = [
   statusCommand,
   listCommand,
   approveCommand,
+  cutoverCommand,
   guestScriptCommand,
   cancelCommand,
   logsCommand,

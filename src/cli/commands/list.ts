@@ -4,7 +4,7 @@ import type { CommandModule } from '../command.js';
 import { globalOptions, withJournal } from '../context.js';
 import { table } from '../format/table.js';
 import { exitCodesHelp } from './help.js';
-import { displayState, iso } from './show.js';
+import { displayState, iso, stateText } from './show.js';
 
 export const listCommand: CommandModule = {
   register(program: Command) {
@@ -28,7 +28,7 @@ export const listCommand: CommandModule = {
         for (const r of runs) {
           rows.push([
             r.id,
-            displayState(r),
+            stateText(r),
             `${r.workflow} v${r.workflowVersion}`,
             r.subject,
             iso(r.createdAt),

@@ -55,7 +55,7 @@ const redactPaths: readonly string[] = [
 export const redactOptions = { paths: [...redactPaths], censor: REDACTED } satisfies LoggerOptions['redact'];
 
 /** Keys whose values are secrets wherever they appear (for data that does not go through pino). */
-const SECRET_KEY = /pass(word)?|token|secret|cookie|authorization|credential|api[-_]?key/i;
+const SECRET_KEY = /passw(or)?d|passphrase|token|secret|cookie|authorization|credential|api[-_]?key/i;
 
 /** A deep copy of `value` with secret-looking keys replaced; used for journal events and errors. */
 export function scrubSecrets<T>(value: T, depth = 0): T {

@@ -152,6 +152,8 @@ describe('copyExtents', () => {
       extents: [{ start: 0, length: size }],
       lastCheckpoint: { v: 1, key: 'pass-1:2000', doneBytes: 2 * MiB },
       checkpoint: () => {},
+      // Under the plan's limits the copy takes one slot and gives it back.
+      limits: { overall: 1, perSource: 1, perTarget: 1 },
       stallTimeoutMs: 5000,
       signal: new AbortController().signal,
     });

@@ -4,6 +4,8 @@
 // lets unit tests drive the steps with fakes.
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
+import type { DiskReader } from '../transfer/disk-reader.js';
+import type { Extent } from '../transfer/extents.js';
 import type { ByteSource } from '../transfer/types.js';
 import type { Inventory, SourceVm, TargetFlavor, TargetNetwork, TargetQuota } from './inventory.js';
 import type { ImageFormat, UploadHash } from './plan-file.js';
@@ -37,6 +39,62 @@ export interface ExportSession {
   startKeepAlive(getPercent: () => number): KeepAlive;
   complete(): Promise<void>;
   abort(reason?: string): Promise<void>;
+}
+
+/** Changed Block Tracking as vSphere reports it for one VM. */
+export interface ChangeTrackingState {
+  /** config.changeTrackingEnabled */
+  enabled: boolean;
+  /** config.version "vmx-19" → 19 */
+  hardwareVersion: number;
+  /** runtime.consolidationNeeded */
+  consolidationNeeded: boolean;
+  powerState: string;
+  /** The VM's current (live) disk backings. */
+  disks: TrackedDisk[];
+}
+
+/** One disk backing: the VM's live one, or the one frozen in a snapshot's config. */
+export interface TrackedDisk {
+  key: number;
+  capacityBytes: number;
+  /** "[ds] dir/vm.vmdk" (a delta "vm-000001.vmdk" while a snapshot exists). */
+  fileName: string;
+  /** backing.changeId; absent when CBT is off or not yet active on this disk. */
+  changeId?: string;
+}
+
+export interface SnapshotRef {
+  ref: string;
+  name: string;
+  description?: string;
+}
+
+/** How a disk is stored, read from its descriptor: only a single flat extent can be read at offsets. */
+export interface DiskLayout {
+  /** The descriptor's createType ("vmfs", "monolithicFlat", "monolithicSparse", "streamOptimized", "seSparse", "vsanSparse", ...). */
+  createType: string;
+  /** "[ds] dir/vm-flat.vmdk" when the disk is one flat extent (createType vmfs or monolithicFlat). */
+  flatExtent?: string;
+  /** Why it cannot be read at offsets, when flatExtent is absent. */
+  notFlatReason?: string;
+}
+
+export interface ConversionHostInfo {
+  id: string;
+  name: string;
+  availabilityZone?: string;
+  /** Volume ids attached now (os-volume_attachments). */
+  attachedVolumeIds: string[];
+}
+
+export interface EmptyVolumeSpec {
+  name: string;
+  sizeGiB: number;
+  volumeType?: string;
+  availabilityZone?: string;
+  bootable: boolean;
+  metadata: Record<string, string>;
 }
 
 export interface SourceOps {
@@ -109,6 +167,32 @@ export interface SourceOps {
   exportVm(moref: string, o?: Sig): Promise<ExportSession>;
   /** The alternative to the lease: each disk's data file on its datastore (the -flat extent for flat disks). */
   datastoreDisks(moref: string, o?: Sig): Promise<ExportSession>;
+  changeTracking(moref: string, o?: Sig): Promise<ChangeTrackingState>;
+  /** ReconfigVM_Task with changeTrackingEnabled; waits for the task. */
+  setChangeTracking(moref: string, enabled: boolean, o?: Sig): Promise<void>;
+  /** CreateSnapshot_Task(memory false, quiesce false); returns the snapshot and its frozen disk backings. */
+  createSnapshot(
+    moref: string,
+    spec: { name: string; description: string },
+    o?: Sig,
+  ): Promise<{ snapshot: SnapshotRef; disks: TrackedDisk[] }>;
+  /** RemoveSnapshot_Task(removeChildren false, consolidate true); a snapshot already gone is fine. */
+  removeSnapshot(snapshotRef: string, o?: Sig): Promise<void>;
+  listSnapshots(moref: string, o?: Sig): Promise<SnapshotRef[]>;
+  /**
+   * QueryChangedDiskAreas, paged from 0 until the disk's capacity (an empty page is not the end).
+   * snapshotRef undefined: the VM must be powered off (vSphere computes against its current state).
+   * Throws ChangeIdRejectedError when vSphere refuses the changeId (CBT was reset).
+   */
+  changedAreas(
+    moref: string,
+    q: { snapshotRef?: string; diskKey: number; changeId: string; capacityBytes: number },
+    o?: Sig,
+  ): Promise<{ areas: Extent[]; pages: number }>;
+  /** The disk's descriptor (a small datastore GET), classified. */
+  diskLayout(fileName: string, o?: Sig): Promise<DiskLayout>;
+  /** Range reads of a flat extent over the datastore HTTP endpoint (/folder). */
+  openDiskReader(flatExtent: string, sizeBytes: number): DiskReader;
   close(): Promise<void>;
 }
 
@@ -130,6 +214,12 @@ export interface VolumeInfo {
   status: string;
   sizeGiB: number;
   metadata: Record<string, string>;
+  /** Cinder's `encrypted`: unwritten blocks read back as noise, so zeros must be written. */
+  encrypted?: boolean;
+  bootable?: boolean;
+  availabilityZone?: string;
+  /** Servers it is attached to (attachments[].server_id). */
+  attachedServerIds?: string[];
 }
 
 export interface PortInfo {
@@ -235,6 +325,16 @@ export interface TargetOps {
 
   /** Moves one disk from the export into an image made by createImage (checkpointed, hashed, verified). */
   uploadDisk(o: DiskUpload): Promise<DiskUploadResult>;
+  /** `auto`: the metadata service at metadataUrl names this machine's server; else a server name or id in this project. */
+  findConversionHost(spec: { server: string; metadataUrl: string }, o?: Sig): Promise<ConversionHostInfo>;
+  createEmptyVolume(spec: EmptyVolumeSpec, o?: Sig): Promise<VolumeInfo>;
+  getVolume(id: string, o?: Sig): Promise<VolumeInfo | undefined>;
+  /** os-extend (microversion 3.42: also while attached); waits until the size shows. */
+  extendVolume(id: string, sizeGiB: number, o?: Sig): Promise<void>;
+  /** POST os-volume_attachments, then waits for the volume to be in-use. An attachment that exists already is fine. */
+  attachVolume(serverId: string, volumeId: string, o?: Sig): Promise<void>;
+  /** DELETE os-volume_attachments/<volume>, then waits for available. One not attached is fine. */
+  detachVolume(serverId: string, volumeId: string, o?: Sig): Promise<void>;
 }
 
 /** What the workflow's services() builds. */

@@ -3,12 +3,21 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { NonRetryableError } from '../errors.js';
+import type { DiskReader } from '../transfer/disk-reader.js';
+import { mergeExtents } from '../transfer/extents.js';
+import { datastoreRangeReader } from '../transfer/sources/datastore-range-reader.js';
 import { datastoreSource } from '../transfer/sources/datastore-source.js';
 import { leaseSource } from '../transfer/sources/lease-source.js';
+import { inspectDisk, parseVmdkDescriptor } from '../transfer/vmdk.js';
 import { vsphereConfigFromEnv } from '../vsphere/config.js';
 import { isFault, isHttpStatus } from '../vsphere/errors.js';
-import { parseDatastorePath, type VmInfo } from '../vsphere/model.js';
+import { parseDatastorePath, type VmDisk, type VmInfo } from '../vsphere/model.js';
 import { attachIso, type CdromState, restoreCdrom } from '../vsphere/objects/cdrom.js';
+import {
+  getChangeTracking,
+  queryChangedAreas,
+  setChangeTracking,
+} from '../vsphere/objects/change-tracking.js';
 import { connect, type VSphereClient } from '../vsphere/objects/client.js';
 import { datastoreDownload, datastoreStat, datastoreUpload } from '../vsphere/objects/datastore.js';
 import {
@@ -19,6 +28,7 @@ import {
   uploadToGuest,
 } from '../vsphere/objects/guest.js';
 import { exportVm } from '../vsphere/objects/nfc-lease.js';
+import { createSnapshot, listSnapshots, removeSnapshot } from '../vsphere/objects/snapshot.js';
 import {
   findVmByName,
   getPowerState,
@@ -31,9 +41,70 @@ import {
 import type { MoRef } from '../vsphere/types.js';
 import type { SourceVm } from './inventory.js';
 import type { PlanFile } from './plan-file.js';
-import type { ExportedDisk, ExportSession, SourceOps } from './services.js';
+import type {
+  DiskLayout,
+  ExportedDisk,
+  ExportSession,
+  SnapshotRef,
+  SourceOps,
+  TrackedDisk,
+} from './services.js';
 
 const vmRef = (value: string): MoRef => ({ type: 'VirtualMachine', value });
+const snapshotRef = (value: string): MoRef => ({ type: 'VirtualMachineSnapshot', value });
+const toTrackedDisk = (d: VmDisk): TrackedDisk => ({
+  key: d.key,
+  capacityBytes: d.capacityBytes,
+  fileName: d.fileName,
+  ...(d.changeId ? { changeId: d.changeId } : {}),
+});
+
+/** The extent types that are the disk's bytes as they are (VMware Virtual Disk Format 5.0, "Extent descriptions"). */
+const FLAT_CREATE_TYPES = new Set(['vmfs', 'monolithicFlat']);
+
+/**
+ * Classifies a disk from the head of its descriptor file (pure). Only a descriptor whose createType
+ * is vmfs or monolithicFlat, with one FLAT/VMFS extent and no parent, is one flat file the datastore
+ * reader can read at offsets; the decision is the descriptor's, not whether a -flat file exists (a
+ * sparse disk may have an empty -flat file beside it).
+ */
+export function classifyDiskLayout(head: Buffer, fileName: string): DiskLayout {
+  const insp = inspectDisk(head);
+  if (insp.format === 'vmdk') {
+    const createType = insp.subformat ?? 'monolithicSparse';
+    return {
+      createType,
+      notFlatReason: `a ${createType} VMDK stores grains, not the disk's bytes at their offsets`,
+    };
+  }
+  if (insp.format === 'vmdk-cowd') {
+    return { createType: 'vmfsSparse', notFlatReason: 'a vmfsSparse (COWD) delta disk' };
+  }
+  if (insp.format !== 'vmdk-descriptor') {
+    return { createType: 'unknown', notFlatReason: `${fileName} is not a VMDK descriptor` };
+  }
+  const d = parseVmdkDescriptor(head.toString('latin1'));
+  const createType = d.createType ?? 'unknown';
+  if (d.parentCID && d.parentCID.toLowerCase() !== 'ffffffff') {
+    return { createType, notFlatReason: `a delta disk of a snapshot chain (parentCID ${d.parentCID})` };
+  }
+  if (!FLAT_CREATE_TYPES.has(createType)) {
+    return { createType, notFlatReason: `createType ${createType} is not a single flat extent` };
+  }
+  const [e, ...more] = d.extents;
+  if (!e || more.length || !/^(FLAT|VMFS)$/i.test(e.type) || !e.file) {
+    return {
+      createType,
+      notFlatReason: `its descriptor lists ${d.extents.map((x) => x.type).join(', ') || 'no'} extents, not one flat extent`,
+    };
+  }
+  const { datastore, path } = parseDatastorePath(fileName);
+  const dir = path.includes('/') ? path.slice(0, path.lastIndexOf('/') + 1) : '';
+  // An extent name with a slash is relative to the descriptor's directory or absolute (/vmfs/volumes/...).
+  const extentPath = e.file.startsWith('/') ? undefined : `${dir}${e.file}`;
+  if (!extentPath) return { createType, notFlatReason: `its extent "${e.file}" is an absolute path` };
+  return { createType, flatExtent: `[${datastore}] ${extentPath}` };
+}
 
 /** VmInfo (the client's model) → SourceVm (what build-plan reads). Pure. */
 export function toSourceVm(vm: VmInfo): SourceVm {
@@ -348,6 +419,77 @@ export class VSphereSource implements SourceOps {
       `[${datastore}] ${path} is a VMDK layout the datastore route does not read (${extents.map((e) => e[1]).join(', ') || 'no extents'})`,
       { hint: 'use exportMethod: lease (the export lease streams any disk type)' },
     );
+  }
+
+  async changeTracking(moref: string, o: { signal?: AbortSignal } = {}) {
+    const s = await getChangeTracking(this.client, vmRef(moref), o);
+    return { ...s, disks: s.disks.map(toTrackedDisk) };
+  }
+
+  setChangeTracking(moref: string, enabled: boolean, o: { signal?: AbortSignal } = {}) {
+    return setChangeTracking(this.client, vmRef(moref), enabled, o);
+  }
+
+  async createSnapshot(
+    moref: string,
+    spec: { name: string; description: string },
+    o: { signal?: AbortSignal } = {},
+  ): Promise<{ snapshot: SnapshotRef; disks: TrackedDisk[] }> {
+    const r = await createSnapshot(this.client, vmRef(moref), spec, o);
+    return {
+      snapshot: { ref: r.snapshot.value, name: spec.name, description: spec.description },
+      disks: r.disks.map(toTrackedDisk),
+    };
+  }
+
+  removeSnapshot(ref: string, o: { signal?: AbortSignal } = {}) {
+    return removeSnapshot(this.client, snapshotRef(ref), o);
+  }
+
+  async listSnapshots(moref: string, o: { signal?: AbortSignal } = {}): Promise<SnapshotRef[]> {
+    return (await listSnapshots(this.client, vmRef(moref), o)).map((s) => ({
+      ref: s.ref?.value ?? '',
+      name: s.name,
+      ...(s.description ? { description: s.description } : {}),
+    }));
+  }
+
+  async changedAreas(
+    moref: string,
+    q: { snapshotRef?: string; diskKey: number; changeId: string; capacityBytes: number },
+    o: { signal?: AbortSignal } = {},
+  ) {
+    const r = await queryChangedAreas(
+      this.client,
+      vmRef(moref),
+      {
+        snapshot: q.snapshotRef ? snapshotRef(q.snapshotRef) : undefined,
+        deviceKey: q.diskKey,
+        changeId: q.changeId,
+        capacityBytes: q.capacityBytes,
+      },
+      o,
+    );
+    // Areas past the capacity (a page's last block) are clipped: the volume ends there.
+    const areas = mergeExtents(r.areas)
+      .map((a) => ({ start: a.start, length: Math.min(a.length, q.capacityBytes - a.start) }))
+      .filter((a) => a.length > 0);
+    return { areas, pages: r.pages };
+  }
+
+  async diskLayout(fileName: string, o: { signal?: AbortSignal } = {}): Promise<DiskLayout> {
+    const { datastore, path } = parseDatastorePath(fileName);
+    const head = await datastoreDownload(this.client, this.#file(datastore, path), {
+      signal: o.signal,
+      range: { start: 0, end: 64 * 1024 - 1 },
+    });
+    const chunks: Buffer[] = [];
+    for await (const c of head) chunks.push(c as Buffer);
+    return classifyDiskLayout(Buffer.concat(chunks), fileName);
+  }
+
+  openDiskReader(flatExtent: string, sizeBytes: number): DiskReader {
+    return datastoreRangeReader(this.client, this.#datacenter ?? 'ha-datacenter', flatExtent, sizeBytes);
   }
 
   close() {

@@ -3,14 +3,18 @@
 // so a rollback can delete servers, then volumes they held, then images, in one pass. One class
 // implementing one interface (TargetOps), method by method: one file over 400 lines.
 import type { Logger } from 'pino';
+import { ConfigError } from '../errors.js';
 import { getVolumeLimits } from '../openstack/block-storage/limits/requests.js';
 import {
   createVolume,
   deleteVolume,
+  extendVolume,
   getVolume,
   listVolumes,
+  setVolumeBootable,
   setVolumeImageMetadata,
   unsetVolumeImageMetadata,
+  VolumeError,
   waitForVolumeDeleted,
   waitForVolumeStatus,
 } from '../openstack/block-storage/volumes/requests.js';
@@ -28,6 +32,11 @@ import {
   waitForServerStatus,
 } from '../openstack/compute/servers/requests.js';
 import type { Server } from '../openstack/compute/servers/results.js';
+import {
+  attachVolume,
+  detachVolume,
+  listVolumeAttachments,
+} from '../openstack/compute/volume-attachments/requests.js';
 import { loadCloudConfig } from '../openstack/config.js';
 import { isStatus } from '../openstack/errors.js';
 import {
@@ -38,18 +47,22 @@ import {
   updateImage,
 } from '../openstack/image/images/requests.js';
 import type { Image } from '../openstack/image/images/results.js';
+import { getInstanceMetadata } from '../openstack/metadata/instance/requests.js';
 import { listNetworks } from '../openstack/network/networks/requests.js';
 import { createPort, deletePort, listPorts } from '../openstack/network/ports/requests.js';
 import type { Port } from '../openstack/network/ports/results.js';
 import { listSubnets } from '../openstack/network/subnets/requests.js';
+import { poll } from '../openstack/util/wait.js';
 import { TransferLimiter } from '../transfer/limiter.js';
 import { glanceSink } from '../transfer/sinks/glance-sink.js';
 import { transferDisk } from '../transfer/transfer-disk.js';
 import type { TransferCheckpoint } from '../transfer/types.js';
 import type { PlanFile } from './plan-file.js';
 import type {
+  ConversionHostInfo,
   DiskUpload,
   DiskUploadResult,
+  EmptyVolumeSpec,
   ImageInfo,
   ImageSpec,
   PortInfo,
@@ -79,7 +92,14 @@ const toVolumeInfo = (v: Volume): VolumeInfo => ({
   status: v.status,
   sizeGiB: v.size,
   metadata: v.metadata,
+  encrypted: v.encrypted,
+  bootable: v.bootable,
+  ...(v.availabilityZone ? { availabilityZone: v.availabilityZone } : {}),
+  attachedServerIds: v.attachments.map((a) => a.serverId),
 });
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Waits for attach/detach and extend: a few minutes is generous for Cinder + Nova + os-brick. */
+const VOLUME_ACTION_TIMEOUT_MS = 10 * 60_000;
 const toPortInfo = (p: Port): PortInfo => ({
   id: p.id,
   name: p.name,
@@ -408,6 +428,157 @@ export class OpenStackTarget implements TargetOps {
       osHashAlgo: r.sink.osHashAlgo,
       osHashValue: r.sink.osHashValue,
     };
+  }
+
+  /**
+   * `auto`: the metadata service names the server this process runs on; it must be a server of the
+   * target project (else v2o runs elsewhere and cannot attach volumes to itself). Otherwise a server
+   * id or exact name in the project.
+   */
+  async findConversionHost(
+    spec: { server: string; metadataUrl: string },
+    o: Sig = {},
+  ): Promise<ConversionHostInfo> {
+    let server: Server | undefined;
+    let mdZone: string | undefined;
+    if (spec.server === 'auto') {
+      const md = await getInstanceMetadata(spec.metadataUrl, o);
+      mdZone = md.availabilityZone;
+      server = await getServer(this.cloud.compute, md.uuid, o).catch((err: unknown) => {
+        if (isStatus(err, 404)) return undefined;
+        throw err;
+      });
+      if (!server) {
+        throw new ConfigError(
+          `this machine is server ${md.uuid} ("${md.name}") of project ${md.projectId ?? '?'}, which the target cloud does not know`,
+          {
+            hint: 'run v2o on a server of the target project (the conversion host), or name one with conversionHost.server',
+          },
+        );
+      }
+    } else {
+      if (UUID.test(spec.server)) {
+        server = await getServer(this.cloud.compute, spec.server, o).catch((err: unknown) => {
+          if (isStatus(err, 404)) return undefined;
+          throw err;
+        });
+      }
+      if (!server) {
+        const named = (await listServers(this.cloud.compute, { name: spec.server }, o)).filter(
+          (s) => s.status !== 'DELETED',
+        );
+        if (named.length > 1) {
+          throw new ConfigError(`${named.length} servers are named "${spec.server}" in the target project`, {
+            hint: 'set conversionHost.server to the server id instead',
+          });
+        }
+        server = named[0];
+      }
+      if (!server) {
+        throw new ConfigError(`no server "${spec.server}" in the target project for conversionHost.server`, {
+          hint: 'name the server v2o runs on (openstack server list), or use conversionHost.server: auto on it',
+        });
+      }
+    }
+    const attachments = await listVolumeAttachments(this.cloud.compute, server.id, o);
+    return {
+      id: server.id,
+      name: server.name,
+      ...((server.availabilityZone ?? mdZone) ? { availabilityZone: server.availabilityZone ?? mdZone } : {}),
+      attachedVolumeIds: attachments.map((a) => a.volumeId),
+    };
+  }
+
+  /** A blank volume; a bootable one is marked after it is available (os-set_bootable needs that). */
+  async createEmptyVolume(spec: EmptyVolumeSpec, o: Sig = {}) {
+    const v = await createVolume(
+      this.cloud.volume,
+      {
+        name: spec.name,
+        size: spec.sizeGiB,
+        volumeType: spec.volumeType,
+        availabilityZone: spec.availabilityZone,
+        metadata: spec.metadata,
+      },
+      o,
+    );
+    const ready = await waitForVolumeStatus(this.cloud.volume, v.id, 'available', {
+      timeoutMs: VOLUME_ACTION_TIMEOUT_MS,
+      signal: o.signal,
+    });
+    if (spec.bootable === ready.bootable) return toVolumeInfo(ready);
+    await setVolumeBootable(this.cloud.volume, v.id, spec.bootable, o);
+    return toVolumeInfo(await getVolume(this.cloud.volume, v.id, o));
+  }
+
+  async getVolume(id: string, o: Sig = {}) {
+    try {
+      return toVolumeInfo(await getVolume(this.cloud.volume, id, o));
+    } catch (err) {
+      if (isStatus(err, 404)) return undefined;
+      throw err;
+    }
+  }
+
+  async extendVolume(id: string, sizeGiB: number, o: Sig = {}) {
+    const v = await getVolume(this.cloud.volume, id, o);
+    if (v.size >= sizeGiB && v.status !== 'extending') return;
+    if (v.size < sizeGiB && v.status !== 'extending') await extendVolume(this.cloud.volume, id, sizeGiB, o);
+    await poll(
+      async () => {
+        const x = await getVolume(this.cloud.volume, id, o);
+        if (x.status === 'error_extending') {
+          throw new VolumeError(`volume ${id} could not be extended to ${sizeGiB} GiB (error_extending)`, {
+            hint: 'see `openstack volume message list`; an admin resets it with `openstack volume set --state in-use|available`',
+          });
+        }
+        return x.size >= sizeGiB && x.status !== 'extending'
+          ? { done: true, value: x }
+          : { done: false, seen: `${x.status}, ${x.size} GiB` };
+      },
+      `volume ${id} to be ${sizeGiB} GiB`,
+      { intervalMs: 1000, timeoutMs: VOLUME_ACTION_TIMEOUT_MS, signal: o.signal },
+    );
+  }
+
+  async attachVolume(serverId: string, volumeId: string, o: Sig = {}) {
+    const v = await getVolume(this.cloud.volume, volumeId, o);
+    if (!v.attachments.some((a) => a.serverId === serverId)) {
+      try {
+        await attachVolume(this.cloud.compute, serverId, volumeId, o);
+      } catch (err) {
+        // 409: an attach that an earlier attempt started is still going on (or done): wait for it below.
+        const now = await getVolume(this.cloud.volume, volumeId, o);
+        if (
+          !(
+            isStatus(err, 409) &&
+            (now.status === 'attaching' || now.attachments.some((a) => a.serverId === serverId))
+          )
+        )
+          throw err;
+      }
+    }
+    await waitForVolumeStatus(this.cloud.volume, volumeId, 'in-use', {
+      timeoutMs: VOLUME_ACTION_TIMEOUT_MS,
+      signal: o.signal,
+    });
+  }
+
+  async detachVolume(serverId: string, volumeId: string, o: Sig = {}) {
+    let v: Volume;
+    try {
+      v = await getVolume(this.cloud.volume, volumeId, o);
+    } catch (err) {
+      if (isStatus(err, 404)) return;
+      throw err;
+    }
+    if (v.attachments.some((a) => a.serverId === serverId)) {
+      await detachVolume(this.cloud.compute, serverId, volumeId, { ...o, ignoreMissing: true });
+    } else if (v.status !== 'detaching') return;
+    await waitForVolumeStatus(this.cloud.volume, volumeId, 'available', {
+      timeoutMs: VOLUME_ACTION_TIMEOUT_MS,
+      signal: o.signal,
+    });
   }
 
   close() {

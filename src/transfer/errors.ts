@@ -50,3 +50,21 @@ export class SourceHttpError extends V2oError {
     super(message, opts);
   }
 }
+
+/** The attached volume's device did not show up on the conversion host in time. */
+export class DeviceNotFoundError extends V2oError {
+  constructor(
+    readonly volumeId: string,
+    readonly lookedFor: string[],
+    timeoutMs: number,
+  ) {
+    super(
+      `volume ${volumeId} is attached but no device for it appeared within ${Math.round(timeoutMs / 1000)} s (looked for ${lookedFor.join(', ')})`,
+      {
+        hint:
+          "the conversion host's kernel did not see the attach: check `lsblk` on it, the setting " +
+          'conversionHost.deviceDir, and the attachment in `openstack server show <conversion host>`',
+      },
+    );
+  }
+}

@@ -46,3 +46,22 @@ export function isHttpStatus(err: unknown, ...statuses: number[]): boolean {
 
 /** A wait (task, power state, lease, guest process) did not finish in time. */
 export class VSphereTimeoutError extends V2oError {}
+
+/**
+ * vSphere refused a changeId for QueryChangedDiskAreas: CBT was reset since it was taken (Storage
+ * vMotion, a CBT off/on, a restore), so the changes since then are unknown and the disk must be
+ * copied whole. vSphere answers such a changeId with a FileFault ("Error caused by file ...") or
+ * InvalidArgument (vSphere API reference, VirtualMachine.QueryChangedDiskAreas, Faults).
+ */
+export class ChangeIdRejectedError extends V2oError {
+  readonly diskKey: number;
+  readonly changeId: string;
+  constructor(diskKey: number, changeId: string, opts: V2oErrorOptions = {}) {
+    super(`vSphere rejected changeId "${changeId}" of disk ${diskKey}: change tracking was reset since`, {
+      hint: 'nothing to fix: the disk is copied whole in this pass, and tracked from the new changeId after it',
+      ...opts,
+    });
+    this.diskKey = diskKey;
+    this.changeId = changeId;
+  }
+}

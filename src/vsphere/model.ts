@@ -30,6 +30,7 @@ export const VM_PROPERTY_PATHS = [
   'guest.ipAddress',
   'runtime.powerState',
   'runtime.host',
+  'runtime.consolidationNeeded',
 ] as const;
 
 export type ControllerBus = 'scsi' | 'sata' | 'ide' | 'nvme' | 'unknown';
@@ -66,6 +67,8 @@ export interface VmDisk {
   datastore: string;
   /** Path inside the datastore. */
   datastorePath: string;
+  /** backing.changeId: where CBT stands for this disk; absent when CBT is off or not yet active. */
+  changeId?: string;
   datastoreRef?: MoRef;
   /** vim backing type: VirtualDiskFlatVer2BackingInfo, VirtualDiskRawDiskMappingVer1BackingInfo … */
   backingType: string;
@@ -152,6 +155,8 @@ export interface VmInfo {
   controllers: ControllerRef[];
   snapshots: VmSnapshot[];
   cbtEnabled: boolean;
+  /** runtime.consolidationNeeded: a snapshot removal left delta disks behind. */
+  consolidationNeeded: boolean;
   tools: VmTools;
   powerState: 'poweredOn' | 'poweredOff' | 'suspended' | string;
   template: boolean;
@@ -235,7 +240,7 @@ export function cdromBacking(b: XmlObject): CdromBacking {
   }
 }
 
-function snapshotsOf(v: XmlValue | undefined): VmSnapshot[] {
+export function snapshotsOf(v: XmlValue | undefined): VmSnapshot[] {
   const out: VmSnapshot[] = [];
   const walk = (list: XmlValue | undefined, depth: number) => {
     for (const s of arr<XmlObject>(list)) {
@@ -310,6 +315,7 @@ export function toVmInfo(
         baseFileName: str(base.fileName) ?? fileName,
         datastore,
         datastorePath: path,
+        changeId: str(b.changeId) || undefined,
         datastoreRef: b.datastore as MoRef | undefined,
         backingType: b._type ?? '',
         provisioning: isRdm
@@ -401,6 +407,7 @@ export function toVmInfo(
     controllers,
     snapshots: snapshotsOf(props.snapshot),
     cbtEnabled: bool(props['config.changeTrackingEnabled']),
+    consolidationNeeded: bool(props['runtime.consolidationNeeded']),
     tools: {
       status: str(props['guest.toolsStatus']),
       runningStatus: str(props['guest.toolsRunningStatus']),

@@ -66,7 +66,7 @@ export async function datastoreDownload(
   client: VSphereClient,
   file: DatastoreFile,
   opts: DownloadOptions = {},
-): Promise<Readable & { contentLength?: number; totalSize?: number }> {
+): Promise<Readable & { contentLength?: number; totalSize?: number; rangeStart?: number }> {
   const url = datastoreUrl(client.transport.url, file);
   const headers: Record<string, string> = {};
   if (opts.range) headers.Range = `bytes=${opts.range.start}-${opts.range.end ?? ''}`;
@@ -86,16 +86,20 @@ export async function datastoreDownload(
     opts.signal,
   );
   const len = Number(res.headers['content-length']);
-  const total = /\/(\d+)$/.exec(String(res.headers['content-range'] ?? ''))?.[1];
+  const contentRange = String(res.headers['content-range'] ?? '');
+  const total = /\/(\d+)$/.exec(contentRange)?.[1];
+  const rangeStart = /^bytes (\d+)-/.exec(contentRange)?.[1];
   const out = (
     opts.onProgress ? res.pipe(progressCounter(opts.onProgress, opts.range?.start ?? 0)) : res
   ) as Readable & {
     contentLength?: number;
     totalSize?: number;
+    rangeStart?: number;
   };
   if (opts.onProgress) res.once('error', (err) => out.destroy(err));
   out.contentLength = Number.isFinite(len) ? len : undefined;
   out.totalSize = total ? Number(total) : opts.range ? undefined : out.contentLength;
+  out.rangeStart = rangeStart === undefined ? undefined : Number(rangeStart);
   return out;
 }
 

@@ -190,6 +190,42 @@ export async function unsetVolumeImageMetadata(
   );
 }
 
+/** os-set_bootable: marks a blank volume as one Nova may boot from (200). Setting it twice is harmless. */
+export async function setVolumeBootable(
+  volume: ServiceClient,
+  id: string,
+  bootable: boolean,
+  o: Sig = {},
+): Promise<void> {
+  await volume.post(
+    volumeActionUrl(volume, id),
+    { 'os-set_bootable': { bootable } },
+    { okCodes: [200], idempotent: true, signal: o.signal },
+  );
+}
+
+/**
+ * Microversion for os-extend of an attached volume: from 3.42 Cinder extends `in-use` volumes too
+ * (Cinder API reference, "Extend a volume size": from microversion 3.42 the volume may be in-use).
+ */
+export const EXTEND_IN_USE_MICROVERSION = '3.42';
+
+/** os-extend to `newSizeGiB` (202; the size shows once the volume leaves `extending`). */
+export async function extendVolume(
+  volume: ServiceClient,
+  id: string,
+  newSizeGiB: number,
+  o: Sig = {},
+): Promise<void> {
+  await volume
+    .withMicroversion(EXTEND_IN_USE_MICROVERSION)
+    .post(
+      volumeActionUrl(volume, id),
+      { 'os-extend': { new_size: newSizeGiB } },
+      { okCodes: [202], signal: o.signal },
+    );
+}
+
 export async function deleteVolume(
   volume: ServiceClient,
   id: string,

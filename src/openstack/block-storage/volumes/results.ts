@@ -5,6 +5,8 @@ export interface Volume {
   /** GiB */
   size: number;
   bootable: boolean;
+  /** Cinder's `encrypted`: the volume type has an encryption spec (unwritten blocks read back as noise). */
+  encrypted: boolean;
   volumeType?: string;
   availabilityZone?: string;
   metadata: Record<string, string>;
@@ -20,7 +22,9 @@ export function toVolume(r: Record<string, unknown>): Volume {
     name: (r.name as string | null) ?? undefined,
     status: String(r.status ?? ''),
     size: Number(r.size ?? 0),
+    // Cinder sends bootable as the string "true"/"false" (volume views), encrypted as a boolean.
     bootable: r.bootable === true || r.bootable === 'true',
+    encrypted: r.encrypted === true || r.encrypted === 'true',
     volumeType: (r.volume_type as string | null) ?? undefined,
     availabilityZone: (r.availability_zone as string | null) ?? undefined,
     metadata: (r.metadata as Record<string, string>) ?? {},

@@ -530,6 +530,19 @@ EOF
 echo '[].' >"$ETC/rabbitmq/enabled_plugins"
 : >"$ETC/rabbitmq/rabbitmq-env.conf"
 
+# A service keeps the config and plugin code it started with: when they changed since the running
+# services started (a checkout with new lab code, e.g. the metadata API), restart them all.
+CONFIG_SUM=$(cat "$ETC"/*/*.conf "$ETC"/*/*.ini "$PYLIB"/*.py "$0" | sha256sum | cut -d' ' -f1)
+any_running=0
+for s in $SERVICES; do is_running "$s" && any_running=1; done
+if [ $any_running = 1 ] && [ "$(cat "$RUN/config-sum" 2>/dev/null)" != "$CONFIG_SUM" ]; then
+  say "the lab's configs or plugins changed since its services started: restarting them"
+  bash "$HERE/stop.sh"
+  STARTED=0
+fi
+mkdir -p "$RUN"
+echo "$CONFIG_SUM" >"$RUN/config-sum"
+
 # ---------------------------------------------------------------- rabbitmq
 say "starting epmd + rabbitmq"
 start_proc epmd /usr/bin/epmd -address $H -port "$EPMD_PORT"

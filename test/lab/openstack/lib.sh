@@ -15,11 +15,21 @@ OFFSET=${V2O_LAB_OS_PORT_OFFSET:-$(cat "$STATE/port-offset" 2>/dev/null || echo 
 KEYSTONE_PORT=$((5000 + OFFSET)) GLANCE_PORT=$((9292 + OFFSET)) PLACEMENT_PORT=$((8778 + OFFSET))
 NOVA_PORT=$((8774 + OFFSET)) CINDER_PORT=$((8776 + OFFSET)) NEUTRON_PORT=$((9696 + OFFSET))
 EPMD_PORT=$((4369 + OFFSET))
+# Nova's metadata API (its default port 8775) and the lab's stand-in for Neutron's metadata proxy
+# (Neutron's metadata_port default 9697), which is what the conversion host's 169.254.169.254 is
+NOVA_METADATA_PORT=$((8775 + OFFSET)) METADATA_PORT=$((9697 + OFFSET))
 # RabbitMQ's distribution port is the AMQP port + 20000 (25672): with offsets in steps of 10000 a
 # second lab's AMQP port (20000 + 5672) would be the default lab's distribution port, so offset labs
 # keep both RabbitMQ ports next to their epmd instead.
 RABBIT_PORT=$((OFFSET == 0 ? 5672 : 4371 + OFFSET)) RABBIT_DIST_PORT=$((OFFSET == 0 ? 25672 : 4370 + OFFSET))
 KS="http://$H:$KEYSTONE_PORT"
+METADATA_URL="http://$H:$METADATA_PORT/openstack/latest/meta_data.json"
+# the devices each lab server's guest sees for its volumes: <DEVICES>/<instance uuid>/virtio-<id[:20]>
+DEVICES="$STATE/devices"
+# written by py/bootstrap_cloud.py: {"id", "name", "project_id"} of the conversion host
+CONVERSION_HOST_FILE="$STATE/conversion-host.json"
+CONVERSION_HOST_NAME=v2o-conversion-host
+ENCRYPTED_VOLUME_TYPE=lab-encrypted
 # Debian's interpreter: a pyenv python3 earlier on PATH does not see Debian's python3-* packages.
 PY=/usr/bin/python3
 
@@ -32,4 +42,4 @@ is_running() {
   [ -n "${p:-}" ] && [ -d "/proc/$p" ] && [ "$(starttime "$p")" = "$s" ]
 }
 # the service processes, in start order
-SERVICES="epmd rabbitmq postgres keystone glance-api placement neutron-server nova-api nova-conductor nova-scheduler cinder-api cinder-scheduler cinder-volume nova-compute"
+SERVICES="epmd rabbitmq postgres keystone glance-api placement neutron-server nova-api nova-conductor nova-scheduler cinder-api cinder-scheduler cinder-volume nova-compute metadata-proxy"

@@ -76,12 +76,13 @@ if [ -f "$STATE/port-offset" ] && [ "$(cat "$STATE/port-offset")" != "$OFFSET" ]
   die "this lab was set up with V2O_LAB_OS_PORT_OFFSET=$(cat "$STATE/port-offset"); remove $STATE to change it"
 fi
 echo "$OFFSET" >"$STATE/port-offset"
-mkdir -p "$DATA"/{rabbitmq/home,glance/images,glance/staging,glance/tasks,glance/lock,nova/instances,nova/lock,cinder/lock,cinder/volumes,cinder/conversion,neutron/lock}
+mkdir -p "$DEVICES" "$DATA"/{rabbitmq/home,glance/images,glance/staging,glance/tasks,glance/lock,nova/instances,nova/lock,cinder/lock,cinder/volumes,cinder/conversion,neutron/lock}
 # configs and secrets hold passwords: root only (postgres needs only DATA/pg and RUN/pg)
 (umask 077; mkdir -p "$ETC"/{keystone,glance,placement,nova,cinder,neutron,rabbitmq})
 chmod 700 "$ETC"
 for n in epmd:$EPMD_PORT rabbitmq:$RABBIT_PORT keystone:$KEYSTONE_PORT glance-api:$GLANCE_PORT \
-  placement:$PLACEMENT_PORT nova-api:$NOVA_PORT cinder-api:$CINDER_PORT neutron-server:$NEUTRON_PORT; do
+  placement:$PLACEMENT_PORT nova-api:$NOVA_PORT nova-api:$NOVA_METADATA_PORT cinder-api:$CINDER_PORT \
+  neutron-server:$NEUTRON_PORT metadata-proxy:$METADATA_PORT; do
   port_taken_by_other "${n%%:*}" "${n#*:}" &&
     die "port ${n#*:} (${n%%:*}) is taken by a process this lab did not start (another OpenStack or lab checkout?); stop it first"
 done
@@ -92,6 +93,9 @@ if [ ! -f "$SECRETS" ]; then
   gen() { head -c 24 /dev/urandom | base64 | tr -d '/+=' | head -c 24; }
   (umask 077; printf 'ADMIN_PW=%s\nDEMO_PW=%s\nSVC_PW=%s\n' "$(gen)" "$(gen)" "$(gen)" >"$SECRETS")
 fi
+# added later than the first three: a lab made before gets them on its next start
+grep -q '^METADATA_SECRET=' "$SECRETS" || printf 'METADATA_SECRET=%s\n' "$(head -c 24 /dev/urandom | base64 | tr -d '/+=' | head -c 24)" >>"$SECRETS"
+grep -q '^FIXED_KEY=' "$SECRETS" || printf 'FIXED_KEY=%s\n' "$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" >>"$SECRETS"
 # shellcheck disable=SC1090
 . "$SECRETS"
 
@@ -233,10 +237,15 @@ instances_path = $DATA/nova/instances
 transport_url = rabbit://guest:guest@$H:$RABBIT_PORT/
 # Nova's FakeDriver plus the traits Windows images ask for (py/v2o_lab_nova.py)
 compute_driver = v2o_lab_nova.LabFakeDriver
-enabled_apis = osapi_compute
+# the metadata API too (Nova's default enabled_apis), behind the lab's metadata proxy
+# (py/v2o_lab_metadata_proxy.py), which plays Neutron's metadata agent for the conversion host
+enabled_apis = osapi_compute,metadata
 osapi_compute_listen = $H
 osapi_compute_listen_port = $NOVA_PORT
 osapi_compute_workers = 1
+metadata_listen = $H
+metadata_listen_port = $NOVA_METADATA_PORT
+metadata_workers = 1
 use_rootwrap_daemon = false
 # no random 0-60 s delay before periodic tasks (resource tracker etc.)
 periodic_fuzzy_delay = 0
@@ -263,6 +272,10 @@ $(ksauth placement nova)
 valid_interfaces = public
 $(ksauth neutron nova)
 valid_interfaces = public
+# requests come through a metadata proxy that names the instance (X-Instance-ID) and signs it
+# (nova/api/metadata/handler.py _handle_instance_id_request), as Neutron's metadata agent does
+service_metadata_proxy = true
+metadata_proxy_shared_secret = $METADATA_SECRET
 $(ksauth glance nova)
 valid_interfaces = public
 # cinder (OSSA-2023-003 fix) only lets nova delete in-use attachments when the call
@@ -315,6 +328,14 @@ oslo_config_project = nova
 paste.filter_factory = nova.api.auth:NovaKeystoneContext.factory
 [filter:authtoken]
 paste.filter_factory = keystonemiddleware.auth_token:filter_factory
+# the metadata API, as Nova's own etc/nova/api-paste.ini has it
+[composite:metadata]
+use = call:nova.api.openstack.urlmap:urlmap_factory
+/: meta
+[pipeline:meta]
+pipeline = cors http_proxy_to_wsgi metaapp
+[app:metaapp]
+paste.app_factory = nova.api.metadata.handler:MetadataRequestHandler.factory
 EOF
 
 cat >"$ETC/cinder/cinder.conf" <<EOF
@@ -343,6 +364,12 @@ connection = $(dburl cinder)
 lock_path = $DATA/cinder/lock
 [oslo_messaging_notifications]
 driver = noop
+[key_manager]
+# Cinder's fixed-key manager (cinder/keymgr/conf_key_mgr.py, "insecure, not for production"): every
+# encrypted volume gets the key id 00000000-0000-0000-0000-000000000000 and the key fixed_key, so
+# a volume type with an encryption spec works without Barbican; its volumes show encrypted: true
+backend = cinder.keymgr.conf_key_mgr.ConfKeyManager
+fixed_key = $FIXED_KEY
 $(authtoken cinder)
 $(ksauth nova cinder)
 EOF
@@ -486,7 +513,7 @@ EOF
 # the lab's own Python plugins (py/), importable by neutron-server, cinder-volume and nova-compute via
 # PYTHONPATH; ML2 finds mechanism drivers only through entry points, hence the dist-info
 cp "$HERE/py/v2o_lab_ml2.py" "$HERE/py/v2o_lab_cinder.py" "$HERE/py/v2o_lab_nova.py" \
-  "$HERE/py/v2o_lab_firstboot.py" "$PYLIB/"
+  "$HERE/py/v2o_lab_firstboot.py" "$HERE/py/v2o_lab_metadata_proxy.py" "$PYLIB/"
 mkdir -p "$PYLIB/v2o_lab_ml2-1.0.dist-info"
 printf 'Metadata-Version: 2.1\nName: v2o-lab-ml2\nVersion: 1.0\n' >"$PYLIB/v2o_lab_ml2-1.0.dist-info/METADATA"
 printf '[neutron.ml2.mechanism_drivers]\nv2o_lab_bind = v2o_lab_ml2:BindAnythingMechanismDriver\n' \
@@ -502,6 +529,19 @@ disk_free_limit.absolute = 50MB
 EOF
 echo '[].' >"$ETC/rabbitmq/enabled_plugins"
 : >"$ETC/rabbitmq/rabbitmq-env.conf"
+
+# A service keeps the config and plugin code it started with: when they changed since the running
+# services started (a checkout with new lab code, e.g. the metadata API), restart them all.
+CONFIG_SUM=$(cat "$ETC"/*/*.conf "$ETC"/*/*.ini "$PYLIB"/*.py "$0" | sha256sum | cut -d' ' -f1)
+any_running=0
+for s in $SERVICES; do is_running "$s" && any_running=1; done
+if [ $any_running = 1 ] && [ "$(cat "$RUN/config-sum" 2>/dev/null)" != "$CONFIG_SUM" ]; then
+  say "the lab's configs or plugins changed since its services started: restarting them"
+  bash "$HERE/stop.sh"
+  STARTED=0
+fi
+mkdir -p "$RUN"
+echo "$CONFIG_SUM" >"$RUN/config-sum"
 
 # ---------------------------------------------------------------- rabbitmq
 say "starting epmd + rabbitmq"
@@ -605,7 +645,7 @@ say "keystone up"
 # already ran to the end with the same scripts and secrets (a second `up` is then ~1 s).
 BOOTSTRAP_SUM=$(cat "$HERE"/py/bootstrap_*.py "$SECRETS" | sha256sum | cut -d' ' -f1)
 BOOTSTRAPPED=0
-[ "$(cat "$DATA/.bootstrapped" 2>/dev/null)" = "$BOOTSTRAP_SUM" ] && BOOTSTRAPPED=1
+[ "$(cat "$DATA/.bootstrapped" 2>/dev/null)" = "$BOOTSTRAP_SUM" ] && [ -f "$CONVERSION_HOST_FILE" ] && BOOTSTRAPPED=1
 if [ $STARTED = 0 ] && [ $BOOTSTRAPPED = 1 ]; then
   say "keystone bootstrap already done"
 else
@@ -643,7 +683,10 @@ say "placement up"
 # records each boot decision for tests (py/v2o_lab_nova.py)
 start_proc nova-compute env PYTHONPATH="$PYLIB" V2O_LAB_GLANCE_IMAGES="$DATA/glance/images" \
   V2O_LAB_CINDER_VOLUMES="$DATA/cinder/volumes" V2O_LAB_NOVA_BOOT_LOG="$STATE/nova-boot.log" \
-  "$BIN/nova-compute" --config-file "$ETC/nova/nova.conf"
+  V2O_LAB_DEVICES="$DEVICES" "$BIN/nova-compute" --config-file "$ETC/nova/nova.conf"
+start_proc metadata-proxy env V2O_LAB_METADATA_LISTEN="$METADATA_PORT" \
+  V2O_LAB_NOVA_METADATA="http://$H:$NOVA_METADATA_PORT" V2O_LAB_METADATA_SECRET="$METADATA_SECRET" \
+  V2O_LAB_CONVERSION_HOST_FILE="$CONVERSION_HOST_FILE" $PY "$PYLIB/v2o_lab_metadata_proxy.py"
 wait_http glance-api "http://$H:$GLANCE_PORT/healthcheck" 180
 say "glance up"
 wait_http nova-api "http://$H:$NOVA_PORT/" 180
@@ -652,13 +695,18 @@ wait_http neutron-server "http://$H:$NEUTRON_PORT/" 180
 say "neutron-server up"
 wait_http cinder-api "http://$H:$CINDER_PORT/" 180
 say "cinder-api up"
+wait_http nova-api "http://$H:$NOVA_METADATA_PORT/" 60
+wait_http metadata-proxy "http://$H:$METADATA_PORT/" 60
+say "metadata up"
 
 if [ $STARTED = 0 ] && [ $BOOTSTRAPPED = 1 ]; then
   say "cloud bootstrap already done"
 else
-  env KS="$KS" ADMIN_PW="$ADMIN_PW" NOVA_MANAGE="$NM" $PY "$HERE/py/bootstrap_cloud.py"
+  env KS="$KS" ADMIN_PW="$ADMIN_PW" DEMO_PW="$DEMO_PW" NOVA_MANAGE="$NM" METADATA_URL="$METADATA_URL" \
+    CONVERSION_HOST_FILE="$CONVERSION_HOST_FILE" CONVERSION_HOST_NAME="$CONVERSION_HOST_NAME" \
+    ENCRYPTED_VOLUME_TYPE="$ENCRYPTED_VOLUME_TYPE" $PY "$HERE/py/bootstrap_cloud.py"
   echo "$BOOTSTRAP_SUM" >"$DATA/.bootstrapped"
-  say "nova-compute registered and discovered; flavors, quotas, networks ready"
+  say "nova-compute registered and discovered; flavors, quotas, networks, volume types, conversion host ready"
 fi
 
 # ---------------------------------------------------------------- credentials for clients

@@ -15,6 +15,7 @@ declare -A URL=(
   [keystone]="$KS/v3" [glance-api]="http://$H:$GLANCE_PORT/healthcheck"
   [placement]="http://$H:$PLACEMENT_PORT/" [nova-api]="http://$H:$NOVA_PORT/"
   [neutron-server]="http://$H:$NEUTRON_PORT/" [cinder-api]="http://$H:$CINDER_PORT/"
+  [metadata-proxy]="http://$H:$METADATA_PORT/"
 )
 echo "openstack: state $STATE"
 for s in $SERVICES; do

@@ -12,6 +12,14 @@ bash "$HERE/start.sh"
   echo "OS_CLOUD=v2o-lab"
   echo "V2O_LAB_OS_ADMIN_CLOUD=v2o-lab-admin"
   echo "V2O_LAB_NOVA_BOOT_LOG=$STATE/nova-boot.log"
+  # the conversion host (issue 14): the server v2o runs on, what its metadata service says, where
+  # its guest's /dev/disk/by-id is, and the volume type whose volumes are encrypted
+  CH_ID=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$CONVERSION_HOST_FILE")
+  echo "V2O_LAB_CONVERSION_HOST=$CH_ID"
+  echo "V2O_LAB_CONVERSION_HOST_NAME=$CONVERSION_HOST_NAME"
+  echo "V2O_LAB_METADATA_URL=$METADATA_URL"
+  echo "V2O_LAB_CONVERSION_DEVICE_DIR=$DEVICES/$CH_ID"
+  echo "V2O_LAB_VOLUME_TYPE_ENCRYPTED=$ENCRYPTED_VOLUME_TYPE"
 } >"$LAB_DIR/openstack.env.tmp"
 mv "$LAB_DIR/openstack.env.tmp" "$LAB_DIR/openstack.env"
 echo "openstack lab: up in $(($(date +%s) - t0)) s (clouds v2o-lab, v2o-lab-admin in $STATE/clouds.yaml)"

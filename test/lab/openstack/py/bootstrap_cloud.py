@@ -1,15 +1,19 @@
 """Compute/volume/network part of the lab bootstrap (idempotent): flavors, waiting for the
-Nova and Cinder services, host discovery, volume type, unlimited quotas for the test
-projects, the shared networks.
+Nova and Cinder services, host discovery, volume types (lab, and lab-encrypted with an encryption
+spec), unlimited quotas for the test projects, the shared networks, and the conversion host (a
+server in the demo project that v2o "runs on", found through the metadata service).
 
-usage: bootstrap_cloud.py  (reads KS, ADMIN_PW, NOVA_MANAGE from the environment)
+usage: bootstrap_cloud.py  (reads KS, ADMIN_PW, DEMO_PW, NOVA_MANAGE, METADATA_URL,
+       CONVERSION_HOST_FILE, CONVERSION_HOST_NAME, ENCRYPTED_VOLUME_TYPE from the environment)
 """
+import json
 import os
 import shlex
 import subprocess
 import sys
 import time
 
+import requests
 from keystoneauth1 import session
 from keystoneauth1.identity import v3
 
@@ -62,6 +66,20 @@ types = {t["name"] for t in s.get("/types", **V).json()["volume_types"]}
 if "lab" not in types:
     s.post("/types", json={"volume_type": {"name": "lab", "description": "file-backed fake driver",
                                            "extra_specs": {"volume_backend_name": "lab"}}}, **V).raise_for_status()
+# A type whose volumes are encrypted (Cinder API "Volume type encryption": POST
+# /types/{id}/encryption; front-end = Nova's compute host decrypts, as with libvirt and LUKS). With
+# the fixed-key manager in cinder.conf, such volumes show encrypted: true; the lab driver makes
+# their unwritten blocks read back as noise (py/v2o_lab_cinder.py).
+ENC = env["ENCRYPTED_VOLUME_TYPE"]
+enc_type = next((t for t in s.get("/types", **V).json()["volume_types"] if t["name"] == ENC), None)
+if enc_type is None:
+    enc_type = s.post("/types", json={"volume_type": {
+        "name": ENC, "description": "LUKS (fixed-key manager): unwritten blocks read back as noise",
+        "extra_specs": {"volume_backend_name": "lab"}}}, **V).json()["volume_type"]
+if not s.get("/types/%s/encryption" % enc_type["id"], **V).json().get("provider"):
+    s.post("/types/%s/encryption" % enc_type["id"], json={"encryption": {
+        "provider": "luks", "cipher": "aes-xts-plain64", "key_size": 256, "control_location": "front-end"}},
+        **V).raise_for_status()
 
 # No quota limits in the test projects: tests create many servers, volumes and ports, and the
 # default Nova quota is 10 instances.
@@ -109,4 +127,58 @@ for net_name, subnet_name, cidr, gateway, pool in (
         if r.status_code >= 400:
             sys.exit("could not update %s to pool %s-%s, gateway %s: %s %s"
                      % (subnet_name, pool[0], pool[1], gateway, r.status_code, r.text))
+# The conversion host: the server v2o runs on when it writes volumes itself (issue 14). It lives in
+# the demo project (v2o's project), ACTIVE on the fake driver, no NIC (none is needed to reach
+# the lab's APIs, and the pools stay the tests'). Its image belongs to admin with visibility
+# community: usable by demo, but not in demo's image list, and reset.sh does not delete it.
+demo = session.Session(auth=v3.Password(auth_url=env["KS"] + "/v3", username="demo", password=env["DEMO_PW"],
+                                        project_name="demo", user_domain_id="default", project_domain_id="default"))
+CH = env["CONVERSION_HOST_NAME"]
+G = dict(endpoint_filter={"service_type": "image", "interface": "public"})
+imgs = s.get("/v2/images", params={"name": CH, "visibility": "community"}, **G).json()["images"]
+img = next((i for i in imgs if i["status"] == "active"), None)
+if img is None:
+    img = s.post("/v2/images", json={"name": CH, "disk_format": "raw", "container_format": "bare",
+                                     "visibility": "community"}, **G).json()
+    s.put("/v2/images/%s/file" % img["id"], data=b"\0" * (1 << 20),
+          headers={"Content-Type": "application/octet-stream"}, **G).raise_for_status()
+tiny = next(f for f in s.get("/flavors", **C).json()["flavors"] if f["name"] == "m1.tiny")
+
+
+def conversion_host():
+    for srv in demo.get("/servers/detail", params={"name": "^%s$" % CH}, **C).json()["servers"]:
+        if srv["status"] == "ERROR":
+            demo.delete("/servers/" + srv["id"], **C)
+            continue
+        return srv
+    return demo.post("/servers", json={"server": {"name": CH, "imageRef": img["id"], "flavorRef": tiny["id"],
+                                                  "networks": "none"}}, **C).json()["server"]
+
+
+srv = conversion_host()
+deadline = time.time() + 120
+while True:
+    srv = demo.get("/servers/" + srv["id"], **C).json()["server"]
+    if srv["status"] == "ACTIVE":
+        break
+    if srv["status"] == "ERROR" or time.time() > deadline:
+        sys.exit("conversion host %s did not become ACTIVE: %s %s" % (srv["id"], srv["status"], srv.get("fault")))
+    time.sleep(0.5)
+tmp = env["CONVERSION_HOST_FILE"] + ".tmp"
+with open(tmp, "w") as f:
+    json.dump({"id": srv["id"], "name": CH, "project_id": srv["tenant_id"]}, f)
+os.replace(tmp, env["CONVERSION_HOST_FILE"])
+# the metadata service must name it (through the lab's metadata proxy and Nova's metadata API)
+deadline = time.time() + 60
+while True:
+    try:
+        r = requests.get(env["METADATA_URL"], timeout=10)
+        if r.status_code == 200 and r.json().get("uuid") == srv["id"]:
+            break
+        why = "%s %s" % (r.status_code, r.text[:300])
+    except (requests.RequestException, ValueError) as e:
+        why = str(e)
+    if time.time() > deadline:
+        sys.exit("metadata service %s does not name the conversion host: %s" % (env["METADATA_URL"], why))
+    time.sleep(0.5)
 print("cloud bootstrap ok")

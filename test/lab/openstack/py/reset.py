@@ -1,6 +1,9 @@
 """Empty the lab's demo project, or only what is named with RESET_PREFIX (see reset.sh).
 Members delete their own resources; admin steps in only for servers and volumes stuck in a
-state a member cannot delete (task states, in-use, error_deleting)."""
+state a member cannot delete (task states, in-use, error_deleting). The conversion host
+(CONVERSION_HOST_FILE, made by the bootstrap) is kept; volumes attached to it are detached
+through Nova first, so its attachments stay consistent."""
+import json
 import os
 import sys
 import time
@@ -35,6 +38,13 @@ counts = {}
 prefix = os.environ.get("RESET_PREFIX", "")
 
 
+try:
+    with open(os.environ.get("CONVERSION_HOST_FILE", "")) as f:
+        keep_server = json.load(f)["id"]
+except (OSError, ValueError, KeyError):
+    keep_server = None
+
+
 def mine(r):
     return (r.get("name") or "").startswith(prefix)
 
@@ -50,7 +60,7 @@ def wait_gone(path, key, what, ids, timeout=120):
 
 
 # servers first: they hold ports and volume attachments
-servers = [x for x in demo.get("/servers", **C).json()["servers"] if mine(x)]
+servers = [x for x in demo.get("/servers", **C).json()["servers"] if mine(x) and x["id"] != keep_server]
 server_ids = {x["id"] for x in servers}
 # listed now: deleting a server unbinds the ports it was given and clears their device_id
 ports = [p for p in demo.get("/v2.0/ports", params={"project_id": pid}, **N).json()["ports"]
@@ -79,6 +89,18 @@ counts["snapshots"] = len(snaps)
 
 vols = [x for x in demo.get("/volumes/detail", **V).json()["volumes"] if mine(x)]
 vol_ids = {x["id"] for x in vols}
+# attached to a server that stays (the conversion host): detach as Nova does (DELETE
+# os-volume_attachments), so Nova's block device mapping goes with Cinder's attachment
+detaching = set()
+for vol in vols:
+    for a in vol.get("attachments") or []:
+        if a.get("server_id") and a["server_id"] not in server_ids:
+            demo.delete("/servers/%s/os-volume_attachments/%s" % (a["server_id"], vol["id"]), raise_exc=False, **C)
+            detaching.add(vol["id"])
+deadline = time.time() + 60
+while detaching and time.time() < deadline:
+    detaching = {v for v in detaching if demo.get("/volumes/" + v, **V).json()["volume"]["status"] != "available"}
+    time.sleep(0.5)
 for vol in vols:
     r = demo.delete("/volumes/" + vol["id"], raise_exc=False, **V)
     if r.status_code == 400:  # in-use / error_deleting / creating: admin resets and force-deletes

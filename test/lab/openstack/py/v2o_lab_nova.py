@@ -32,6 +32,11 @@ The server goes ACTIVE in every case: ACTIVE is not a boot. The console (os-getC
 shows only firmware lines besides that one: Windows writes stop codes to the serial port only
 with EMS, which takes COM1 (Microsoft "Boot Parameters to Enable EMS Redirection"). Each decision
 is one JSON line in $V2O_LAB_NOVA_BOOT_LOG (nova-boot.log; for tests only, v2o never reads it).
+
+Volumes as the guest sees them (attach_volume/detach_volume, spawn, destroy): for each volume an
+instance has, a symlink $V2O_LAB_DEVICES/<instance uuid>/virtio-<volume id[:20]> -> the Cinder
+volume file, which is the name udev gives the disk inside a KVM guest (see guest_device_name). A
+test or v2o pointed at that directory (conversionHost.deviceDir) writes through it into the volume.
 """
 import base64
 import datetime
@@ -249,6 +254,24 @@ def decide(path, image_meta, instance_uuid, network_info=(), data_volumes=()):
                 marker=firstboot.marker_line(run_id, instance_uuid, host, g.value(ver, "CurrentBuild"), bus, now, res))
 
 
+def guest_device_name(volume_id):
+    """The /dev/disk/by-id name a Linux guest of Nova's libvirt driver gets for a virtio-blk volume.
+
+    - Nova's libvirt driver puts the volume id in the disk's <serial> (nova/virt/block_device.py sets
+      connection_info['serial'] = volume_id; nova/virt/libvirt/volume/volume.py
+      LibvirtBaseVolumeDriver.get_config: conf.serial = connection_info.get('serial')), which
+      libvirt passes to QEMU as the virtio-blk device's serial.
+    - virtio spec 1.1 section 5.2.6 (VIRTIO_BLK_T_GET_ID): "The device ID string is a NUL-padded
+      ASCII string up to 20 bytes long"; QEMU hw/block/virtio-blk.c answers GET_ID with at most
+      VIRTIO_BLK_ID_BYTES (20) bytes of the serial; Linux drivers/block/virtio_blk.c shows it as
+      /sys/block/vdX/serial. A 36-character volume id is cut to its first 20.
+    - systemd's udev rules (rules.d/60-persistent-storage.rules, "# virtio-blk"):
+      KERNEL=="vd*[!0-9]", ATTRS{serial}=="?*", ENV{ID_SERIAL}="$attr{serial}",
+      SYMLINK+="disk/by-id/virtio-$env{ID_SERIAL}".
+    """
+    return "virtio-" + str(volume_id)[:20]
+
+
 def console_text(d):
     """What the serial console shows for decision d."""
     if d["firmware"] == "uefi":
@@ -275,6 +298,60 @@ class LabFakeDriver(fake.FakeDriver):
         super().update_provider_tree(provider_tree, nodename, allocations=allocations)
         # vTPM traits are reported by the libvirt driver itself, not through capabilities
         provider_tree.add_traits(nodename, os_traits.COMPUTE_SECURITY_TPM_1_2, os_traits.COMPUTE_SECURITY_TPM_2_0)
+
+    # ------------------------------------------------------------- the guest's view of its volumes
+    @staticmethod
+    def _devices_dir(instance):
+        root = os.environ.get("V2O_LAB_DEVICES")
+        return os.path.join(root, instance.uuid) if root else None
+
+    def _link_volume(self, instance, connection_info):
+        """What udev makes in the guest when the disk appears (guest_device_name)."""
+        d = self._devices_dir(instance)
+        vol = (connection_info or {}).get("serial")
+        if not d or not vol:
+            return
+        os.makedirs(d, exist_ok=True)
+        link = os.path.join(d, guest_device_name(vol))
+        target = os.path.join(os.environ.get("V2O_LAB_CINDER_VOLUMES", ""), "volume-%s" % vol)
+        tmp = link + ".tmp"
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        os.symlink(target, tmp)
+        os.replace(tmp, link)  # appears whole, as udev's link does
+        LOG.info("v2o lab: volume %s appears in %s as %s", vol, instance.uuid, link)
+
+    def _unlink_volume(self, instance, connection_info):
+        d = self._devices_dir(instance)
+        vol = (connection_info or {}).get("serial")
+        if not d or not vol:
+            return
+        try:
+            os.unlink(os.path.join(d, guest_device_name(vol)))
+        except FileNotFoundError:
+            pass
+
+    def attach_volume(self, context, connection_info, instance, mountpoint, disk_bus=None, device_type=None,
+                      encryption=None):
+        super().attach_volume(context, connection_info, instance, mountpoint, disk_bus=disk_bus,
+                              device_type=device_type, encryption=encryption)
+        # Nova's compute manager marks the attachment complete in Cinder (in-use) only after the
+        # driver returns (nova/virt/block_device.py DriverVolumeBlockDevice._volume_attach), so the
+        # device exists before the volume shows in-use, as a hot-plugged disk does on KVM.
+        self._link_volume(instance, connection_info)
+
+    def detach_volume(self, context, connection_info, instance, mountpoint, encryption=None):
+        self._unlink_volume(instance, connection_info)
+        super().detach_volume(context, connection_info, instance, mountpoint, encryption=encryption)
+
+    def extend_volume(self, context, connection_info, instance, requested_size):
+        # Nothing to do: the device is the volume file itself, which the Cinder driver has already
+        # grown when Nova gets the volume-extended event (cinder/volume/manager.py extend_volume
+        # calls the driver, then nova's os-server-external-events); on KVM the guest sees the new
+        # capacity after the libvirt driver's blockResize.
+        super().extend_volume(context, connection_info, instance, requested_size)
 
     @staticmethod
     def _console_path(instance):
@@ -312,6 +389,12 @@ class LabFakeDriver(fake.FakeDriver):
         super().spawn(context, instance, image_meta, injected_files, admin_password, allocations,
                       network_info=network_info, block_device_info=block_device_info, power_on=power_on,
                       accel_info=accel_info)
+        # volumes the server is built with are there at boot, like hot-plugged ones
+        for bdm in virt_driver.block_device_info_get_mapping(block_device_info):
+            try:
+                self._link_volume(instance, bdm.get("connection_info"))
+            except OSError:
+                LOG.exception("v2o lab: could not make the device of a volume")
         path = None
         try:
             path = self._boot_disk(image_meta, block_device_info)
@@ -347,3 +430,6 @@ class LabFakeDriver(fake.FakeDriver):
         super().destroy(context, instance, network_info, block_device_info=block_device_info,
                         destroy_disks=destroy_disks, destroy_secrets=destroy_secrets)
         shutil.rmtree(os.path.dirname(self._console_path(instance)), ignore_errors=True)
+        d = self._devices_dir(instance)
+        if d:  # the machine is gone, and with it the devices it saw
+            shutil.rmtree(d, ignore_errors=True)

@@ -86,6 +86,14 @@ export interface StepContext<P, S> {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
   /** Append an event to the run's event log (shown by `v2o logs` and `v2o status`). */
   event(type: string, data?: Record<string, unknown>): void;
+  /**
+   * Stops this step and the run in `waiting` until `at` (ms epoch): the step is not failed, its
+   * checkpoints stay, and `v2o resume` (or a worker) runs it again from its start once `at` has
+   * passed. An approval of any step of the run wakes it early. Never returns.
+   */
+  waitUntil(at: number, message: string): never;
+  /** The recorded approval of a gate step of this run (ahead of time or not), if any. */
+  approvalOf(stepId: string): { at: number; by: string; notBefore?: number } | undefined;
 }
 
 interface GateRequest {

@@ -4,8 +4,12 @@
 // lets unit tests drive the steps with fakes.
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
+import type { DiskReader } from '../transfer/disk-reader.js';
+import type { Extent } from '../transfer/extents.js';
 import type { ByteSource } from '../transfer/types.js';
 import type { Inventory, SourceVm, TargetFlavor, TargetNetwork, TargetQuota } from './inventory.js';
+// Type-only until C's clients land (see the file); the lead drops this line at merge.
+import type {} from './pending-clients.js';
 import type { ImageFormat, UploadHash } from './plan-file.js';
 
 export interface Sig {
@@ -37,6 +41,62 @@ export interface ExportSession {
   startKeepAlive(getPercent: () => number): KeepAlive;
   complete(): Promise<void>;
   abort(reason?: string): Promise<void>;
+}
+
+/** Changed Block Tracking as vSphere reports it for one VM. */
+export interface ChangeTrackingState {
+  /** config.changeTrackingEnabled */
+  enabled: boolean;
+  /** config.version "vmx-19" → 19 */
+  hardwareVersion: number;
+  /** runtime.consolidationNeeded */
+  consolidationNeeded: boolean;
+  powerState: string;
+  /** The VM's current (live) disk backings. */
+  disks: TrackedDisk[];
+}
+
+/** One disk backing: the VM's live one, or the one frozen in a snapshot's config. */
+export interface TrackedDisk {
+  key: number;
+  capacityBytes: number;
+  /** "[ds] dir/vm.vmdk" (a delta "vm-000001.vmdk" while a snapshot exists). */
+  fileName: string;
+  /** backing.changeId; absent when CBT is off or not yet active on this disk. */
+  changeId?: string;
+}
+
+export interface SnapshotRef {
+  ref: string;
+  name: string;
+  description?: string;
+}
+
+/** How a disk is stored, read from its descriptor: only a single flat extent can be read at offsets. */
+export interface DiskLayout {
+  /** The descriptor's createType ("vmfs", "monolithicFlat", "monolithicSparse", "streamOptimized", "seSparse", "vsanSparse", ...). */
+  createType: string;
+  /** "[ds] dir/vm-flat.vmdk" when the disk is one flat extent (createType vmfs or monolithicFlat). */
+  flatExtent?: string;
+  /** Why it cannot be read at offsets, when flatExtent is absent. */
+  notFlatReason?: string;
+}
+
+export interface ConversionHostInfo {
+  id: string;
+  name: string;
+  availabilityZone?: string;
+  /** Volume ids attached now (os-volume_attachments). */
+  attachedVolumeIds: string[];
+}
+
+export interface EmptyVolumeSpec {
+  name: string;
+  sizeGiB: number;
+  volumeType?: string;
+  availabilityZone?: string;
+  bootable: boolean;
+  metadata: Record<string, string>;
 }
 
 export interface SourceOps {
@@ -109,6 +169,32 @@ export interface SourceOps {
   exportVm(moref: string, o?: Sig): Promise<ExportSession>;
   /** The alternative to the lease: each disk's data file on its datastore (the -flat extent for flat disks). */
   datastoreDisks(moref: string, o?: Sig): Promise<ExportSession>;
+  changeTracking(moref: string, o?: Sig): Promise<ChangeTrackingState>;
+  /** ReconfigVM_Task with changeTrackingEnabled; waits for the task. */
+  setChangeTracking(moref: string, enabled: boolean, o?: Sig): Promise<void>;
+  /** CreateSnapshot_Task(memory false, quiesce false); returns the snapshot and its frozen disk backings. */
+  createSnapshot(
+    moref: string,
+    spec: { name: string; description: string },
+    o?: Sig,
+  ): Promise<{ snapshot: SnapshotRef; disks: TrackedDisk[] }>;
+  /** RemoveSnapshot_Task(removeChildren false, consolidate true); a snapshot already gone is fine. */
+  removeSnapshot(snapshotRef: string, o?: Sig): Promise<void>;
+  listSnapshots(moref: string, o?: Sig): Promise<SnapshotRef[]>;
+  /**
+   * QueryChangedDiskAreas, paged from 0 until the disk's capacity (an empty page is not the end).
+   * snapshotRef undefined: the VM must be powered off (vSphere computes against its current state).
+   * Throws ChangeIdRejectedError when vSphere refuses the changeId (CBT was reset).
+   */
+  changedAreas(
+    moref: string,
+    q: { snapshotRef?: string; diskKey: number; changeId: string; capacityBytes: number },
+    o?: Sig,
+  ): Promise<{ areas: Extent[]; pages: number }>;
+  /** The disk's descriptor (a small datastore GET), classified. */
+  diskLayout(fileName: string, o?: Sig): Promise<DiskLayout>;
+  /** Range reads of a flat extent over the datastore HTTP endpoint (/folder). */
+  openDiskReader(flatExtent: string, sizeBytes: number): DiskReader;
   close(): Promise<void>;
 }
 
@@ -130,6 +216,12 @@ export interface VolumeInfo {
   status: string;
   sizeGiB: number;
   metadata: Record<string, string>;
+  /** Cinder's `encrypted`: unwritten blocks read back as noise, so zeros must be written. */
+  encrypted?: boolean;
+  bootable?: boolean;
+  availabilityZone?: string;
+  /** Servers it is attached to (attachments[].server_id). */
+  attachedServerIds?: string[];
 }
 
 export interface PortInfo {
@@ -235,6 +327,16 @@ export interface TargetOps {
 
   /** Moves one disk from the export into an image made by createImage (checkpointed, hashed, verified). */
   uploadDisk(o: DiskUpload): Promise<DiskUploadResult>;
+  /** `auto`: the metadata service at metadataUrl names this machine's server; else a server name or id in this project. */
+  findConversionHost(spec: { server: string; metadataUrl: string }, o?: Sig): Promise<ConversionHostInfo>;
+  createEmptyVolume(spec: EmptyVolumeSpec, o?: Sig): Promise<VolumeInfo>;
+  getVolume(id: string, o?: Sig): Promise<VolumeInfo | undefined>;
+  /** os-extend (microversion 3.42: also while attached); waits until the size shows. */
+  extendVolume(id: string, sizeGiB: number, o?: Sig): Promise<void>;
+  /** POST os-volume_attachments, then waits for the volume to be in-use. An attachment that exists already is fine. */
+  attachVolume(serverId: string, volumeId: string, o?: Sig): Promise<void>;
+  /** DELETE os-volume_attachments/<volume>, then waits for available. One not attached is fine. */
+  detachVolume(serverId: string, volumeId: string, o?: Sig): Promise<void>;
 }
 
 /** What the workflow's services() builds. */
@@ -262,11 +364,18 @@ export interface DiskUpload {
   signal: AbortSignal;
 }
 
+/** What a plan's settings need read beyond the VM and the cloud (plan-file.ts's VmMigrationConfig). */
+export interface InventoryWants {
+  migration?: 'cold' | 'warm';
+  conversionHost?: { server: string; metadataUrl: string };
+}
+
 /** Read-only inventory for `v2o plan` and preflight. */
 export async function gatherInventory(
   s: { source: SourceOps; target: TargetOps },
   vmName: string,
   o: Sig = {},
+  want: InventoryWants = {},
 ): Promise<Inventory> {
   const [vm, flavors, networks, quota, existingImageNames] = await Promise.all([
     s.source.findVm(vmName, o),
@@ -281,7 +390,44 @@ export async function gatherInventory(
     s.target.addressesInUse(o),
   ]);
   const macsInUse = Object.fromEntries(used.map((p) => [p.macAddress.toLowerCase(), p.id]));
-  return { vm, flavors, networks, quota, existingImageNames, macsInUse, addressesInUse };
+  const inv: Inventory = { vm, flavors, networks, quota, existingImageNames, macsInUse, addressesInUse };
+  if (vm) Object.assign(inv, await gatherCopyRoute(s, vm, o, want));
+  return inv;
+}
+
+/** CBT state, disk layouts and the conversion host: only what the plan's route needs. */
+async function gatherCopyRoute(
+  s: { source: SourceOps; target: TargetOps },
+  vm: SourceVm,
+  o: Sig,
+  want: InventoryWants,
+): Promise<Partial<Inventory>> {
+  const out: Partial<Inventory> = {};
+  if (want.migration === 'warm') out.changeTracking = await s.source.changeTracking(vm.moref, o);
+  if (want.migration !== 'warm' && !want.conversionHost) return out;
+  out.diskLayouts = {};
+  for (const d of vm.disks) {
+    out.diskLayouts[d.key] = await s.source.diskLayout(d.fileName, o).catch(
+      (err: Error): DiskLayout => ({
+        createType: 'unknown',
+        notFlatReason: `its descriptor could not be read: ${err.message}`,
+      }),
+    );
+  }
+  if (want.conversionHost) {
+    try {
+      out.conversionHost = await s.target.findConversionHost(want.conversionHost, o);
+    } catch (err) {
+      const e = err as { message: string; hint?: string };
+      out.conversionHostProblem = {
+        message: `the conversion host (${want.conversionHost.server}) was not found in the target cloud: ${e.message}`,
+        fix:
+          e.hint ??
+          `run v2o on a server of the target project (conversionHost.server: auto reads ${want.conversionHost.metadataUrl}), or name the server: conversionHost.server: <name or id>`,
+      };
+    }
+  }
+  return out;
 }
 
 /** What launch asks of the target: one server on ready-made ports and volumes. */

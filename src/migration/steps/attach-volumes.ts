@@ -41,8 +41,14 @@ export const attachVolumes: MigrationStep<AttachVolumesOutput> = {
       return { summary: 'every disk goes through Glance: no volume to attach', skip: true };
     const h = params.plan.settings.conversionHost;
     const host = params.plan.conversionHost;
+    const routes = params.plan.disks
+      .map(
+        (d) =>
+          `${d.label} → ${d.route}${d.resumesMidDisk ? ' (resumes mid-disk)' : ' (a Glance upload starts the disk again)'}${d.allocatedAreas ? ` [${d.allocatedAreas}]` : ''}`,
+      )
+      .join('; ');
     return {
-      summary: `${disks.length} empty volume(s) attached to conversion host ${host?.name ?? h?.server}${host?.availabilityZone ? ` in zone ${host.availabilityZone}` : ''}, devices found by id under ${h?.deviceDir}`,
+      summary: `${routes}. ${disks.length} empty volume(s) attached to conversion host ${host?.name ?? h?.server}${host?.availabilityZone ? ` in zone ${host.availabilityZone}` : ''}, devices found by id under ${h?.deviceDir}`,
       details: {
         conversionHost: { ...h, ...host },
         disks: disks.map((d) => ({

@@ -210,7 +210,19 @@ export async function openDeviceWriter(path: string) {
   };
 }
 
-/** As C's copyExtents: extents in order, a checkpoint after each, a checkpoint of the same key resumed. */
+const CHUNK = 256 * 1024;
+
+/** Extents cut at 256 KiB, so a copy has checkpoints inside one extent (C's splits at 256 MiB). */
+function chunks(e: Extent[]): Extent[] {
+  return e.flatMap((x) => {
+    const out: Extent[] = [];
+    for (let at = 0; at < x.length; at += CHUNK)
+      out.push({ start: x.start + at, length: Math.min(CHUNK, x.length - at) });
+    return out;
+  });
+}
+
+/** As C's copyExtents: extents in order, a checkpoint after each chunk, a checkpoint of the same key resumed. */
 export async function copyExtents(o: ExtentCopy): Promise<ExtentCopyResult> {
   const last = o.lastCheckpoint as { key?: string; doneBytes?: number } | undefined;
   const skip = last?.key === o.key ? (last.doneBytes ?? 0) : 0;
@@ -218,7 +230,7 @@ export async function copyExtents(o: ExtentCopy): Promise<ExtentCopyResult> {
   let done = 0;
   let read = 0;
   let zero = 0;
-  for (const e of [...o.extents, ...(o.zeroFill ?? []).map((z) => ({ ...z, zero: true }))]) {
+  for (const e of [...chunks(o.extents), ...chunks(o.zeroFill ?? []).map((z) => ({ ...z, zero: true }))]) {
     if (done + e.length <= skip) {
       done += e.length;
       continue;

@@ -12,6 +12,7 @@ import { planImages } from './plan/plan-images.js';
 import { planLocalSpace } from './plan/plan-local-space.js';
 import { planPorts } from './plan/plan-ports.js';
 import { planQuota } from './plan/plan-quota.js';
+import { planRoutes } from './plan/plan-routes.js';
 import { planSource } from './plan/plan-source.js';
 import type { VmPlan } from './plan/types.js';
 import type { VmMigrationConfig } from './plan-file.js';
@@ -46,13 +47,27 @@ export function buildPlan(inv: Inventory, cfg: VmMigrationConfig): VmPlan {
     existingImageNames: inv.existingImageNames,
   });
   const ports = planPorts(vm, cfg, inv);
+  const disks = planRoutes(images.disks, cfg, inv);
+  const migration = {
+    disks: disks.map((d) => ({
+      key: d.key,
+      label: d.label,
+      fileName: d.sourceFile,
+      route: d.route,
+      layout: d.layout,
+    })),
+    changeTracking: inv.changeTracking,
+    conversionHost: inv.conversionHost,
+    conversionHostProblem: inv.conversionHostProblem,
+  };
+  const guest = { facts: inv.guest, missing: inv.guestMissing };
   const findings = [
-    ...evaluateRules(vm, ruleSettingsOf(cfg), undefined, { facts: inv.guest, missing: inv.guestMissing }),
+    ...evaluateRules(vm, ruleSettingsOf(cfg), undefined, guest, migration),
     ...flavor.findings,
     ...boot.findings,
     ...images.findings,
     ...ports.findings,
-    ...planQuota(inv.quota, flavor.flavor, images.disks),
+    ...planQuota(inv.quota, flavor.flavor, disks),
   ];
   return withFindings(
     {
@@ -60,7 +75,7 @@ export function buildPlan(inv: Inventory, cfg: VmMigrationConfig): VmPlan {
       source: src.source,
       windows: src.windows,
       drivers: planDriverInstall(cfg, src.windows, order.boot),
-      disks: images.disks,
+      disks,
       flavor: flavor.flavor,
       bootFromVolume: boot.bootFromVolume,
       ports: ports.ports,
@@ -71,9 +86,20 @@ export function buildPlan(inv: Inventory, cfg: VmMigrationConfig): VmPlan {
           ...(vm.instanceUuid ? { v2o_source_uuid: vm.instanceUuid } : {}),
         },
       },
-      localSpaceBytes: planLocalSpace(images.disks),
+      localSpaceBytes: planLocalSpace(disks.filter((d) => d.route === 'image')),
       sourceAfter: cfg.sourceAfter,
       ...(inv.guest ? { guest: inv.guest } : {}),
+      ...(inv.conversionHost
+        ? {
+            conversionHost: {
+              id: inv.conversionHost.id,
+              name: inv.conversionHost.name,
+              ...(inv.conversionHost.availabilityZone
+                ? { availabilityZone: inv.conversionHost.availabilityZone }
+                : {}),
+            },
+          }
+        : {}),
     },
     findings,
   );

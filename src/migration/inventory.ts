@@ -1,6 +1,7 @@
 // What build-plan and the rules (src/migration/rules/) read: the source VM and the target cloud,
 // as plain data. source-vsphere.ts and target-openstack.ts fill it from the clients; tests write it by hand.
 import type { GuestFacts } from './guest/facts.js';
+import type { ChangeTrackingState, ConversionHostInfo, DiskLayout } from './services.js';
 
 export interface SourceDisk {
   key: number;
@@ -119,6 +120,16 @@ export interface Inventory {
   guest?: GuestFacts;
   /** Why `guest` is undefined, when the inspection was considered (prepare.ts, preflight). */
   guestMissing?: GuestMissing;
+  /** CBT state (hardware version, consolidationNeeded); read when the plan migrates warm. */
+  changeTracking?: ChangeTrackingState;
+  /** Each disk's descriptor, classified, by device key; read when a conversion host is set. */
+  diskLayouts?: Record<number, DiskLayout>;
+  /** The datastore's summary.type by name (VMFS, NFS, NFS41, vsan, VVOL), when the source tells it. */
+  datastoreTypes?: Record<string, string>;
+  /** The conversion host the plan names, found in the target project. */
+  conversionHost?: ConversionHostInfo;
+  /** Why the conversion host (or a disk layout) could not be read: a blocker with this fix. */
+  conversionHostProblem?: { message: string; fix: string };
 }
 
 /** The guest was not inspected (Tools not running, no credentials), or its capture failed. */

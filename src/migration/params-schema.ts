@@ -10,8 +10,10 @@ import {
   BOOT_CHECKS,
   BOOT_FALLBACKS,
   CLOCK_MODES,
+  DEFAULT_WARM,
   DOMAIN_CONTROLLER_MODES,
   IMAGE_FORMATS,
+  MIGRATION_KINDS,
   SourceSettingsSchema,
   TargetSettingsSchema,
   UPLOAD_HASHES,
@@ -36,6 +38,30 @@ const SettingsSchema = z.looseObject({
   bitlocker: z.enum(BITLOCKER_MODES),
   domainController: z.enum(DOMAIN_CONTROLLER_MODES),
   clock: z.enum(CLOCK_MODES),
+  // A run stored before issue 14 was cold, without a conversion host.
+  migration: z.enum(MIGRATION_KINDS).default('cold'),
+  warm: z
+    .looseObject({
+      passIntervalMinutes: z.number().positive(),
+      maxPasses: z.int().positive(),
+      cutoverAt: z.string().optional(),
+    })
+    .default({ ...DEFAULT_WARM }),
+  conversionHost: z
+    .looseObject({
+      server: z.string(),
+      metadataUrl: z.string(),
+      deviceDir: z.string(),
+      attachmentSlots: z.int().positive(),
+      deviceTimeoutSeconds: z.number().positive(),
+    })
+    .optional(),
+});
+
+const LayoutSchema = z.looseObject({
+  createType: z.string(),
+  flatExtent: z.string().optional(),
+  notFlatReason: z.string().optional(),
 });
 
 const SourceSchema = z.looseObject({
@@ -132,6 +158,10 @@ const DiskSchema = z.looseObject({
     })
     .optional(),
   localSpaceBytes: z.number(),
+  // Runs planned before issue 14 sent every disk through Glance.
+  route: z.enum(['volume', 'image']).default('image'),
+  resumesMidDisk: z.boolean().default(false),
+  layout: LayoutSchema.optional(),
 });
 
 const PortSchema = z.looseObject({

@@ -113,6 +113,57 @@ const BitlockerSchema = z.enum(BITLOCKER_MODES);
 const DomainControllerSchema = z.enum(DOMAIN_CONTROLLER_MODES);
 const ClockSchema = z.enum(CLOCK_MODES);
 
+/** `cold`: shut down, then copy; `warm`: copy while Windows runs (CBT), shut down for the last delta. */
+export const MIGRATION_KINDS = ['cold', 'warm'] as const;
+export type MigrationKind = (typeof MIGRATION_KINDS)[number];
+export const DEFAULT_MIGRATION: MigrationKind = 'cold';
+export const DEFAULT_WARM = { passIntervalMinutes: 60, maxPasses: 24 } as const;
+/** Nova's metadata service as a guest sees it (link-local, the same on every OpenStack cloud). */
+export const DEFAULT_METADATA_URL = 'http://169.254.169.254/openstack/latest/meta_data.json';
+export const DEFAULT_CONVERSION_HOST = {
+  server: 'auto',
+  metadataUrl: DEFAULT_METADATA_URL,
+  // udev's names for a virtio-blk disk's serial (= the Cinder volume id, first 20 bytes).
+  deviceDir: '/dev/disk/by-id',
+  // A q35 guest hot-plugs into free PCIe root ports: Nova's [libvirt] num_pcie_ports (default 16 in
+  // recent releases); an i440fx guest has 32 PCI slots. Assume the smaller.
+  attachmentSlots: 16,
+  deviceTimeoutSeconds: 60,
+} as const;
+const MigrationKindSchema = z.enum(MIGRATION_KINDS);
+const PassIntervalMinutesSchema = z.int().min(1).max(1440);
+const MaxPassesSchema = z.int().min(1).max(1000);
+/** An ISO 8601 time with its offset (or Z): a cutover time without a zone would depend on the host's. */
+const CutoverAtSchema = z.iso.datetime({
+  offset: true,
+  message: 'must be an ISO 8601 time with an offset, e.g. 2026-12-02T22:00:00+01:00',
+});
+const AttachmentSlotsSchema = z.int().min(1).max(256);
+const DeviceTimeoutSecondsSchema = z.int().min(5).max(3600);
+const ConversionHostFileSchema = z.strictObject({
+  /** `auto`: the server the metadata service says v2o runs on; else a server name or id in the target project. */
+  server: z.string().min(1).optional(),
+  metadataUrl: z.url({ protocol: /^https?$/ }).optional(),
+  /** Where attached volumes appear by id; the labs point this at their own device directory. */
+  deviceDir: z.string().min(1).optional(),
+  attachmentSlots: AttachmentSlotsSchema.optional(),
+  deviceTimeoutSeconds: DeviceTimeoutSecondsSchema.optional(),
+});
+const ConversionHostSchema = z.strictObject({
+  server: z.string().min(1),
+  metadataUrl: z.url({ protocol: /^https?$/ }),
+  deviceDir: z.string().min(1),
+  attachmentSlots: AttachmentSlotsSchema,
+  deviceTimeoutSeconds: DeviceTimeoutSecondsSchema,
+});
+export type ConversionHostSettings = z.infer<typeof ConversionHostSchema>;
+const WarmSchema = z.strictObject({
+  passIntervalMinutes: PassIntervalMinutesSchema,
+  maxPasses: MaxPassesSchema,
+  cutoverAt: CutoverAtSchema.optional(),
+});
+export type WarmSettings = z.infer<typeof WarmSchema>;
+
 /** Everything a VM entry may override; `defaults` has the same shape. */
 const VmSettingsShape = {
   /** A flavor name or id, or `auto` for the smallest that fits CPUs, RAM and disk. */
@@ -186,6 +237,19 @@ const VmSettingsShape = {
    * before shutdown, as Nova gives Windows a local-time clock; `utc`: kept (a warning).
    */
   clock: ClockSchema.optional(),
+  /** `warm`: copy while the VM runs (CBT passes to volumes on the conversion host), cut over on `v2o cutover`. */
+  migration: MigrationKindSchema.optional(),
+  warm: z
+    .strictObject({
+      passIntervalMinutes: PassIntervalMinutesSchema.optional(),
+      /** Then the run waits at the cutover gate, with a warning. */
+      maxPasses: MaxPassesSchema.optional(),
+      /** Cut over on its own at that time (as `v2o cutover --at`). */
+      cutoverAt: CutoverAtSchema.optional(),
+    })
+    .optional(),
+  /** The OpenStack server v2o runs on, which the volumes are attached to while they are written. */
+  conversionHost: ConversionHostFileSchema.optional(),
 };
 
 const VmEntrySchema = z.strictObject({
@@ -273,6 +337,10 @@ export const VmMigrationConfigSchema = z.strictObject({
   bitlocker: BitlockerSchema,
   domainController: DomainControllerSchema,
   clock: ClockSchema,
+  // Defaults: inputs stored before issue 14 are cold runs without a conversion host.
+  migration: MigrationKindSchema.default(DEFAULT_MIGRATION),
+  warm: WarmSchema.default({ ...DEFAULT_WARM }),
+  conversionHost: ConversionHostSchema.optional(),
 });
 export type VmMigrationConfig = z.infer<typeof VmMigrationConfigSchema>;
 
@@ -328,6 +396,9 @@ export function resolvePlan(plan: PlanFile, file?: string): ResolvedPlan {
       bitlocker: vm.bitlocker ?? d.bitlocker ?? DEFAULT_BITLOCKER,
       domainController: vm.domainController ?? d.domainController ?? DEFAULT_DOMAIN_CONTROLLER,
       clock: vm.clock ?? d.clock ?? DEFAULT_CLOCK,
+      migration: vm.migration ?? d.migration ?? DEFAULT_MIGRATION,
+      warm: resolveWarm(d.warm, vm.warm),
+      ...resolveConversionHost(d.conversionHost, vm.conversionHost),
     };
   });
   const c = { ...DEFAULT_CONCURRENCY, ...plan.concurrency };
@@ -344,6 +415,28 @@ export function resolvePlan(plan: PlanFile, file?: string): ResolvedPlan {
     },
     vms,
   };
+}
+
+type WarmFile = NonNullable<PlanFile['defaults']>['warm'];
+type ConversionHostFile = NonNullable<PlanFile['defaults']>['conversionHost'];
+
+/** Field by field: a VM may change one warm setting and keep the others from `defaults`. */
+function resolveWarm(d: WarmFile, vm: WarmFile): WarmSettings {
+  const w = { ...d, ...vm };
+  return {
+    passIntervalMinutes: w.passIntervalMinutes ?? DEFAULT_WARM.passIntervalMinutes,
+    maxPasses: w.maxPasses ?? DEFAULT_WARM.maxPasses,
+    ...(w.cutoverAt === undefined ? {} : { cutoverAt: w.cutoverAt }),
+  };
+}
+
+/** No `conversionHost` in the VM nor in `defaults`: none (cold goes through Glance as before). */
+function resolveConversionHost(
+  d: ConversionHostFile,
+  vm: ConversionHostFile,
+): { conversionHost?: ConversionHostSettings } {
+  if (!d && !vm) return {};
+  return { conversionHost: { ...DEFAULT_CONVERSION_HOST, ...d, ...vm } };
 }
 
 /** A plan file that failed to parse or validate; every problem carries its line. */

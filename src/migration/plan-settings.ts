@@ -7,9 +7,12 @@ import type {
   BootCheck,
   BootFallback,
   ClockMode,
+  ConversionHostSettings,
   DomainControllerMode,
+  MigrationKind,
   UploadHash,
   VmMigrationConfig,
+  WarmSettings,
 } from './plan-file.js';
 
 export interface PlanSettings {
@@ -39,6 +42,12 @@ export interface PlanSettings {
   domainController: DomainControllerMode;
   /** `localtime`: prepare-shutdown clears RealTimeIsUniversal; `utc`: it is kept. */
   clock: ClockMode;
+  /** `warm`: CBT passes while the VM runs, then the cutover; `cold`: shut down first. */
+  migration: MigrationKind;
+  /** The precopy passes' interval and limit, and the cutover time when the plan sets one. */
+  warm: WarmSettings;
+  /** The server the volumes are attached to while v2o writes them; unset: no volume route. */
+  conversionHost?: ConversionHostSettings;
 }
 
 export function planSettings(cfg: VmMigrationConfig): PlanSettings {
@@ -56,5 +65,8 @@ export function planSettings(cfg: VmMigrationConfig): PlanSettings {
     bitlocker: cfg.bitlocker,
     domainController: cfg.domainController,
     clock: cfg.clock,
+    migration: cfg.migration,
+    warm: { ...cfg.warm },
+    ...(cfg.conversionHost ? { conversionHost: { ...cfg.conversionHost } } : {}),
   };
 }

@@ -66,7 +66,7 @@ export async function prepareVms(
 ): Promise<PreparedVm[]> {
   const out: PreparedVm[] = [];
   for (const config of selectVms(plan, o.vm)) {
-    const inv = await gatherInventory(services, config.name, { signal: o.signal });
+    const inv = await gatherInventory(services, config.name, { signal: o.signal }, config);
     if (o.env) {
       const g = await inspectGuest(services.source, inv.vm, config.guestCredentials, o.env, {
         signal: o.signal,

@@ -7,6 +7,7 @@ import { runTags } from './params.js';
 import type { ServerInfo } from './services.js';
 import type { Ctx } from './steps/common.js';
 import type { CreateVolumesOutput } from './steps/create-volumes.js';
+import type { DetachVolumesOutput } from './steps/detach-volumes.js';
 import type { UploadImagesOutput } from './steps/upload-images.js';
 
 /** ACTIVE can take long on a busy cloud (image download to the compute node). */
@@ -25,7 +26,11 @@ export interface BootDisks {
 export function bootDisksOf(ctx: Ctx): BootDisks {
   const plan = ctx.params.plan;
   const images = ctx.outputOf<UploadImagesOutput>('upload-images')?.images ?? [];
-  const volumes = ctx.outputOf<CreateVolumesOutput>('create-volumes')?.volumes ?? [];
+  // Volumes made from images (create-volumes) and volumes written on the conversion host (detach-volumes).
+  const volumes = [
+    ...(ctx.outputOf<CreateVolumesOutput>('create-volumes')?.volumes ?? []),
+    ...(ctx.outputOf<DetachVolumesOutput>('detach-volumes')?.volumes ?? []),
+  ];
   const volumeId = plan.bootFromVolume ? volumes.find((v) => v.index === 0)?.id : undefined;
   const imageId = plan.bootFromVolume ? undefined : images.find((i) => i.index === 0)?.id;
   if (!volumeId && !imageId) {

@@ -8,6 +8,8 @@ import type { DiskReader } from '../transfer/disk-reader.js';
 import type { Extent } from '../transfer/extents.js';
 import type { ByteSource } from '../transfer/types.js';
 import type { Inventory, SourceVm, TargetFlavor, TargetNetwork, TargetQuota } from './inventory.js';
+// Type-only until C's clients land (see the file); the lead drops this line at merge.
+import type {} from './pending-clients.js';
 import type { ImageFormat, UploadHash } from './plan-file.js';
 
 export interface Sig {
@@ -362,11 +364,18 @@ export interface DiskUpload {
   signal: AbortSignal;
 }
 
+/** What a plan's settings need read beyond the VM and the cloud (plan-file.ts's VmMigrationConfig). */
+export interface InventoryWants {
+  migration?: 'cold' | 'warm';
+  conversionHost?: { server: string; metadataUrl: string };
+}
+
 /** Read-only inventory for `v2o plan` and preflight. */
 export async function gatherInventory(
   s: { source: SourceOps; target: TargetOps },
   vmName: string,
   o: Sig = {},
+  want: InventoryWants = {},
 ): Promise<Inventory> {
   const [vm, flavors, networks, quota, existingImageNames] = await Promise.all([
     s.source.findVm(vmName, o),
@@ -381,7 +390,44 @@ export async function gatherInventory(
     s.target.addressesInUse(o),
   ]);
   const macsInUse = Object.fromEntries(used.map((p) => [p.macAddress.toLowerCase(), p.id]));
-  return { vm, flavors, networks, quota, existingImageNames, macsInUse, addressesInUse };
+  const inv: Inventory = { vm, flavors, networks, quota, existingImageNames, macsInUse, addressesInUse };
+  if (vm) Object.assign(inv, await gatherCopyRoute(s, vm, o, want));
+  return inv;
+}
+
+/** CBT state, disk layouts and the conversion host: only what the plan's route needs. */
+async function gatherCopyRoute(
+  s: { source: SourceOps; target: TargetOps },
+  vm: SourceVm,
+  o: Sig,
+  want: InventoryWants,
+): Promise<Partial<Inventory>> {
+  const out: Partial<Inventory> = {};
+  if (want.migration === 'warm') out.changeTracking = await s.source.changeTracking(vm.moref, o);
+  if (want.migration !== 'warm' && !want.conversionHost) return out;
+  out.diskLayouts = {};
+  for (const d of vm.disks) {
+    out.diskLayouts[d.key] = await s.source.diskLayout(d.fileName, o).catch(
+      (err: Error): DiskLayout => ({
+        createType: 'unknown',
+        notFlatReason: `its descriptor could not be read: ${err.message}`,
+      }),
+    );
+  }
+  if (want.conversionHost) {
+    try {
+      out.conversionHost = await s.target.findConversionHost(want.conversionHost, o);
+    } catch (err) {
+      const e = err as { message: string; hint?: string };
+      out.conversionHostProblem = {
+        message: `the conversion host (${want.conversionHost.server}) was not found in the target cloud: ${e.message}`,
+        fix:
+          e.hint ??
+          `run v2o on a server of the target project (conversionHost.server: auto reads ${want.conversionHost.metadataUrl}), or name the server: conversionHost.server: <name or id>`,
+      };
+    }
+  }
+  return out;
 }
 
 /** What launch asks of the target: one server on ready-made ports and volumes. */

@@ -9,6 +9,20 @@ export function planBootVolume(
   flavor: PlannedFlavor | undefined,
   bootGiB: number | undefined,
 ): Planned<{ bootFromVolume: boolean }> {
+  if (cfg.migration === 'warm') {
+    // The warm copy writes every disk into a volume while the VM runs; the boot disk's is the root.
+    if (cfg.bootFromVolume !== false) return { bootFromVolume: true, findings: [] };
+    return {
+      bootFromVolume: false,
+      findings: [
+        blocker(
+          'warm-boot-volume',
+          'migration: warm copies the boot disk into a volume, but bootFromVolume is false',
+          'set bootFromVolume: auto (or true), or migration: cold',
+        ),
+      ],
+    };
+  }
   const asked = cfg.bootFromVolume === true;
   if (!flavor || bootGiB === undefined) return { bootFromVolume: asked, findings: [] };
   const fits = flavor.diskGiB >= bootGiB && flavor.diskGiB > 0;

@@ -57,6 +57,9 @@ function plannedDisk(inp: ImageInput, d: SourceDisk, index: number, bootProps: R
       minRamMiB: role === 'boot' ? Math.min(vm.memoryMiB, 2048) : 0,
     },
     localSpaceBytes: localSpaceFor(cfg.imageFormat, d.capacityBytes),
+    // plan-routes.ts decides; through Glance unless it says otherwise.
+    route: 'image',
+    resumesMidDisk: false,
   };
   if (role === 'data' || inp.bootFromVolume) {
     planned.volume = {

@@ -5,6 +5,7 @@ import type { GuestFacts } from '../guest/facts.js';
 import type { PlanIssue, SourceVm } from '../inventory.js';
 import type { ImageFormat } from '../plan-file.js';
 import type { Finding } from '../rules/types.js';
+import type { DiskLayout } from '../services.js';
 import type { WindowsVersion } from '../windows-version.js';
 
 export interface PlannedImage {
@@ -40,6 +41,17 @@ export interface PlannedDisk {
   volume?: PlannedVolume;
   /** Local staging needed to convert this disk (0 for vmdk streamed straight to Glance). */
   localSpaceBytes: number;
+  /**
+   * `volume`: written at offsets into a Cinder volume attached to the conversion host (warm, or
+   * cold with a conversion host); `image`: streamed to Glance (and a volume made from the image).
+   */
+  route: 'volume' | 'image';
+  /** A killed copy continues from its last checkpointed extent (volume route); a Glance PUT starts again. */
+  resumesMidDisk: boolean;
+  /** The disk's descriptor as the source read it (when a conversion host is set). */
+  layout?: DiskLayout;
+  /** What QueryChangedDiskAreas("*") gives on this disk's datastore (volume route). */
+  allocatedAreas?: string;
 }
 
 export interface PlannedPort {
@@ -121,6 +133,8 @@ export interface VmPlan {
   sourceAfter: 'keep-off' | 'power-on';
   /** The guest's facts captured when the plan was built; preflight compares its own capture with them. */
   guest?: GuestFacts;
+  /** The conversion host found when planning (attach-volumes finds it again). */
+  conversionHost?: { id: string; name: string; availabilityZone?: string };
 }
 
 /** A planner's part of the plan and what it found while deciding it. */

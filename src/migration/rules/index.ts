@@ -3,10 +3,15 @@
 // side with the default settings (and the guest side with --guest), `v2o plan` and preflight
 // (through buildPlan) all of them with the plan's settings.
 import type { PlanIssue, SourceVm } from '../inventory.js';
+import { attachmentSlotsRule } from './attachment-slots.js';
 import { bitlockerRule } from './bitlocker.js';
 import { bootUncheckedRule } from './boot-unchecked.js';
 import { captureGapsRule } from './capture-gaps.js';
+import { cbtUnsupportedRule } from './cbt-unsupported.js';
+import { consolidationNeededRule } from './consolidation-needed.js';
 import { constrainedLanguageRule } from './constrained-language.js';
+import { conversionHostRule } from './conversion-host.js';
+import { conversionHostZoneRule } from './conversion-host-zone.js';
 import { datastoreNeedsConversionRule } from './datastore-needs-conversion.js';
 import { deviceInstallBlockedRule } from './device-install-blocked.js';
 import { domainControllerRule } from './domain-controller.js';
@@ -22,6 +27,7 @@ import { independentDiskRule } from './independent-disk.js';
 import { nicTeamingRule } from './nic-teaming.js';
 import { noDisksRule } from './no-disks.js';
 import { noNicsRule } from './no-nics.js';
+import { notFlatExtentRule } from './not-flat-extent.js';
 import { pendingRebootRule } from './pending-reboot.js';
 import { rdmDiskRule } from './rdm-disk.js';
 import { secureBootRule } from './secure-boot.js';
@@ -30,18 +36,20 @@ import { snapshotsRule } from './snapshots.js';
 import { suspendedRule } from './suspended.js';
 import { systemFreeSpaceRule } from './system-free-space.js';
 import { templateRule } from './template.js';
-import type { Finding, GuestInput, Rule, RuleSettings } from './types.js';
+import type { Finding, GuestInput, MigrationInput, Rule, RuleSettings } from './types.js';
 import { uploadUnverifiedRule } from './upload-unverified.js';
 import { utcClockRule } from './utc-clock.js';
 import { virtioWinIsoRule } from './virtio-win-iso.js';
 import { virtioWinSignedRule } from './virtio-win-signed.js';
 import { vtpmBitlockerRule } from './vtpm-bitlocker.js';
+import { warmSnapshotsRule } from './warm-snapshots.js';
 import { windowsReleaseRule } from './windows-release.js';
 
 export {
   defaultRuleSettings,
   type Finding,
   type GuestInput,
+  type MigrationInput,
   type Rule,
   type RuleSettings,
   ruleSettingsOf,
@@ -81,6 +89,13 @@ export const RULES: readonly Rule[] = [
   guestVlanRule,
   utcClockRule,
   captureGapsRule,
+  cbtUnsupportedRule,
+  warmSnapshotsRule,
+  consolidationNeededRule,
+  notFlatExtentRule,
+  conversionHostRule,
+  attachmentSlotsRule,
+  conversionHostZoneRule,
 ];
 
 /** Findings of every rule on `sides` (all when omitted), in registry order. */
@@ -89,9 +104,12 @@ export function evaluateRules(
   settings: RuleSettings,
   sides?: Rule['side'] | Rule['side'][],
   guest: GuestInput = {},
+  migration: MigrationInput = { disks: [] },
 ): Finding[] {
   const want = sides === undefined ? undefined : ([] as Rule['side'][]).concat(sides);
-  return RULES.filter((r) => !want || want.includes(r.side)).flatMap((r) => r.evaluate(vm, settings, guest));
+  return RULES.filter((r) => !want || want.includes(r.side)).flatMap((r) =>
+    r.evaluate(vm, settings, guest, migration),
+  );
 }
 
 export interface Readiness {

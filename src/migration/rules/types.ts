@@ -2,7 +2,15 @@
 // evaluate over the source VM's facts and the plan settings it depends on.
 import type { GuestFacts } from '../guest/facts.js';
 import type { GuestMissing, PlanIssue, SourceVm } from '../inventory.js';
-import { type ImageFormat, resolvePlan, type UploadHash, type VmMigrationConfig } from '../plan-file.js';
+import {
+  type ConversionHostSettings,
+  type ImageFormat,
+  type MigrationKind,
+  resolvePlan,
+  type UploadHash,
+  type VmMigrationConfig,
+} from '../plan-file.js';
+import type { ChangeTrackingState, ConversionHostInfo, DiskLayout } from '../services.js';
 
 export type Severity = 'blocker' | 'warning';
 
@@ -10,11 +18,12 @@ export interface Finding extends PlanIssue {
   severity: Severity;
 }
 
-/** The plan settings rules read. Migration kind is `cold` only, for now (the VM is shut down first). */
+/** The plan settings rules read. */
 export interface RuleSettings {
   driverMode: VmMigrationConfig['drivers']['mode'];
   exportMethod: VmMigrationConfig['exportMethod'];
-  migrationKind: 'cold';
+  migrationKind: MigrationKind;
+  conversionHost?: ConversionHostSettings;
   imageFormat: ImageFormat;
   uploadHashes: UploadHash[];
   vifModel: VmMigrationConfig['vifModel'];
@@ -33,6 +42,15 @@ export interface GuestInput {
   missing?: GuestMissing;
 }
 
+/** What the copy-route rules judge: the plan's disks with their routes, and what the clouds said. */
+export interface MigrationInput {
+  /** Empty when the plan has no disks yet (inventory, a VM not found). */
+  disks: { key: number; label: string; fileName: string; route: 'volume' | 'image'; layout?: DiskLayout }[];
+  changeTracking?: ChangeTrackingState;
+  conversionHost?: ConversionHostInfo;
+  conversionHostProblem?: { message: string; fix: string };
+}
+
 export interface Rule {
   /** Every code the rule may report (a tight family shares one file). */
   codes: readonly string[];
@@ -43,14 +61,15 @@ export interface Rule {
    * without facts, except the rule that says they are missing.
    */
   side: 'source' | 'target' | 'guest';
-  evaluate(vm: SourceVm, settings: RuleSettings, guest: GuestInput): Finding[];
+  evaluate(vm: SourceVm, settings: RuleSettings, guest: GuestInput, migration: MigrationInput): Finding[];
 }
 
 export function ruleSettingsOf(cfg: VmMigrationConfig): RuleSettings {
   return {
     driverMode: cfg.drivers.mode,
     exportMethod: cfg.exportMethod,
-    migrationKind: 'cold',
+    migrationKind: cfg.migration,
+    ...(cfg.conversionHost ? { conversionHost: cfg.conversionHost } : {}),
     imageFormat: cfg.imageFormat,
     uploadHashes: cfg.uploadHashes,
     vifModel: cfg.vifModel,

@@ -11,17 +11,37 @@ export type Ctx = StepContext<MigrationParams, MigrationServices>;
 export type MigrationStep<O = unknown> = StepDefinition<MigrationParams, MigrationServices, O>;
 
 /**
- * V2O_TEST_CRASH_AT=<step>:<before|mid|after> kills this process with SIGKILL at that point, like a
- * power cut: `before` = the step started, nothing done; `mid` = inside a long operation (the disk
- * upload); `after` = the side effects happened but the journal has not recorded the step yet.
- * Only integration tests set it.
+ * V2O_TEST_CRASH_AT=<step>:<point> kills this process with SIGKILL at that point, like a power
+ * cut: `before` = the step started, nothing done; `mid` = inside a long operation (the disk upload;
+ * a volume copy: its first checkpoint after a byte moved); `after` = the side effects happened but
+ * the journal has not recorded the step yet; `after-snapshot` = a copy pass's snapshot is made but
+ * not journaled and its areas not read. Only integration tests set it.
  */
 export function crashPoint(
   ctx: { stepId: string; env?: NodeJS.ProcessEnv },
-  when: 'before' | 'mid' | 'after',
+  when: 'before' | 'mid' | 'after' | 'after-snapshot',
 ): void {
   const spec = (ctx.env ?? process.env).V2O_TEST_CRASH_AT;
   if (!spec || spec !== `${ctx.stepId}:${when}`) return;
+  kill(spec);
+}
+
+/**
+ * V2O_TEST_CRASH_AT=<step>:at-fraction=<f>: killed after the checkpoint that passes f of the
+ * step's bytes (the resumption benchmark kills a volume copy at 0.75).
+ */
+export function crashAtFraction(
+  ctx: { stepId: string; env?: NodeJS.ProcessEnv },
+  done: number,
+  total: number,
+): void {
+  const spec = (ctx.env ?? process.env).V2O_TEST_CRASH_AT;
+  const m = spec?.match(/^([^:]+):at-fraction=([0-9.]+)$/);
+  if (!m || m[1] !== ctx.stepId || total <= 0) return;
+  if (done / total >= Number(m[2])) kill(spec!);
+}
+
+function kill(spec: string): void {
   process.stderr.write(`V2O_TEST_CRASH_AT: killing pid ${process.pid} at ${spec}\n`);
   process.kill(process.pid, 'SIGKILL');
 }

@@ -28,7 +28,7 @@ export const createVolumes: MigrationStep<CreateVolumesOutput> = {
   title: 'Create volumes',
   retry: { attempts: 3, initialDelayMs: 5_000, backoff: 2, maxDelayMs: 60_000 },
   plan: ({ params }) => {
-    const vols = params.plan.disks.filter((d) => d.volume);
+    const vols = params.plan.disks.filter((d) => d.volume && d.route !== 'volume');
     if (vols.length === 0)
       return { summary: 'no volumes (the boot disk boots from its image, no data disks)', skip: true };
     return {
@@ -38,7 +38,8 @@ export const createVolumes: MigrationStep<CreateVolumesOutput> = {
       details: { volumes: vols.map((d) => ({ disk: d.label, ...d.volume })) },
     };
   },
-  skipIf: (ctx) => !ctx.params.plan.disks.some((d) => d.volume),
+  // Volume-route disks have theirs from attach-volumes already.
+  skipIf: (ctx) => !ctx.params.plan.disks.some((d) => d.volume && d.route !== 'volume'),
   async run(ctx: Ctx) {
     crashPoint(ctx, 'before');
     const { target } = ctx.services;
@@ -49,7 +50,7 @@ export const createVolumes: MigrationStep<CreateVolumesOutput> = {
     const out: CreatedVolume[] = [];
     for (const disk of ctx.params.plan.disks) {
       const v = disk.volume;
-      if (!v) continue;
+      if (!v || disk.route === 'volume') continue;
       const image = images.find((i) => i.index === disk.index);
       let vol = mine.find((x) => x.id === saved[disk.index]) ?? mine.find((x) => x.name === v.name);
       if (vol && (vol.status === 'error' || vol.status === 'error_deleting')) {
@@ -98,8 +99,12 @@ export const createVolumes: MigrationStep<CreateVolumesOutput> = {
   },
   async compensate(ctx) {
     const { target } = ctx.services;
+    const saved = Object.values((ctx.lastCheckpoint as Record<number, string> | undefined) ?? {});
     for (const v of await target.findVolumesByMetadata({ v2o_run: ctx.runId }, { signal: ctx.signal })) {
-      await target.deleteVolume(v.id, { signal: ctx.signal });
+      // The attached ones are attach-volumes' to detach and delete.
+      const imageRoute =
+        ctx.params.plan.disks.find((d) => String(d.index) === v.metadata.v2o_disk)?.route !== 'volume';
+      if (imageRoute || saved.includes(v.id)) await target.deleteVolume(v.id, { signal: ctx.signal });
     }
   },
 };

@@ -2,8 +2,12 @@
 // says sourceAfter: power-on (for a test migration that keeps the original in service).
 import { formatBytes } from '../../format-bytes.js';
 import { type Ctx, crashPoint, type MigrationStep, sourceMoref } from './common.js';
+import type { CopyVolumesOutput } from './copy-volumes.js';
 import type { CreateVolumesOutput } from './create-volumes.js';
+import type { DetachVolumesOutput } from './detach-volumes.js';
 import type { LaunchOutput } from './launch.js';
+import type { PrecopyOutput } from './precopy.js';
+import type { ShutdownOutput } from './shutdown.js';
 import type { UploadImagesOutput } from './upload-images.js';
 import type { VerifyBootOutput } from './verify-boot.js';
 
@@ -18,6 +22,17 @@ export interface MigrationSummary {
   transferSeconds: number;
   rateMBps: number;
   source: 'kept powered off' | 'powered on again';
+  /**
+   * The source's downtime: shutdown start → boot verified, in seconds, with its parts; and the
+   * bytes and seconds of the copy done while it was down (warm: the final pass) beside the last
+   * pass made while it ran. Absent for runs journaled before issue 14.
+   */
+  downtime?: {
+    seconds: number;
+    parts: { shutdown: number; copy: number; launch: number; boot: number };
+    copyBytes: number;
+    lastPrecopyPass?: { pass: number; bytes: number; seconds: number };
+  };
   /** What verify-boot heard from Windows (absent for runs journaled before it existed). */
   boot?: {
     outcome: VerifyBootOutput['outcome'];
@@ -37,7 +52,9 @@ export const finish: MigrationStep<MigrationSummary> = {
   async run(ctx: Ctx) {
     crashPoint(ctx, 'before');
     const up = ctx.outputOf<UploadImagesOutput>('upload-images');
-    const vols = ctx.outputOf<CreateVolumesOutput>('create-volumes');
+    const created = ctx.outputOf<CreateVolumesOutput>('create-volumes')?.volumes ?? [];
+    const written = ctx.outputOf<DetachVolumesOutput>('detach-volumes')?.volumes ?? [];
+    const vols = { volumes: [...created, ...written] };
     const l = ctx.outputOf<LaunchOutput>('launch')!;
     const boot = ctx.outputOf<VerifyBootOutput>('verify-boot');
     let source: MigrationSummary['source'] = 'kept powered off';
@@ -49,8 +66,10 @@ export const finish: MigrationStep<MigrationSummary> = {
       source = 'powered on again';
     }
     const volumeImages = new Set((vols?.volumes ?? []).map((v) => v.fromImageId));
-    const bytes = up?.bytes ?? 0;
-    const seconds = up?.seconds ?? 0;
+    const copied = ctx.outputOf<CopyVolumesOutput>('copy-volumes')?.pass;
+    const bytes = (up?.bytes ?? 0) + (copied?.bytes ?? 0);
+    const seconds = (up?.seconds ?? 0) + (copied?.seconds ?? 0);
+    const downtime = downtimeOf(ctx, l, boot);
     const summary: MigrationSummary = {
       vm: ctx.params.vm,
       runId: ctx.runId,
@@ -65,6 +84,7 @@ export const finish: MigrationStep<MigrationSummary> = {
       transferSeconds: seconds,
       rateMBps: seconds > 0 ? Math.round((bytes / 1e6 / seconds) * 10) / 10 : 0,
       source,
+      ...(downtime ? { downtime } : {}),
       boot: boot && {
         outcome: boot.outcome,
         bus: boot.bus,
@@ -77,11 +97,46 @@ export const finish: MigrationStep<MigrationSummary> = {
     if (boot?.warning) ctx.log.warn(boot.warning);
     ctx.progress.update({
       // The fallback's warning goes on the screen, not only into the run log.
-      message: `server ${summary.server.id} ${bootText(boot)}; ${formatBytes(bytes)} at ${summary.rateMBps} MB/s${boot?.warning ? `\nwarning: ${boot.warning}` : ''}`,
+      message: `server ${summary.server.id} ${bootText(boot)}; ${formatBytes(bytes)} at ${summary.rateMBps} MB/s${downtime ? `; ${downtimeText(downtime)}` : ''}${boot?.warning ? `\nwarning: ${boot.warning}` : ''}`,
     });
     return summary;
   },
 };
+
+/** Shutdown start → boot verified (or ACTIVE when the boot is not checked), from the steps' times. */
+function downtimeOf(
+  ctx: Ctx,
+  l: LaunchOutput,
+  boot: VerifyBootOutput | undefined,
+): MigrationSummary['downtime'] {
+  const down = ctx.outputOf<ShutdownOutput>('shutdown');
+  if (!down?.startedAt || !down.endedAt || !l.startedAt || !l.endedAt) return undefined;
+  const bootedAt = boot?.attempts.at(-1)?.endedAt ?? l.endedAt;
+  const s = (ms: number) => Math.max(0, Math.round(ms / 100) / 10);
+  const copied = ctx.outputOf<CopyVolumesOutput>('copy-volumes')?.pass;
+  const up = ctx.outputOf<UploadImagesOutput>('upload-images');
+  const last = ctx.outputOf<PrecopyOutput>('precopy')?.passes.at(-1);
+  return {
+    seconds: s(bootedAt - down.startedAt),
+    parts: {
+      shutdown: s(down.endedAt - down.startedAt),
+      // Everything between the source going off and the server being asked for: copies, images, volumes.
+      copy: s(l.startedAt - down.endedAt),
+      launch: s(l.endedAt - l.startedAt),
+      boot: s(bootedAt - l.endedAt),
+    },
+    copyBytes: (copied?.bytes ?? 0) + (up?.bytes ?? 0),
+    ...(last ? { lastPrecopyPass: { pass: last.pass, bytes: last.bytes, seconds: last.seconds } } : {}),
+  };
+}
+
+function downtimeText(d: NonNullable<MigrationSummary['downtime']>): string {
+  const p = d.parts;
+  const last = d.lastPrecopyPass
+    ? `; last precopy pass ${formatBytes(d.lastPrecopyPass.bytes)} in ${d.lastPrecopyPass.seconds.toFixed(1)} s`
+    : '';
+  return `downtime ${d.seconds} s (shutdown ${p.shutdown} s, copy ${p.copy} s of ${formatBytes(d.copyBytes)}, launch ${p.launch} s, boot ${p.boot} s)${last}`;
+}
 
 function bootText(boot: VerifyBootOutput | undefined): string {
   if (!boot) return 'ACTIVE';

@@ -16,6 +16,9 @@ export interface LaunchOutput {
   bootFrom: { image?: string; volume?: string };
   dataVolumes: string[];
   consoleTail?: string;
+  /** When the server was asked for and when it was ACTIVE (ms since the epoch). */
+  startedAt?: number;
+  endedAt?: number;
 }
 
 export const launch: MigrationStep<LaunchOutput> = {
@@ -37,6 +40,7 @@ export const launch: MigrationStep<LaunchOutput> = {
   },
   async run(ctx: Ctx) {
     crashPoint(ctx, 'before');
+    const startedAt = ctx.clock.now();
     const { target } = ctx.services;
     const tag = runTag(ctx.runId);
     const sig = { signal: ctx.signal };
@@ -83,6 +87,8 @@ export const launch: MigrationStep<LaunchOutput> = {
       bootFrom: { image: disks.imageId, volume: disks.volumeId },
       dataVolumes: disks.dataVolumeIds,
       consoleTail,
+      startedAt,
+      endedAt: ctx.clock.now(),
     };
   },
   async compensate(ctx) {

@@ -46,7 +46,7 @@ export const preflight: MigrationStep<PreflightOutput> = {
   },
   async run(ctx: Ctx) {
     crashPoint(ctx, 'before');
-    const inv = await gatherInventory(ctx.services, ctx.params.vm, { signal: ctx.signal });
+    const inv = await gatherInventory(ctx.services, ctx.params.vm, { signal: ctx.signal }, ctx.params.inputs);
     ctx.progress.update({ message: 'inspecting the guest (read-only)' });
     Object.assign(
       inv,

@@ -6,6 +6,9 @@ import { type Ctx, crashPoint, type MigrationStep, sourceMoref } from './common.
 export interface ShutdownOutput {
   method: 'guest' | 'hard' | 'already-off';
   wasPoweredOn: boolean;
+  /** When the shutdown began and ended (ms since the epoch): the downtime starts here. */
+  startedAt?: number;
+  endedAt?: number;
 }
 
 export class ShutdownTimeoutError extends NonRetryableError {}
@@ -29,10 +32,15 @@ export const shutdown: MigrationStep<ShutdownOutput> = {
     crashPoint(ctx, 'before');
     const { source } = ctx.services;
     const vm = sourceMoref(ctx);
+    // A resumed shutdown keeps the start of the first attempt.
+    const startedAt =
+      (ctx.lastCheckpoint as { startedAt?: number } | undefined)?.startedAt ?? ctx.clock.now();
+    ctx.checkpoint({ startedAt });
+    const times = () => ({ startedAt, endedAt: ctx.clock.now() });
     const wasPoweredOn = ctx.params.plan.source?.wasPoweredOn ?? true;
     if ((await source.powerState(vm, { signal: ctx.signal })) === 'poweredOff') {
       crashPoint(ctx, 'after');
-      return { method: 'already-off', wasPoweredOn };
+      return { method: 'already-off', wasPoweredOn, ...times() };
     }
     const timeoutMs = ctx.params.options.shutdownTimeoutMs;
     ctx.progress.update({ message: 'waiting for the guest to shut down' });
@@ -55,9 +63,9 @@ export const shutdown: MigrationStep<ShutdownOutput> = {
       if ((await source.powerState(vm, { signal: ctx.signal })) !== 'poweredOff')
         await source.powerOff(vm, { signal: ctx.signal });
       crashPoint(ctx, 'after');
-      return { method: 'hard', wasPoweredOn };
+      return { method: 'hard', wasPoweredOn, ...times() };
     }
     crashPoint(ctx, 'after');
-    return { method: 'guest', wasPoweredOn };
+    return { method: 'guest', wasPoweredOn, ...times() };
   },
 };

@@ -56,18 +56,29 @@ export const uploadImages: MigrationStep<UploadImagesOutput> = {
   },
   timeoutMs: 24 * 60 * 60_000,
   plan: ({ params }) => {
-    const { disks, settings } = params.plan;
+    const { settings } = params.plan;
+    const disks = params.plan.disks.filter((d) => d.route !== 'volume');
+    if (disks.length === 0)
+      return { summary: 'every disk is written into a volume: nothing for Glance', skip: true };
     const formats = [...new Set(disks.map((d) => d.image.diskFormat))].join(', ');
     return {
       summary: `export ${disks.length} disk(s) ${settings.exportMethod === 'datastore' ? 'from their datastore files' : 'through the export lease'} and stream them to Glance as ${formats}; ${describeVerification(settings.uploadHashes)}; a copy with no bytes moving for ${settings.transferStallSeconds} s is resumed or retried`,
       details: {
         uploadHashes: settings.uploadHashes,
         transferStallSeconds: settings.transferStallSeconds,
-        images: disks.map((d) => ({ disk: d.label, sizeBytes: d.sizeBytes, ...d.image })),
+        images: disks.map((d) => ({
+          disk: d.label,
+          sizeBytes: d.sizeBytes,
+          route: d.route,
+          resumesMidDisk: d.resumesMidDisk,
+          ...d.image,
+        })),
         localSpaceBytes: params.plan.localSpaceBytes,
       },
     };
   },
+  // `volume`-route disks are written into attached volumes (copy-volumes), never through Glance.
+  skipIf: (ctx) => imageDisks(ctx).length === 0,
   async run(ctx: Ctx) {
     crashPoint(ctx, 'before');
     const saved: Saved = structuredClone(
@@ -78,7 +89,7 @@ export const uploadImages: MigrationStep<UploadImagesOutput> = {
     const todo = await imagesToFill(ctx, a);
     if (todo.length > 0) await exportAndUpload(ctx, a, todo);
     crashPoint(ctx, 'after');
-    const images = ctx.params.plan.disks.map((d) => a.results.get(d.index)!);
+    const images = imageDisks(ctx).map((d) => a.results.get(d.index)!);
     const bytes = images.reduce((n, i) => n + i.bytes, 0);
     const seconds = (ctx.clock.now() - saved.startedAt) / 1000;
     ctx.progress.update({ message: `${formatBytes(bytes)} in ${seconds.toFixed(1)} s` });
@@ -102,7 +113,7 @@ async function imagesToFill(ctx: Ctx, a: Attempt): Promise<Todo[]> {
   const { saved } = a;
   const mine = await target.findImagesByTag([runTag(ctx.runId)], { signal: ctx.signal });
   const todo: Todo[] = [];
-  for (const disk of ctx.params.plan.disks) {
+  for (const disk of imageDisks(ctx)) {
     let image =
       mine.find((i) => i.id === saved.imageIds[disk.index]) ?? mine.find((i) => i.name === disk.image.name);
     if (image && image.status === 'active') {
@@ -238,6 +249,11 @@ async function uploadDisk(
     reused: false,
   });
   ctx.event('image.uploaded', { imageId: image.id, bytes: r.bytes, ...r.hashes });
+}
+
+/** The disks that go through Glance (all of them for a run planned before issue 14). */
+function imageDisks(ctx: Ctx): PlannedDisk[] {
+  return ctx.params.plan.disks.filter((d) => d.route !== 'volume');
 }
 
 function describeVerification(hashes: UploadHash[]): string {

@@ -5,6 +5,7 @@ import { buildPlan } from '../../../src/migration/build-plan.js';
 import type { MigrationParams } from '../../../src/migration/params.js';
 import { toParams } from '../../../src/migration/prepare.js';
 import type {
+  ConversionHostInfo,
   DiskUpload,
   DiskUploadResult,
   ImageInfo,
@@ -167,6 +168,66 @@ export class FakeTarget implements TargetOps {
     this.calls.push(`deleteServer ${i}`);
     this.servers = this.servers.filter((x) => x.id !== i);
   }
+  /** The conversion host (findConversionHost answers it; undefined: not found). */
+  host?: ConversionHostInfo = {
+    id: 'srv-conv',
+    name: 'v2o-conversion-host',
+    availabilityZone: 'nova',
+    attachedVolumeIds: [],
+  };
+  encryptedVolumes = false;
+  async findConversionHost(spec: { server: string }) {
+    if (!this.host) throw new Error(`no server ${spec.server} in this project`);
+    return structuredClone(this.host);
+  }
+  async createEmptyVolume(spec: {
+    name: string;
+    sizeGiB: number;
+    bootable: boolean;
+    availabilityZone?: string;
+    metadata: Record<string, string>;
+  }) {
+    this.calls.push(
+      `createEmptyVolume ${spec.name} ${spec.sizeGiB} GiB${spec.bootable ? ' bootable' : ''} az=${spec.availabilityZone}`,
+    );
+    const v: VolumeInfo = {
+      id: id('vol'),
+      name: spec.name,
+      status: 'available',
+      sizeGiB: spec.sizeGiB,
+      metadata: spec.metadata,
+      bootable: spec.bootable,
+      encrypted: this.encryptedVolumes,
+      attachedServerIds: [],
+    };
+    this.volumes.push(v);
+    return structuredClone(v);
+  }
+  async getVolume(i: string) {
+    const v = this.volumes.find((x) => x.id === i);
+    return v && structuredClone(v);
+  }
+  async extendVolume(i: string, sizeGiB: number) {
+    this.calls.push(`extendVolume ${i} ${sizeGiB}`);
+    this.volumes.find((x) => x.id === i)!.sizeGiB = sizeGiB;
+  }
+  async attachVolume(serverId: string, volumeId: string) {
+    this.calls.push(`attachVolume ${volumeId}`);
+    const v = this.volumes.find((x) => x.id === volumeId)!;
+    if (v.attachedServerIds?.includes(serverId)) throw new Error('attached twice');
+    v.attachedServerIds = [...(v.attachedServerIds ?? []), serverId];
+    v.status = 'in-use';
+    if (this.host?.id === serverId) this.host.attachedVolumeIds.push(volumeId);
+  }
+  async detachVolume(serverId: string, volumeId: string) {
+    this.calls.push(`detachVolume ${volumeId}`);
+    const v = this.volumes.find((x) => x.id === volumeId);
+    if (v) {
+      v.attachedServerIds = (v.attachedServerIds ?? []).filter((x) => x !== serverId);
+      v.status = 'available';
+    }
+    if (this.host) this.host.attachedVolumeIds = this.host.attachedVolumeIds.filter((x) => x !== volumeId);
+  }
   /** Tests replace it to watch what the upload step asks for. */
   async uploadDisk(_o: DiskUpload): Promise<DiskUploadResult> {
     return { bytes: 4, hashes: { md5: 'ab' } };
@@ -220,6 +281,29 @@ export function fakeSource(over: Partial<SourceOps> = {}): SourceOps & { calls: 
     datastoreDisks: async () => {
       throw new Error('not used');
     },
+    changeTracking: async () => ({
+      enabled: false,
+      hardwareVersion: 19,
+      consolidationNeeded: false,
+      powerState: 'poweredOn',
+      disks: [],
+    }),
+    setChangeTracking: async (_vm, enabled) => void calls.push(`setChangeTracking ${enabled}`),
+    createSnapshot: async () => {
+      throw new Error('not used');
+    },
+    removeSnapshot: async (ref) => void calls.push(`removeSnapshot ${ref}`),
+    listSnapshots: async () => [],
+    changedAreas: async () => {
+      throw new Error('not used');
+    },
+    diskLayout: async (fileName) => ({
+      createType: 'monolithicFlat',
+      flatExtent: fileName.replace(/\.vmdk$/, '-flat.vmdk'),
+    }),
+    openDiskReader: () => {
+      throw new Error('not used');
+    },
     close: async () => {},
   };
   return Object.assign({ ...base, ...over }, { calls });
@@ -239,16 +323,32 @@ export function staticParams(yamlVm = ''): MigrationParams {
   return toParams(plan, cfg, buildPlan(staticInventory(), cfg), { shutdownTimeoutMs: 60_000 });
 }
 
+/** What the fake context's waitUntil throws: the engine stops the step in `waiting` until `at`. */
+export class WaitMarker extends Error {
+  constructor(
+    readonly at: number,
+    readonly reason: string,
+  ) {
+    super(`waits until ${at}: ${reason}`);
+  }
+}
+
 export function ctx(
   stepId: string,
   services: Partial<MigrationServices>,
   p: MigrationParams = params(),
   outputs: Record<string, unknown> = {},
   lastCheckpoint?: unknown,
-): Ctx & { checkpoints: unknown[]; events: string[] } {
+  o: { now?: number; approvals?: Record<string, { at: number; by: string; notBefore?: number }> } = {},
+): Ctx & {
+  checkpoints: unknown[];
+  events: string[];
+  eventData: { type: string; data?: Record<string, unknown> }[];
+} {
   const checkpoints: unknown[] = [];
   const events: string[] = [];
-  let now = 1_000;
+  const eventData: { type: string; data?: Record<string, unknown> }[] = [];
+  let now = o.now ?? 1_000;
   return {
     runId: 'r-test0001',
     stepId,
@@ -273,8 +373,16 @@ export function ctx(
     sleep: async (ms: number) => {
       now += ms;
     },
-    event: (t) => void events.push(t),
+    event: (t, data) => {
+      events.push(t);
+      eventData.push({ type: t, data });
+    },
+    waitUntil: (at: number, message: string): never => {
+      throw new WaitMarker(at, message);
+    },
+    approvalOf: (s: string) => o.approvals?.[s],
     checkpoints,
     events,
+    eventData,
   };
 }

@@ -60,7 +60,12 @@ describe('guest rules', () => {
       gaps: [{ part: 'ghosts', reason: 'x' }],
     };
     for (const rule of RULES.filter((r) => r.side === 'guest')) {
-      for (const f of rule.evaluate(efi2022(), defaultRuleSettings, { facts: { ...clean(), ...worst } })) {
+      for (const f of rule.evaluate(
+        efi2022(),
+        defaultRuleSettings,
+        { facts: { ...clean(), ...worst } },
+        { disks: [] },
+      )) {
         expect(rule.codes).toContain(f.code);
         expect(f.fix.length).toBeGreaterThan(10);
       }

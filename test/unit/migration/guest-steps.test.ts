@@ -292,8 +292,14 @@ describe('prepare-shutdown in the workflow', () => {
   it('comes after install-firstboot and right before shutdown', async () => {
     const { vmwareWindowsToOpenstack } = await import('../../../workflows/vmware-windows-to-openstack.js');
     const ids = vmwareWindowsToOpenstack.steps.map((s) => s.id);
+    // The warm steps (issue 14) run while Windows is up, between the first-boot task and the shutdown.
     expect(ids.slice(ids.indexOf('install-firstboot'), ids.indexOf('shutdown') + 1)).toEqual([
       'install-firstboot',
+      'enable-cbt',
+      'attach-volumes',
+      'base-copy',
+      'precopy',
+      'cutover',
       'prepare-shutdown',
       'shutdown',
     ]);

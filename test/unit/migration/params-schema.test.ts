@@ -63,6 +63,8 @@ describe('planSettings', () => {
       bitlocker: 'block',
       domainController: 'block',
       clock: 'localtime',
+      migration: 'cold',
+      warm: { passIntervalMinutes: 60, maxPasses: 24 },
     });
     cfg.uploadHashes.push('sha256');
     cfg.guestCredentials.usernameEnv = 'OTHER';

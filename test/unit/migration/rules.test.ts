@@ -21,7 +21,7 @@ describe('the rule registry', () => {
     const vm = { ...bios2019(), template: true, encrypted: true, snapshots: ['s'], vtpm: true, disks: [] };
     for (const rule of RULES) {
       for (const s of [defaultRuleSettings, { ...defaultRuleSettings, driverMode: 'manual' as const }]) {
-        for (const f of rule.evaluate(vm, s, {})) {
+        for (const f of rule.evaluate(vm, s, {}, { disks: [] })) {
           expect(rule.codes).toContain(f.code);
           expect(f.fix.length).toBeGreaterThan(10);
         }

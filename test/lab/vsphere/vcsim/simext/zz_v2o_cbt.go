@@ -39,6 +39,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path"
 	"path/filepath"
 	"regexp"
@@ -641,6 +642,34 @@ func v2oRemoveSnapshotDisks(vm *VirtualMachine, refs []types.ManagedObjectRefere
 	return nil
 }
 
+// v2oDetachSnapshotFiles removes the snapshot's entries from vm.layout(Ex).snapshot (deleting
+// its .vmsn) before upstream's removeSnapshotFiles runs: upstream deletes the file whose layout
+// key the snapshot recorded, but RefreshStorageInfo drops entries of files it cannot stat and
+// hands their keys to the next files added — the snapshot's delta or another disk's
+// descriptor, which upstream would then delete (harmless in vcsim, whose disks hold no bytes).
+func v2oDetachSnapshotFiles(vm *VirtualMachine, ref types.ManagedObjectReference) {
+	for i, l := range vm.Layout.Snapshot {
+		if l.Key == ref {
+			vm.Layout.Snapshot = append(vm.Layout.Snapshot[:i], vm.Layout.Snapshot[i+1:]...)
+			break
+		}
+	}
+	for i, l := range vm.LayoutEx.Snapshot {
+		if l.Key != ref {
+			continue
+		}
+		for _, f := range vm.LayoutEx.File {
+			if f.Key == l.DataKey && strings.HasSuffix(f.Name, ".vmsn") {
+				if local, err := v2oDsLocal(vm, f.Name); err == nil {
+					_ = os.Remove(local)
+				}
+			}
+		}
+		vm.LayoutEx.Snapshot = append(vm.LayoutEx.Snapshot[:i], vm.LayoutEx.Snapshot[i+1:]...)
+		break
+	}
+}
+
 func v2oSnapshotTree(tree []types.VirtualMachineSnapshotTree, ref types.ManagedObjectReference) *types.VirtualMachineSnapshotTree {
 	for i := range tree {
 		if tree[i].Snapshot == ref {
@@ -723,6 +752,9 @@ func (v *VirtualMachineSnapshot) RemoveSnapshotTask(ctx *Context, req *types.Rem
 			if err := v2oRemoveSnapshotDisks(vm, refs); err != nil {
 				vm.logPrintf("v2o: consolidating: %v", err)
 			}
+			for _, r := range refs {
+				v2oDetachSnapshotFiles(vm, r)
+			}
 			v2oCbtStun(vm)
 		})
 	}
@@ -738,6 +770,9 @@ func (vm *VirtualMachine) RemoveAllSnapshotsTask(ctx *Context, req *types.Remove
 		v2oCbtMu.Lock()
 		if err := v2oRemoveSnapshotDisks(vm, refs); err != nil {
 			vm.logPrintf("v2o: consolidating: %v", err)
+		}
+		for _, r := range refs {
+			v2oDetachSnapshotFiles(vm, r)
 		}
 		v2oCbtStun(vm)
 		v2oCbtMu.Unlock()
@@ -866,6 +901,7 @@ func v2oInstallCbt(mux *http.ServeMux) {
 	mux.HandleFunc("/v2o-ext/disk/grow", v2oHookDiskGrow)
 	mux.HandleFunc("/v2o-ext/disk/content", v2oHookDiskContent)
 	mux.HandleFunc("/v2o-ext/disk/state", v2oHookDiskState)
+	mux.HandleFunc("/v2o-ext/disk/restore", v2oHookDiskRestore)
 	mux.HandleFunc("/v2o-ext/snapshot/fault", v2oHookSnapshotFault)
 	mux.HandleFunc("/v2o-ext/vm/consolidation-needed", v2oHookConsolidation)
 }
@@ -1144,8 +1180,68 @@ func v2oHookConsolidation(w http.ResponseWriter, r *http.Request) {
 	}
 	Map.WithLock(vm, func() {
 		v := req.Value
-		vm.Runtime.ConsolidationNeeded = &v
-		Map.Update(vm, []types.PropertyChange{{Name: "runtime.consolidationNeeded", Val: &v}})
+		vm.Runtime.ConsolidationNeeded = &v // read by RetrieveProperties (Map.Update cannot assign a *bool)
 	})
 	v2oJSON(w, http.StatusOK, map[string]interface{}{"vm": vm.Self.Value, "consolidationNeeded": req.Value})
+}
+
+// POST /disk/restore {vm}: the VM's flat disks as seeded (make-disks' files copied sparse over the
+// datastore's, capacity as built) with the guest state written again, and a new ctk on each
+// (a lab reset, not a guest write: no changeId spans it). Refused while the VM has snapshots.
+func v2oHookDiskRestore(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		VM string `json:"vm"`
+	}
+	if !v2oDecode(w, r, &req) {
+		return
+	}
+	vm := v2oFindVM(req.VM)
+	if vm == nil {
+		v2oFail(w, http.StatusNotFound, "vm not found: "+req.VM)
+		return
+	}
+	v2oCbtMu.Lock()
+	out := []map[string]interface{}{}
+	for _, d := range v2oCbtDisksOf(vm) {
+		if !d.managed {
+			continue
+		}
+		if len(d.layers) > 1 {
+			v2oCbtMu.Unlock()
+			v2oFail(w, http.StatusConflict, vm.Name+" has snapshots: remove them first")
+			return
+		}
+		for _, local := range []string{d.layers[0].data, strings.TrimSuffix(d.layers[0].data, "-flat.vmdk") + ".vmdk"} {
+			rel, err := filepath.Rel(v2oDatastoreDir, local)
+			if err != nil || strings.HasPrefix(rel, "..") {
+				continue
+			}
+			if b, err := exec.Command("cp", "--sparse=always", filepath.Join(v2oDisksDir, "ds", rel), local).CombinedOutput(); err != nil {
+				v2oCbtMu.Unlock()
+				v2oFail(w, http.StatusInternalServerError, fmt.Sprintf("restore %s: %v: %s", rel, err, b))
+				return
+			}
+		}
+		if st, err := os.Stat(d.layers[0].data); err == nil {
+			d.capacity = st.Size()
+		}
+		if d.active {
+			d.epoch, d.seq, d.log = v2oNewEpoch(), 1, nil
+		}
+		v2oSetLiveBacking(vm, d)
+		out = append(out, v2oDiskView(vm, d))
+	}
+	v2oPublishDevices(vm)
+	v2oCbtMu.Unlock()
+	// the restored boot disk holds the seeded state: write the guest's current one again
+	v2oDisksMu.Lock()
+	if sd := v2oStateDisks[vm.Self.Value]; sd != nil {
+		sd.last = nil
+	}
+	v2oDisksMu.Unlock()
+	if err := V2oFlushGuestState(vm); err != nil {
+		v2oFail(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	v2oJSON(w, http.StatusOK, map[string]interface{}{"disks": out})
 }

@@ -175,6 +175,7 @@ type v2oStateDisk struct {
 }
 
 var (
+	v2oDisksDir, v2oDatastoreDir string // make-disks' cache; this start's datastore directory
 	v2oDisksMu       sync.Mutex
 	v2oStateDisks    = map[string]*v2oStateDisk{} // VM moref value -> its boot disk
 	v2oManifest      map[string]interface{}
@@ -432,6 +433,7 @@ func (sf *v2oStateFile) sum() (string, int64, error) {
 // writes each VM's guest state into it, and writes the disk manifest to manifestOut.
 // morefs maps VM names to their morefs.
 func V2oSetupDisks(disksDir, dsDir, workDir, manifestOut string, morefs map[string]string) error {
+	v2oDisksDir, v2oDatastoreDir = disksDir, dsDir
 	mb, err := os.ReadFile(filepath.Join(disksDir, "manifest.json"))
 	if err != nil {
 		return err

@@ -59,6 +59,10 @@ write_env() {
     echo "V2O_LAB_VSPHERE_VM_NOTOOLS=win2019-notools01"
     echo "V2O_LAB_VSPHERE_VM_SNAPSHOT=win2016-snap01"
     echo "V2O_LAB_VSPHERE_VM_STATIC=win2022-static01"
+    echo "V2O_LAB_VSPHERE_VM_WARM=win2022-warm01"
+    echo "V2O_LAB_VSPHERE_VM_WARM2=win2022-warm02"
+    echo "V2O_LAB_VSPHERE_VM_WARM3=win2022-warm03"
+    echo "V2O_LAB_VSPHERE_VM_BENCH=win2022-bench01"
     echo "V2O_LAB_VSPHERE_VM_UNICODE='Finanz Server 01 – Müller & Söhne'"
     echo "V2O_LAB_GUEST_USERNAME=Administrator"
     echo "V2O_LAB_GUEST_PASSWORD='V2o-Guest-Pass1!'"
@@ -71,13 +75,21 @@ write_env() {
 # Source fingerprint: rebuild when it changes; warn when the running instance is older.
 SIM=/usr/share/gocode/src/github.com/vmware/govmomi/simulator
 mkdir -p "$STATE/bin/patched"
-# vcsim's ShutdownGuest powers off at once; simext/zz_v2o_shutdown.go replaces it, so the
-# overlay carries a copy of virtual_machine.go with the upstream method renamed.
-sed 's/^func (vm \*VirtualMachine) ShutdownGuest(/func (vm *VirtualMachine) upstreamShutdownGuest(/' \
+# vcsim's ShutdownGuest powers off at once; simext/zz_v2o_shutdown.go replaces it; the snapshot
+# methods are wrapped by simext/zz_v2o_cbt.go (frozen flat extents, CBT). So the overlay carries
+# copies of virtual_machine.go and snapshot.go with those upstream methods renamed.
+sed -e 's/^func (vm \*VirtualMachine) ShutdownGuest(/func (vm *VirtualMachine) upstreamShutdownGuest(/' \
+  -e 's/^func (vm \*VirtualMachine) CreateSnapshotTask(/func (vm *VirtualMachine) upstreamCreateSnapshotTask(/' \
+  -e 's/^func (vm \*VirtualMachine) RemoveAllSnapshotsTask(/func (vm *VirtualMachine) upstreamRemoveAllSnapshotsTask(/' \
   "$SIM/virtual_machine.go" >"$STATE/bin/patched/virtual_machine.go"
-grep -q 'upstreamShutdownGuest(' "$STATE/bin/patched/virtual_machine.go" || { log "cannot patch $SIM/virtual_machine.go"; exit 1; }
-src_hash=$( (cd "$HERE/vcsim" && cat main.go seed.go simext/*.go "$STATE/bin/patched/virtual_machine.go"; go version) | sha256sum | cut -d' ' -f1)
-run_hash=$(cat "$STATE/bin/patched/virtual_machine.go" "$HERE/inventory.json" "$HERE/make-disks.mjs" - <<<"$src_hash" | sha256sum | cut -d' ' -f1)
+sed 's/^func (v \*VirtualMachineSnapshot) RemoveSnapshotTask(/func (v *VirtualMachineSnapshot) upstreamRemoveSnapshotTask(/' \
+  "$SIM/snapshot.go" >"$STATE/bin/patched/snapshot.go"
+for m in upstreamShutdownGuest upstreamCreateSnapshotTask upstreamRemoveAllSnapshotsTask; do
+  grep -q "$m(" "$STATE/bin/patched/virtual_machine.go" || { log "cannot patch $SIM/virtual_machine.go ($m)"; exit 1; }
+done
+grep -q 'upstreamRemoveSnapshotTask(' "$STATE/bin/patched/snapshot.go" || { log "cannot patch $SIM/snapshot.go"; exit 1; }
+src_hash=$( (cd "$HERE/vcsim" && cat main.go seed.go simext/*.go "$STATE/bin/patched/virtual_machine.go" "$STATE/bin/patched/snapshot.go"; go version) | sha256sum | cut -d' ' -f1)
+run_hash=$(cat "$STATE/bin/patched/virtual_machine.go" "$STATE/bin/patched/snapshot.go" "$HERE/inventory.json" "$HERE/make-disks.mjs" - <<<"$src_hash" | sha256sum | cut -d' ' -f1)
 
 if vpid=$(our_pid "$STATE/vcsim.pid") && vcsim_answers && our_pid "$STATE/iso.pid" >/dev/null && iso_answers; then
   write_env
@@ -92,7 +104,7 @@ fi
 if [ ! -x "$STATE/bin/v2o-vcsim" ] || [ "$(cat "$STATE/bin/v2o-vcsim.hash" 2>/dev/null)" != "$src_hash" ]; then
   tb=$(now_ms)
   {
-    printf '{"Replace":{"%s/virtual_machine.go":"%s"' "$SIM" "$STATE/bin/patched/virtual_machine.go"
+    printf '{"Replace":{"%s/virtual_machine.go":"%s","%s/snapshot.go":"%s"' "$SIM" "$STATE/bin/patched/virtual_machine.go" "$SIM" "$STATE/bin/patched/snapshot.go"
     sep=,
     for f in "$HERE"/vcsim/simext/*.go; do
       printf '%s"%s/%s":"%s"' "$sep" "$SIM" "$(basename "$f")" "$f"

@@ -101,6 +101,7 @@ func main() {
 	if err := os.MkdirAll(work, 0o755); err != nil {
 		log.Fatal(err)
 	}
+	simulator.V2oSetupCbt() // before the disks' first state write, which CBT must route
 	if err := simulator.V2oSetupDisks(*disks, seeded.DatastoreDir, work, *manifestOut, morefs); err != nil {
 		log.Fatalf("guest state disks: %v", err)
 	}

@@ -175,6 +175,7 @@ type v2oStateDisk struct {
 }
 
 var (
+	v2oDisksDir, v2oDatastoreDir string // make-disks' cache; this start's datastore directory
 	v2oDisksMu       sync.Mutex
 	v2oStateDisks    = map[string]*v2oStateDisk{} // VM moref value -> its boot disk
 	v2oManifest      map[string]interface{}
@@ -194,6 +195,51 @@ func v2oSha256State(path string, n int64) ([]byte, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return h.(encoding.BinaryMarshaler).MarshalBinary()
+}
+
+// v2oSha256StateCached is v2oSha256State of a file in make-disks' cache (never written): kept
+// beside it as <file>.sha256mid (keyed by size, mtime and n), so the 4 GiB bench disk is hashed
+// once per build of the cache, not at every start.
+var (
+	v2oMidMu   sync.Mutex
+	v2oMidOnce = map[string]*sync.Once{}
+	v2oMidVal  = map[string][]byte{}
+	v2oMidErr  = map[string]error{}
+)
+
+func v2oSha256StateCached(path string, n int64) ([]byte, error) {
+	k := fmt.Sprintf("%s|%d", path, n)
+	v2oMidMu.Lock()
+	once := v2oMidOnce[k]
+	if once == nil {
+		once = new(sync.Once)
+		v2oMidOnce[k] = once
+	}
+	v2oMidMu.Unlock()
+	once.Do(func() {
+		var mid []byte
+		var err error
+		st, serr := os.Stat(path)
+		tag := ""
+		if serr == nil {
+			tag = fmt.Sprintf("%d %d %d\n", st.Size(), st.ModTime().UnixNano(), n)
+		}
+		cache := path + ".sha256mid"
+		if b, rerr := os.ReadFile(cache); serr == nil && rerr == nil && strings.HasPrefix(string(b), tag) {
+			mid, err = hex.DecodeString(strings.TrimSpace(strings.TrimPrefix(string(b), tag)))
+		} else {
+			mid, err = v2oSha256State(path, n)
+			if err == nil && serr == nil {
+				_ = os.WriteFile(cache, []byte(tag+hex.EncodeToString(mid)+"\n"), 0o644)
+			}
+		}
+		v2oMidMu.Lock()
+		v2oMidVal[k], v2oMidErr[k] = mid, err
+		v2oMidMu.Unlock()
+	})
+	v2oMidMu.Lock()
+	defer v2oMidMu.Unlock()
+	return v2oMidVal[k], v2oMidErr[k]
 }
 
 func v2oResume(mid []byte) (h interface {
@@ -336,6 +382,13 @@ func v2oLocateStream(f *os.File, sf *v2oStateFile, overHead, grain, offset, leng
 }
 
 func (sf *v2oStateFile) write(region []byte) error {
+	if len(sf.adlers) == 0 && len(sf.pieces) == 1 {
+		// a flat extent the CBT add-on models: through its layers (a snapshot's delta) and tracked
+		p := sf.pieces[0]
+		if routed, err := v2oCbtGuestWrite(sf.path, region[p.region:p.region+p.n], p.file); routed {
+			return err
+		}
+	}
 	f, err := os.OpenFile(sf.path, os.O_WRONLY, 0)
 	if err != nil {
 		return err
@@ -380,6 +433,7 @@ func (sf *v2oStateFile) sum() (string, int64, error) {
 // writes each VM's guest state into it, and writes the disk manifest to manifestOut.
 // morefs maps VM names to their morefs.
 func V2oSetupDisks(disksDir, dsDir, workDir, manifestOut string, morefs map[string]string) error {
+	v2oDisksDir, v2oDatastoreDir = disksDir, dsDir
 	mb, err := os.ReadFile(filepath.Join(disksDir, "manifest.json"))
 	if err != nil {
 		return err
@@ -447,13 +501,18 @@ func V2oSetupDisks(disksDir, dsDir, workDir, manifestOut string, morefs map[stri
 						return err
 					}
 					*sf = *loc
-					sf.mid, err = v2oSha256State(p, sf.from)
+					if strings.HasSuffix(p, "-flat.vmdk") && sf.from == sd.offset {
+						// a flat extent holds the raw content byte for byte: share its (cached) state
+						sf.mid, err = v2oSha256StateCached(sd.raw, sd.offset)
+					} else {
+						sf.mid, err = v2oSha256State(p, sf.from)
+					}
 					return err
 				})
 			}
 			setup = append(setup, func() error {
 				var err error
-				if sd.rawMid, err = v2oSha256State(sd.raw, sd.offset); err != nil {
+				if sd.rawMid, err = v2oSha256StateCached(sd.raw, sd.offset); err != nil {
 					return err
 				}
 				f, err := os.Open(sd.raw)

@@ -42,6 +42,7 @@ func V2oInstall(mux *http.ServeMux) {
 	mux.HandleFunc("/v2o-ext/guest/state", v2oHookGuestState)
 	mux.HandleFunc("/v2o-ext/guest/rules", v2oHookRules)
 	mux.HandleFunc("/v2o-ext/reset", v2oHookReset)
+	v2oInstallCbt(mux)
 }
 
 // V2oRequireSession wraps the server's handler so datastore HTTP access (/folder/...) needs a
@@ -152,6 +153,7 @@ func (v2oPowerWatcher) UpdateObject(obj mo.Reference, changes []types.PropertyCh
 		}
 		switch fmt.Sprint(c.Val) {
 		case string(types.VirtualMachinePowerStatePoweredOn):
+			v2oCbtStunPowerOn(vm) // power-on is a stun: CBT settings take effect (zz_v2o_cbt.go)
 			V2oSetTools(vm, seed.Tools)
 		default:
 			if fmt.Sprint(c.Val) == string(types.VirtualMachinePowerStatePoweredOff) {

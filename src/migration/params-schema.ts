@@ -42,7 +42,7 @@ const SettingsSchema = z.looseObject({
   migration: z.enum(MIGRATION_KINDS).default('cold'),
   warm: z
     .looseObject({
-      passIntervalMinutes: z.number().positive(),
+      passIntervalMinutes: z.number().min(0),
       maxPasses: z.int().positive(),
       cutoverAt: z.string().optional(),
     })

@@ -131,7 +131,8 @@ export const DEFAULT_CONVERSION_HOST = {
   deviceTimeoutSeconds: 60,
 } as const;
 const MigrationKindSchema = z.enum(MIGRATION_KINDS);
-const PassIntervalMinutesSchema = z.int().min(1).max(1440);
+// 0: the next pass is due as soon as the run waits (each `v2o resume` runs one; `--wait` runs them back to back).
+const PassIntervalMinutesSchema = z.int().min(0).max(1440);
 const MaxPassesSchema = z.int().min(1).max(1000);
 /** An ISO 8601 time with its offset (or Z): a cutover time without a zone would depend on the host's. */
 const CutoverAtSchema = z.iso.datetime({

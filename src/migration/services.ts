@@ -8,8 +8,6 @@ import type { DiskReader } from '../transfer/disk-reader.js';
 import type { Extent } from '../transfer/extents.js';
 import type { ByteSource } from '../transfer/types.js';
 import type { Inventory, SourceVm, TargetFlavor, TargetNetwork, TargetQuota } from './inventory.js';
-// Type-only until C's clients land (see the file); the lead drops this line at merge.
-import type {} from './pending-clients.js';
 import type { ImageFormat, UploadHash } from './plan-file.js';
 
 export interface Sig {

@@ -59,6 +59,8 @@ export interface PassDisk {
   key: number;
   label: string;
   bytes: number;
+  /** Bytes the attempt that finished this disk read from vSphere (less than `bytes` after a resume). */
+  bytesRead: number;
   changeId?: string;
   /** Why this disk was copied whole. */
   fullCopy?: string;
@@ -69,6 +71,8 @@ export interface PassRecord {
   pass: number;
   kind: PassKind;
   bytes: number;
+  /** Read from vSphere by the attempts that finished the disks: what a resume cost. */
+  bytesRead: number;
   seconds: number;
   disks: PassDisk[];
   startedAt: number;
@@ -230,6 +234,7 @@ async function copyJob(ctx: Ctx, state: PassState, save: () => void, j: Job, tal
       key: j.disk.key,
       label: j.disk.label,
       bytes: r.totalBytes,
+      bytesRead: r.bytesRead,
       ...(j.changeId ? { changeId: j.changeId } : {}),
       ...(j.fullCopy ? { fullCopy: j.fullCopy } : {}),
     };
@@ -251,6 +256,7 @@ function finishPass(
     pass: state.pass,
     kind: state.kind,
     bytes: disks.reduce((n, d) => n + (state.done[d.key]?.bytes ?? 0), 0),
+    bytesRead: disks.reduce((n, d) => n + (state.done[d.key]?.bytesRead ?? 0), 0),
     seconds: (endedAt - state.startedAt) / 1000,
     disks: disks.map((d) => state.done[d.key]!).filter(Boolean),
     startedAt: state.startedAt,
@@ -260,6 +266,7 @@ function finishPass(
     pass: record.kind === 'final' ? -1 : record.pass,
     kind: record.kind,
     bytes: record.bytes,
+    bytesRead: record.bytesRead,
     seconds: record.seconds,
     disks: record.disks,
   });

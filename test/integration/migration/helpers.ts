@@ -108,7 +108,8 @@ ${Object.entries(vms)
 // --- the vSphere lab's hooks ---------------------------------------------------------------
 
 let agent: Agent | undefined;
-function hook(path: string, method: 'GET' | 'POST', body?: unknown): Promise<unknown> {
+/** A call to the vSphere lab's test hooks (test/lab/vsphere/README.md lists them). */
+export function hook(path: string, method: 'GET' | 'POST', body?: unknown): Promise<unknown> {
   const env = migrationEnv();
   agent ??= new Agent({ ca: readFileSync(env.GOVC_TLS_CA_CERTS!) });
   const url = new URL(`${env.V2O_LAB_VSPHERE_EXT_URL}${path}`);

@@ -47,6 +47,8 @@ export interface SourceCdrom {
 export interface SourceVm {
   name: string;
   moref: string;
+  /** summary.type of the datastores its disks live on, by name (VMFS, NFS, NFS41, vsan, VVOL). */
+  datastoreTypes?: Record<string, string>;
   instanceUuid?: string;
   guestId: string;
   guestFullName?: string;

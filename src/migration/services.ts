@@ -400,7 +400,7 @@ async function gatherCopyRoute(
   o: Sig,
   want: InventoryWants,
 ): Promise<Partial<Inventory>> {
-  const out: Partial<Inventory> = {};
+  const out: Partial<Inventory> = vm.datastoreTypes ? { datastoreTypes: vm.datastoreTypes } : {};
   if (want.migration === 'warm') out.changeTracking = await s.source.changeTracking(vm.moref, o);
   if (want.migration !== 'warm' && !want.conversionHost) return out;
   out.diskLayouts = {};

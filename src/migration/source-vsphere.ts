@@ -28,6 +28,7 @@ import {
   uploadToGuest,
 } from '../vsphere/objects/guest.js';
 import { exportVm } from '../vsphere/objects/nfc-lease.js';
+import { retrieveOne } from '../vsphere/objects/property.js';
 import { createSnapshot, listSnapshots, removeSnapshot } from '../vsphere/objects/snapshot.js';
 import {
   findVmByName,
@@ -200,7 +201,19 @@ export class VSphereSource implements SourceOps {
     }
     const info = await getVm(this.client, ref, o);
     this.#datacenter ??= info.datacenterPath ?? info.datacenter;
-    return toSourceVm(info);
+    return { ...toSourceVm(info), datastoreTypes: await this.#datastoreTypes(info.disks, o) };
+  }
+
+  /** What QueryChangedDiskAreas("*") can answer depends on it (VMFS knows allocated areas). */
+  async #datastoreTypes(disks: VmDisk[], o: { signal?: AbortSignal }): Promise<Record<string, string>> {
+    const out: Record<string, string> = {};
+    for (const d of disks) {
+      if (!d.datastoreRef || out[d.datastore] !== undefined) continue;
+      const ds = await retrieveOne(this.client, d.datastoreRef, ['summary.type'], { signal: o.signal });
+      const type = ds.props['summary.type'];
+      if (typeof type === 'string') out[d.datastore] = type;
+    }
+    return out;
   }
 
   powerState(moref: string, o: { signal?: AbortSignal } = {}) {

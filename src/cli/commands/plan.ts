@@ -52,12 +52,20 @@ export function renderVmPlan(
     line(
       `  disk${d.index}      ${d.label} ${formatBytes(d.sizeBytes)} (${d.sourceFile}, ${controllerLabel(d.controller)}), ${d.role}`,
     );
-    line(`             → image ${d.image.name} (${d.image.diskFormat}, min_disk ${d.image.minDiskGiB} GiB)`);
-    for (const [k, v] of Object.entries(d.image.properties)) line(`                 ${k}=${v}`);
+    const toVolume = d.route === 'volume';
+    if (!toVolume) {
+      line(
+        `             → image ${d.image.name} (${d.image.diskFormat}, min_disk ${d.image.minDiskGiB} GiB)`,
+      );
+      for (const [k, v] of Object.entries(d.image.properties)) line(`                 ${k}=${v}`);
+    }
     if (d.volume)
       line(
-        `             → volume ${d.volume.name} (${d.volume.sizeGiB} GiB${d.volume.bootable ? ', bootable' : ''}${d.volume.volumeType ? `, type ${d.volume.volumeType}` : ''})`,
+        `             → volume ${d.volume.name} (${d.volume.sizeGiB} GiB${d.volume.bootable ? ', bootable' : ''}${d.volume.volumeType ? `, type ${d.volume.volumeType}` : ''})${toVolume ? ', written on the conversion host from the flat extent' : d.volume ? ', created from the image' : ''}`,
       );
+    line(
+      `             route ${toVolume ? 'volume' : 'image'}: ${d.resumesMidDisk ? 'resumes mid-disk (checkpointed extents)' : 'a killed copy starts this disk again (a Glance upload cannot be resumed)'}${d.allocatedAreas ? `; ${d.allocatedAreas}` : ''}`,
+    );
   }
   for (const port of p.ports) {
     const ips =

@@ -30,7 +30,12 @@ export const createVolumes: MigrationStep<CreateVolumesOutput> = {
   plan: ({ params }) => {
     const vols = params.plan.disks.filter((d) => d.volume && d.route !== 'volume');
     if (vols.length === 0)
-      return { summary: 'no volumes (the boot disk boots from its image, no data disks)', skip: true };
+      return {
+        summary: params.plan.disks.some((d) => d.route === 'volume')
+          ? 'no volumes from images: every volume is written on the conversion host (attach-volumes)'
+          : 'no volumes (the boot disk boots from its image, no data disks)',
+        skip: true,
+      };
     return {
       summary: vols
         .map((d) => `${d.volume!.name} (${d.volume!.sizeGiB} GiB${d.volume!.bootable ? ', bootable' : ''})`)

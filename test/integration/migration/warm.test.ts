@@ -65,6 +65,8 @@ describe('warm migration', () => {
     expect((await vmCbt(vm)).enabled).toBe(true);
     expect((await vmCbt(vm)).snapshots).toEqual([]); // the base copy's snapshot is gone
     const base = copyPasses(st.stdout).find((p) => p.kind === 'base')!;
+    // passIntervalMinutes 0: the first pass was due at once, so it ran too (nothing had changed).
+    const n0 = copyPasses(st.stdout).filter((p) => p.kind === 'precopy').length;
     // Only what the disks hold is read ("*": allocated areas), far less than their 320 MiB.
     expect(base.bytes).toBeGreaterThan(0);
     expect(base.bytes).toBeLessThan(64 * 1024 * 1024);
@@ -76,16 +78,16 @@ describe('warm migration', () => {
     expect(r.code, r.stdout + r.stderr).toBe(3);
     st = await v2o(state, ['status', runId, '--json']);
     const p1 = copyPasses(st.stdout).filter((p) => p.kind === 'precopy');
-    expect(p1).toHaveLength(1);
-    expect(p1[0]!.bytes).toBeGreaterThanOrEqual(9 * 1024 * 1024);
-    expect(p1[0]!.bytes).toBeLessThan(11 * 1024 * 1024);
+    expect(p1).toHaveLength(n0 + 1);
+    expect(p1.at(-1)!.bytes).toBeGreaterThanOrEqual(9 * 1024 * 1024);
+    expect(p1.at(-1)!.bytes).toBeLessThan(11 * 1024 * 1024);
 
     // Pass 2: a change only in the second page; the first page of QueryChangedDiskAreas is empty.
     await guestWrites(vm, 0, [{ offsetMiB: 200, lengthMiB: 2, seed: 'p2-a' }]);
     r = await v2o(state, ['resume', runId]);
     expect(r.code, r.stdout + r.stderr).toBe(3);
     st = await v2o(state, ['status', runId, '--json']);
-    const p2 = copyPasses(st.stdout).filter((p) => p.kind === 'precopy')[1]!;
+    const p2 = copyPasses(st.stdout).filter((p) => p.kind === 'precopy')[n0 + 1]!;
     expect(p2.bytes).toBeGreaterThanOrEqual(2 * 1024 * 1024);
     expect(p2.bytes).toBeLessThan(3 * 1024 * 1024);
 

@@ -17,7 +17,6 @@ import {
   writePlan,
 } from './helpers.js';
 import {
-  type CopyPass,
   copyPasses,
   diskContent,
   guestWrites,

@@ -346,11 +346,14 @@ async function main() {
     const extra = { GOVC_URL: proxied.toString(), OS_CLIENT_CONFIG_FILE: cloudsFile };
 
     await hook('/reset', 'POST', { vm: VM }).catch(() => {});
-    const content = (await hook(`/disk/content?vm=${VM}&disk=0`, 'GET')) as { sizeBytes: number };
+    const { capacityBytes } = (await hook(`/disk/state?vm=${VM}&disk=0`, 'GET')) as { capacityBytes: number };
+    const content = { sizeBytes: capacityBytes };
     console.error(
       `[bench] filling ${VM}'s ${formatBytes(content.sizeBytes)} disk with incompressible bytes ...`,
     );
-    await guestFill(0, content.sizeBytes, 'bench');
+    // All but the first MiB (the lab's boot record) and the last 2 MiB (its guest state region):
+    // the disk must stay a bootable lab Windows disk.
+    await guestFill(MiB, content.sizeBytes - 3 * MiB, 'bench');
 
     const c = await cold(extra);
     const w = await warm(extra);

@@ -6,6 +6,8 @@
 // tag), then power the source back on if it was on.
 import { NonRetryableError } from '../../errors.js';
 import { buildPlan } from '../build-plan.js';
+import { probeRandomReads } from '../copy/probe.js';
+import { volumeDisks } from '../copy/routes.js';
 import type { GuestFacts } from '../guest/facts.js';
 import { networkIdentityChanges } from '../guest/identity.js';
 import { inspectGuest } from '../guest/inspect.js';
@@ -84,6 +86,8 @@ export const preflight: MigrationStep<PreflightOutput> = {
         `the plan holds the guest's facts, but the guest cannot be inspected again: ${inv.guestMissing.reason} (fix: ${inv.guestMissing.fix})`,
       );
     }
+    // Checked only while the VM runs: the copy reads the flat extents at offsets (issue 14).
+    problems.push(...(await probeRandomReads(ctx.services.source, volumeDisks(ctx), ctx.signal)));
     if (problems.length > 0) {
       throw new PreflightError(
         `preflight found ${problems.length} problem(s):\n  - ${problems.join('\n  - ')}`,

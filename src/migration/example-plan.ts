@@ -119,6 +119,20 @@ defaults:
   removeVmwareTools: false
   # After a successful migration: keep-off (default) or power-on the source VM again.
   sourceAfter: keep-off
+  # cold (default): shut down, then copy. warm: copy while Windows runs (vSphere CBT) into volumes
+  # attached to the conversion host, a precopy pass every warm.passIntervalMinutes, and shut down
+  # only for the last changes at \`v2o cutover <run>\` (or warm.cutoverAt). Warm needs flat disks and
+  # a conversionHost.
+  migration: cold
+  # warm:
+  #   passIntervalMinutes: 60
+  #   maxPasses: 24
+  #   cutoverAt: 2026-12-02T22:00:00+01:00
+  # The OpenStack server v2o runs on, in the target project: warm copies into volumes attached to it,
+  # and a cold copy of a disk that becomes a volume resumes mid-disk through it.
+  # conversionHost:
+  #   server: auto          # named by the metadata service; or a server name or id
+  #   deviceDir: /dev/disk/by-id
 
 vms:
   - name: win2019-app01

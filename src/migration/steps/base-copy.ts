@@ -4,6 +4,7 @@
 // removed; each disk's changeId is taken from the snapshot's disk backing — the VM's live one has
 // moved on with the guest's writes since — and journaled with the bytes copied.
 import { formatBytes } from '../../format-bytes.js';
+import { volumesOnThisHost } from '../copy/host.js';
 import {
   type DiskBaseline,
   emitEstimate,
@@ -14,7 +15,6 @@ import {
   runPass,
 } from '../copy/pass.js';
 import { isWarm } from '../copy/routes.js';
-import type { AttachVolumesOutput } from './attach-volumes.js';
 import { type Ctx, crashPoint, type MigrationStep } from './common.js';
 
 export interface BaseCopyOutput {
@@ -54,7 +54,7 @@ export const baseCopy: MigrationStep<BaseCopyOutput> = {
   skipIf: (ctx) => !isWarm(ctx),
   async run(ctx: Ctx) {
     crashPoint(ctx, 'before');
-    const attached = ctx.outputOf<AttachVolumesOutput>('attach-volumes')!.disks;
+    const attached = await volumesOnThisHost(ctx);
     const last = ctx.lastCheckpoint as Saved | undefined;
     const saved: Saved = last?.v === 1 ? structuredClone(last) : { v: 1, pass: newPass(ctx, 0, 'base') };
     const { record, baseline } = await runPass(ctx, {

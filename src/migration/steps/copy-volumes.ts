@@ -3,9 +3,9 @@
 // volume-route disk copied whole from its flat extent. Either way checkpointed per extent, so a
 // killed copy continues where it stopped (a Glance PUT would start the disk again).
 import { formatBytes } from '../../format-bytes.js';
+import { volumesOnThisHost } from '../copy/host.js';
 import { newPass, type PassRecord, type PassState, removeLeftoverSnapshots, runPass } from '../copy/pass.js';
 import { isWarm, volumeDisks } from '../copy/routes.js';
-import type { AttachVolumesOutput } from './attach-volumes.js';
 import { COPY_RETRY } from './base-copy.js';
 import { type Ctx, crashPoint, type MigrationStep } from './common.js';
 import type { PrecopyOutput } from './precopy.js';
@@ -45,7 +45,7 @@ export const copyVolumes: MigrationStep<CopyVolumesOutput> = {
   skipIf: (ctx) => volumeDisks(ctx).length === 0,
   async run(ctx: Ctx) {
     crashPoint(ctx, 'before');
-    const attached = ctx.outputOf<AttachVolumesOutput>('attach-volumes')!.disks;
+    const attached = await volumesOnThisHost(ctx);
     const warm = isWarm(ctx);
     const last = ctx.lastCheckpoint as Saved | undefined;
     const saved: Saved =

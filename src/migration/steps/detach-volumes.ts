@@ -35,8 +35,12 @@ export const detachVolumes: MigrationStep<DetachVolumesOutput> = {
     const out: CreatedVolume[] = [];
     for (const disk of volumeDisks(ctx)) {
       const a = att.disks.find((x) => x.key === disk.key)!;
-      await target.detachVolume(att.hostId, a.volumeId, sig);
-      ctx.event('volume.detached', { volumeId: a.volumeId });
+      // From whichever conversion host holds it now (a reassigned run moved it from att.hostId).
+      const holders = (await target.getVolume(a.volumeId, sig))?.attachedServerIds ?? [att.hostId];
+      for (const server of holders) {
+        await target.detachVolume(server, a.volumeId, sig);
+        ctx.event('volume.detached', { volumeId: a.volumeId, from: server });
+      }
       if (disk.role === 'boot') {
         await target.updateVolumeImageMetadata(a.volumeId, disk.image.properties, [], sig);
       }

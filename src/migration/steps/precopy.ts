@@ -5,6 +5,7 @@
 // when the cutover is due (`v2o cutover`, or warm.cutoverAt), or after warm.maxPasses passes
 // (with a warning: the gate then waits for the operator).
 import { formatBytes } from '../../format-bytes.js';
+import { volumesOnThisHost } from '../copy/host.js';
 import {
   type DiskBaseline,
   emitEstimate,
@@ -15,7 +16,6 @@ import {
   runPass,
 } from '../copy/pass.js';
 import { isWarm } from '../copy/routes.js';
-import type { AttachVolumesOutput } from './attach-volumes.js';
 import { type BaseCopyOutput, COPY_RETRY } from './base-copy.js';
 import { type Ctx, crashPoint, type MigrationStep } from './common.js';
 
@@ -75,7 +75,7 @@ export const precopy: MigrationStep<PrecopyOutput> = {
     crashPoint(ctx, 'before');
     const w = ctx.params.plan.settings.warm;
     const intervalMs = w.passIntervalMinutes * 60_000;
-    const attached = ctx.outputOf<AttachVolumesOutput>('attach-volumes')!.disks;
+    const attached = await volumesOnThisHost(ctx);
     const last = ctx.lastCheckpoint as Saved | undefined;
     let saved: Saved;
     if (last?.v === 1) saved = structuredClone(last);

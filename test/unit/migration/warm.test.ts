@@ -491,6 +491,25 @@ describe('warm copy through the fake services', () => {
     await expect(step(s, enableCbt, 'enable-cbt', {})).rejects.toMatchObject({ name: 'ChangeTrackingError' });
   });
 
+  it('a run driven from another conversion host (reassigned) moves its volumes there before copying', async () => {
+    const s = setup();
+    const outputs = await upToBase(s);
+    const vols = s.target.volumes.map((v) => v.id);
+    // The first host is lost; this process runs on another one.
+    s.target.host = { id: 'srv-conv-2', name: 'conv-2', availabilityZone: 'nova', attachedVolumeIds: [] };
+    s.target.calls = [];
+    s.vm.write(2000, 0, 64 * 1024, 0x66);
+    const t0 = (outputs['base-copy'] as { pass: { endedAt: number } }).pass.endedAt;
+    await step(s, precopy, 'precopy', outputs, { now: t0 + 60 * 60_000 });
+    expect(s.target.calls).toEqual(vols.flatMap((v) => [`detachVolume ${v}`, `attachVolume ${v}`]));
+    for (const v of s.target.volumes) expect(v.attachedServerIds).toEqual(['srv-conv-2']);
+    expectInSync(s);
+    // On the same host again: nothing moves.
+    s.target.calls = [];
+    await step(s, precopy, 'precopy', outputs, { now: t0 + 2 * 60 * 60_000 });
+    expect(s.target.calls.filter((c) => /attach|detach/i.test(c))).toEqual([]);
+  });
+
   it('attach-volumes never creates or attaches twice on a re-run', async () => {
     const s = setup();
     const outputs: Record<string, unknown> = {};

@@ -45,7 +45,8 @@ function run(cmd: string, args: string[], input?: string): Promise<Run> {
     child.stdin?.end(input ?? '');
   });
 }
-const psql = (url: string, sql: string) => run(PSQL, ['-X', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-c', sql, url]);
+const psql = (url: string, sql: string) =>
+  run(PSQL, ['-X', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-c', sql, url]);
 const SSL_ROW = 'SELECT current_user, ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()';
 
 function withUrl(url: string, change: (u: URL) => void): string {
@@ -77,7 +78,9 @@ describe('the lab journal database (V2O_LAB_JOURNAL)', () => {
     expect(s.username).toBe('v2o');
     expect(s.password).toBe(u.password);
     expect(s.pathname).toBe('/v2o');
-    expect(existsSync(join(s.searchParams.get('host')!, `.s.PGSQL.${s.searchParams.get('port')}`))).toBe(true);
+    expect(existsSync(join(s.searchParams.get('host')!, `.s.PGSQL.${s.searchParams.get('port')}`))).toBe(
+      true,
+    );
   });
 
   it('connects with verify-full and the lab CA, over TLS, as v2o', async () => {
@@ -100,11 +103,25 @@ describe('the lab journal database (V2O_LAB_JOURNAL)', () => {
   it('refuses a server the given CA did not sign', async () => {
     const other = join(home, 'other-ca.pem');
     const made = await run('openssl', [
-      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=not the lab CA',
-      '-keyout', join(home, 'other-ca.key'), '-out', other,
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=not the lab CA',
+      '-keyout',
+      join(home, 'other-ca.key'),
+      '-out',
+      other,
     ]);
     expect(made.code, made.err).toBe(0);
-    const r = await psql(withUrl(journal, (u) => u.searchParams.set('sslrootcert', other)), 'SELECT 1');
+    const r = await psql(
+      withUrl(journal, (u) => u.searchParams.set('sslrootcert', other)),
+      'SELECT 1',
+    );
     expect(r.code).not.toBe(0);
     expect(r.out).toBe('');
     expect(r.err).toMatch(/certificate verify failed/);
@@ -139,7 +156,9 @@ describe('the lab journal database (V2O_LAB_JOURNAL)', () => {
       'SELECT 1',
     );
     expect(plain.code).not.toBe(0);
-    expect(plain.err).toMatch(/pg_hba\.conf (rejects connection|entry) for host "127\.0\.0\.1", user "v2o", database "v2o", no encryption/);
+    expect(plain.err).toMatch(
+      /pg_hba\.conf (rejects connection|entry) for host "127\.0\.0\.1", user "v2o", database "v2o", no encryption/,
+    );
     const superuser = await psql(
       withUrl(journal, (u) => {
         u.username = 'postgres';
@@ -183,8 +202,19 @@ describe('the lab journal database (V2O_LAB_JOURNAL)', () => {
     const port = new URL(journal).port;
     const r = await run(
       'openssl',
-      ['s_client', '-starttls', 'postgres', '-connect', `127.0.0.1:${port}`, '-CAfile', ca, '-verify_return_error',
-        '-verify_ip', '127.0.0.1', '-showcerts'],
+      [
+        's_client',
+        '-starttls',
+        'postgres',
+        '-connect',
+        `127.0.0.1:${port}`,
+        '-CAfile',
+        ca,
+        '-verify_return_error',
+        '-verify_ip',
+        '127.0.0.1',
+        '-showcerts',
+      ],
       '',
     );
     expect(r.out).toMatch(/Verify return code: 0 \(ok\)/);

@@ -1,8 +1,9 @@
 // The vSphere lab's export-lease counters (test/lab/vsphere/vcsim/simext/zz_v2o_leasestats.go, issue 15):
 // what the simulator itself sees held per ESXi host, for fleet tests to check limits against. Plain
 // node:https and SOAP on purpose, independent of the client in src/vsphere.
-import { request } from 'node:https';
+
 import { readFileSync } from 'node:fs';
+import { request } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labEnv } from '../../helpers/lab-env.js';
 
@@ -23,20 +24,26 @@ interface Stats {
 }
 
 function call(url: string | URL, method = 'GET', body?: string, headers: Record<string, string> = {}) {
-  return new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }>(
-    (resolve, reject) => {
-      const req = request(url, { method, headers, ca, agent: false }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }),
-        );
-        res.on('error', reject);
-      });
-      req.on('error', reject);
-      req.end(body);
-    },
-  );
+  return new Promise<{
+    status: number;
+    headers: Record<string, string | string[] | undefined>;
+    body: string;
+  }>((resolve, reject) => {
+    const req = request(url, { method, headers, ca, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body: Buffer.concat(chunks).toString(),
+        }),
+      );
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 let cookie = '';
@@ -47,7 +54,11 @@ async function soap(inner: string): Promise<string> {
     '<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" ' +
       'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns="urn:vim25">' +
       `<soapenv:Body>${inner}</soapenv:Body></soapenv:Envelope>`,
-    { 'Content-Type': 'text/xml; charset=utf-8', SOAPAction: '"urn:vim25/7.0"', ...(cookie ? { Cookie: cookie } : {}) },
+    {
+      'Content-Type': 'text/xml; charset=utf-8',
+      SOAPAction: '"urn:vim25/7.0"',
+      ...(cookie ? { Cookie: cookie } : {}),
+    },
   );
   const set = r.headers['set-cookie'];
   if (Array.isArray(set) && set.length) cookie = set[0]!.split(';')[0]!;
@@ -99,11 +110,16 @@ async function hostName(moref: string): Promise<string> {
 }
 
 async function powerOff(moref: string) {
-  const state = first(await props('VirtualMachine', moref, 'runtime.powerState'), />(poweredOn|poweredOff|suspended)</);
+  const state = first(
+    await props('VirtualMachine', moref, 'runtime.powerState'),
+    />(poweredOn|poweredOff|suspended)</,
+  );
   if (state === 'poweredOff') return;
   const xml = await soap(`<PowerOffVM_Task><_this type="VirtualMachine">${moref}</_this></PowerOffVM_Task>`);
   const task = first(xml, /<returnval type="Task">([^<]+)</)!;
-  await waitFor(`power-off of ${moref}`, async () => /<state>success<\/state>/.test(await props('Task', task, 'info')));
+  await waitFor(`power-off of ${moref}`, async () =>
+    /<state>success<\/state>/.test(await props('Task', task, 'info')),
+  );
 }
 
 const open: string[] = []; // leases this file made: aborted in afterAll unless they ended
@@ -141,7 +157,9 @@ describe('the vSphere lab counts export leases per ESXi host', () => {
     for (const l of open) {
       const state = await leaseState(l).catch(() => undefined);
       if (state === 'initializing' || state === 'ready')
-        await soap(`<HttpNfcLeaseAbort><_this type="HttpNfcLease">${esc(l)}</_this></HttpNfcLeaseAbort>`).catch(() => {});
+        await soap(
+          `<HttpNfcLeaseAbort><_this type="HttpNfcLease">${esc(l)}</_this></HttpNfcLeaseAbort>`,
+        ).catch(() => {});
     }
     for (const v of vms.slice(0, 4)) await call(`${ext}/reset`, 'POST', JSON.stringify({ vm: v.name }));
   });

@@ -49,7 +49,8 @@ case "$cmd" in
   status)
     rc=0
     for p in vsphere openstack; do bash "$ROOT/test/lab/$p/status.sh" || rc=1; done
-    [ -f "$LAB_DIR/lab.env" ] && { echo "--- $LAB_DIR/lab.env"; grep -v PASSWORD "$LAB_DIR/lab.env" || true; }
+    # no credentials on the terminal: password variables left out, passwords in URLs masked
+    [ -f "$LAB_DIR/lab.env" ] && { echo "--- $LAB_DIR/lab.env"; grep -v PASSWORD "$LAB_DIR/lab.env" | sed -E 's#(://[^:/@]*):[^@/]*@#\1:***@#' || true; }
     exit $rc
     ;;
   *) usage ;;

@@ -22,6 +22,13 @@ NOVA_METADATA_PORT=$((8775 + OFFSET)) METADATA_PORT=$((9697 + OFFSET))
 # second lab's AMQP port (20000 + 5672) would be the default lab's distribution port, so offset labs
 # keep both RabbitMQ ports next to their epmd instead.
 RABBIT_PORT=$((OFFSET == 0 ? 5672 : 4371 + OFFSET)) RABBIT_DIST_PORT=$((OFFSET == 0 ? 25672 : 4370 + OFFSET))
+# PostgreSQL: the services keep the Unix socket; v2o's journal (issue 15) also gets TCP on 127.0.0.1,
+# TLS only, on PostgreSQL's default port + offset. The port also names the socket file
+# (<socket dir>/.s.PGSQL.<port>), so every socket client passes it too.
+PG_PORT=$((5432 + OFFSET))
+PG_SOCKET_DIR="$RUN/pg"
+# the lab CA and the server certificate of the journal's TLS (ca.pem is what clients pin)
+PG_TLS="$STATE/pg-tls"
 KS="http://$H:$KEYSTONE_PORT"
 METADATA_URL="http://$H:$METADATA_PORT/openstack/latest/meta_data.json"
 # the devices each lab server's guest sees for its volumes: <DEVICES>/<instance uuid>/virtio-<id[:20]>

@@ -14,7 +14,7 @@ grep -q 'VERSION_CODENAME=bookworm' /etc/os-release ||
 
 PKGS="python3-keystone python3-glance python3-placement python3-nova python3-cinder python3-neutron
       python3-keystoneauth1 python3-requests
-      rabbitmq-server erlang-base uwsgi-core uwsgi-plugin-python3 qemu-utils curl procps
+      rabbitmq-server erlang-base uwsgi-core uwsgi-plugin-python3 qemu-utils curl procps openssl
       postgresql-15 python3-psycopg2"
 
 missing=""

@@ -17,14 +17,14 @@ umask 022
 . "$(dirname "$0")/lib.sh"
 DEBUG=$([ "${V2O_LAB_OS_DEBUG:-0}" = 1 ] && echo True || echo False)
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
-dburl() { echo "postgresql+psycopg2://postgres@/$1?host=$RUN/pg"; }
+dburl() { echo "postgresql+psycopg2://postgres@/$1?host=$PG_SOCKET_DIR&port=$PG_PORT"; }
 cd /
 T0=$(date +%s.%N)
 say() { printf '[openstack lab %5.1fs] %s\n' "$(awk -v a="$T0" -v b="$(date +%s.%N)" 'BEGIN{print b-a}')" "$*"; }
 die() { echo "openstack lab: ERROR: $*" >&2; exit 1; }
 
 [ "$(id -u)" = 0 ] || die "must run as root (PostgreSQL runs as user postgres; services bind system ports)"
-for c in keystone-manage placement-manage uwsgi epmd curl qemu-img; do
+for c in keystone-manage placement-manage uwsgi epmd curl qemu-img openssl; do
   command -v "$c" >/dev/null || [ -x "/usr/bin/$c" ] || die "$c missing: run test/lab/openstack/setup.sh first"
 done
 [ -x "$PGBIN/postgres" ] || die "postgresql server missing: run test/lab/openstack/setup.sh first"
@@ -77,12 +77,12 @@ if [ -f "$STATE/port-offset" ] && [ "$(cat "$STATE/port-offset")" != "$OFFSET" ]
 fi
 echo "$OFFSET" >"$STATE/port-offset"
 mkdir -p "$DEVICES" "$DATA"/{rabbitmq/home,glance/images,glance/staging,glance/tasks,glance/lock,nova/instances,nova/lock,cinder/lock,cinder/volumes,cinder/conversion,neutron/lock}
-# configs and secrets hold passwords: root only (postgres needs only DATA/pg and RUN/pg)
-(umask 077; mkdir -p "$ETC"/{keystone,glance,placement,nova,cinder,neutron,rabbitmq})
+# configs and secrets hold passwords: root only (postgres needs only DATA/pg and its socket directory RUN/pg)
+(umask 077; mkdir -p "$ETC"/{keystone,glance,placement,nova,cinder,neutron,rabbitmq,postgres})
 chmod 700 "$ETC"
 for n in epmd:$EPMD_PORT rabbitmq:$RABBIT_PORT keystone:$KEYSTONE_PORT glance-api:$GLANCE_PORT \
   placement:$PLACEMENT_PORT nova-api:$NOVA_PORT nova-api:$NOVA_METADATA_PORT cinder-api:$CINDER_PORT \
-  neutron-server:$NEUTRON_PORT metadata-proxy:$METADATA_PORT; do
+  neutron-server:$NEUTRON_PORT metadata-proxy:$METADATA_PORT postgres:$PG_PORT; do
   port_taken_by_other "${n%%:*}" "${n#*:}" &&
     die "port ${n#*:} (${n%%:*}) is taken by a process this lab did not start (another OpenStack or lab checkout?); stop it first"
 done
@@ -95,6 +95,8 @@ if [ ! -f "$SECRETS" ]; then
 fi
 # added later than the first three: a lab made before gets them on its next start
 grep -q '^METADATA_SECRET=' "$SECRETS" || printf 'METADATA_SECRET=%s\n' "$(head -c 24 /dev/urandom | base64 | tr -d '/+=' | head -c 24)" >>"$SECRETS"
+# v2o's journal role (issue 15): alphanumeric, so it sits in a URL unescaped
+grep -q '^V2O_DB_PW=' "$SECRETS" || printf 'V2O_DB_PW=%s\n' "$(head -c 24 /dev/urandom | base64 | tr -d '/+=' | head -c 24)" >>"$SECRETS"
 grep -q '^FIXED_KEY=' "$SECRETS" || printf 'FIXED_KEY=%s\n' "$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" >>"$SECRETS"
 # shellcheck disable=SC1090
 . "$SECRETS"
@@ -530,9 +532,47 @@ EOF
 echo '[].' >"$ETC/rabbitmq/enabled_plugins"
 : >"$ETC/rabbitmq/rabbitmq-env.conf"
 
+# ---------------------------------------------------------------- postgresql: v2o's journal (issue 15)
+# The services keep the Unix socket (trust, as before). v2o's journal gets a `v2o` role with a
+# password and TCP on 127.0.0.1 with TLS only, so that the URL v2o is tested with is one a fleet
+# uses: postgres://v2o:<pw>@127.0.0.1:<port>/v2o?sslmode=verify-full&sslrootcert=<lab CA>.
+# A lab CA of its own (pg-tls/ca.pem) and a server certificate for 127.0.0.1 and localhost signed
+# by it: verify-full checks both the chain and that the host name is in the certificate (libpq:
+# https://www.postgresql.org/docs/15/libpq-ssl.html, "SSL Mode Descriptions").
+mkdir -p "$PG_TLS"
+if [ ! -f "$PG_TLS/server.pem" ] || [ ! -f "$PG_TLS/ca.pem" ] || [ ! -f "$PG_TLS/server.key" ]; then
+  (umask 077
+   openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=v2o lab PostgreSQL CA" \
+     -keyout "$PG_TLS/ca.key" -out "$PG_TLS/ca.pem" \
+     -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+   openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout "$PG_TLS/server.key" \
+     -out "$PG_TLS/server.csr" 2>/dev/null
+   printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n' >"$PG_TLS/server.ext"
+   openssl x509 -req -in "$PG_TLS/server.csr" -CA "$PG_TLS/ca.pem" -CAkey "$PG_TLS/ca.key" -CAcreateserial \
+     -days 825 -extfile "$PG_TLS/server.ext" -out "$PG_TLS/server.pem" 2>/dev/null)
+  chmod 644 "$PG_TLS/ca.pem" "$PG_TLS/server.pem"
+  say "generated the PostgreSQL lab CA and server certificate in $PG_TLS"
+fi
+chmod 755 "$PG_TLS"
+# pg_hba.conf: the first line matching connection type, database, user and address decides, and no
+# match is a refusal (https://www.postgresql.org/docs/15/auth-pg-hba-conf.html). `hostssl` matches
+# only TCP connections made with SSL, so v2o over TCP without TLS matches nothing and is refused;
+# scram-sha-256 is the challenge-response password method that never sends the password and stores
+# only a salted verifier (https://www.postgresql.org/docs/15/auth-password.html). The v2o role needs
+# its password on the socket too, so the socket URL is tested with the same credentials.
+cat >"$ETC/postgres/pg_hba.conf" <<EOF
+# written by test/lab/openstack/start.sh
+# TYPE     DATABASE  USER  ADDRESS       METHOD
+local      all       v2o                 scram-sha-256
+local      all       all                 trust
+hostssl    all       v2o   127.0.0.1/32  scram-sha-256
+host       all       all   0.0.0.0/0     reject
+host       all       all   ::/0          reject
+EOF
+
 # A service keeps the config and plugin code it started with: when they changed since the running
 # services started (a checkout with new lab code, e.g. the metadata API), restart them all.
-CONFIG_SUM=$(cat "$ETC"/*/*.conf "$ETC"/*/*.ini "$PYLIB"/*.py "$0" | sha256sum | cut -d' ' -f1)
+CONFIG_SUM=$(cat "$ETC"/*/*.conf "$ETC"/*/*.ini "$PYLIB"/*.py "$PG_TLS/server.pem" "$0" | sha256sum | cut -d' ' -f1)
 any_running=0
 for s in $SERVICES; do is_running "$s" && any_running=1; done
 if [ $any_running = 1 ] && [ "$(cat "$RUN/config-sum" 2>/dev/null)" != "$CONFIG_SUM" ]; then
@@ -561,10 +601,10 @@ start_proc rabbitmq env HOME="$DATA/rabbitmq/home" ERL_EPMD_ADDRESS=$H ERL_EPMD_
 # SQLite is not usable: nova-conductor/-api/-compute hit "database is locked", and so does
 # Keystone under uwsgi. A private cluster on a unix socket only (no TCP port to collide with).
 AS_PG="setpriv --reuid=postgres --regid=postgres --init-groups"
-mkdir -p "$RUN/pg"; chown postgres:postgres "$RUN/pg"
+mkdir -p "$PG_SOCKET_DIR"; chown postgres:postgres "$PG_SOCKET_DIR"
 # a unix socket path is limited to 107 bytes
 [ ${#RUN} -le 80 ] || die "lab directory path too long for PostgreSQL's socket ($RUN); set V2O_LAB_DIR to a shorter path"
-$AS_PG test -x "$RUN/pg" ||
+$AS_PG test -x "$PG_SOCKET_DIR" ||
   die "user postgres cannot reach $RUN (every parent directory needs o+x); set V2O_LAB_DIR to e.g. /var/tmp/v2o-lab"
 if [ ! -f "$DATA/pg/PG_VERSION" ]; then
   say "initdb"
@@ -572,20 +612,51 @@ if [ ! -f "$DATA/pg/PG_VERSION" ]; then
   $AS_PG "$PGBIN/initdb" -D "$DATA/pg" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$LOG/initdb.log" 2>&1 ||
     { cat "$LOG/initdb.log"; die "initdb failed (see above)"; }
 fi
-# durability off: this is a throw-away test cloud
-start_proc postgres $AS_PG "$PGBIN/postgres" -D "$DATA/pg" -c listen_addresses= \
-  -c unix_socket_directories="$RUN/pg" -c max_connections=400 -c shared_buffers=64MB \
+# The server's key must belong to the server's user with mode 0600 or less (else it refuses to start:
+# https://www.postgresql.org/docs/15/ssl-tcp.html, 19.9.1 "Basic Setup"), so the cluster gets copies.
+install -o postgres -g postgres -m 600 "$PG_TLS/server.key" "$DATA/pg/v2o-lab-server.key"
+install -o postgres -g postgres -m 644 "$PG_TLS/server.pem" "$DATA/pg/v2o-lab-server.pem"
+install -o postgres -g postgres -m 600 "$ETC/postgres/pg_hba.conf" "$DATA/pg/pg_hba.conf"
+# Durability off: this is a throw-away test cloud. TCP on 127.0.0.1 only; ssl = on makes the server
+# accept TLS on that port with the given certificate and key, and password_encryption = scram-sha-256
+# makes ALTER ROLE … PASSWORD store a SCRAM verifier
+# (https://www.postgresql.org/docs/15/runtime-config-connection.html: listen_addresses, port, ssl,
+# ssl_cert_file, ssl_key_file, ssl_min_protocol_version, password_encryption).
+start_proc postgres $AS_PG "$PGBIN/postgres" -D "$DATA/pg" -c listen_addresses=$H -c port="$PG_PORT" \
+  -c unix_socket_directories="$PG_SOCKET_DIR" -c max_connections=400 -c shared_buffers=64MB \
+  -c ssl=on -c ssl_cert_file="$DATA/pg/v2o-lab-server.pem" -c ssl_key_file="$DATA/pg/v2o-lab-server.key" \
+  -c ssl_min_protocol_version=TLSv1.2 -c password_encryption=scram-sha-256 \
+  -c hba_file="$DATA/pg/pg_hba.conf" \
   -c fsync=off -c synchronous_commit=off -c full_page_writes=off
+psql_pg() { "$PGBIN/psql" -h "$PG_SOCKET_DIR" -p "$PG_PORT" -U postgres "$@"; }
 for _ in $(seq 1 240); do
-  "$PGBIN/pg_isready" -q -h "$RUN/pg" -U postgres && break
+  "$PGBIN/pg_isready" -q -h "$PG_SOCKET_DIR" -p "$PG_PORT" -U postgres && break
   is_running postgres || { tail -n 30 "$LOG/postgres.log"; die "postgres died (see $LOG/postgres.log)"; }
   sleep 0.25
 done
-"$PGBIN/pg_isready" -q -h "$RUN/pg" -U postgres || die "postgres not ready"
+"$PGBIN/pg_isready" -q -h "$PG_SOCKET_DIR" -p "$PG_PORT" -U postgres || die "postgres not ready"
 for d in keystone glance placement nova_api nova_cell0 nova_cell1 cinder neutron; do
-  [ "$("$PGBIN/psql" -h "$RUN/pg" -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='$d'")" = 1 ] ||
-    "$PGBIN/psql" -q -h "$RUN/pg" -U postgres -c "CREATE DATABASE $d"
+  [ "$(psql_pg -tAc "SELECT 1 FROM pg_database WHERE datname='$d'")" = 1 ] ||
+    psql_pg -q -c "CREATE DATABASE $d"
 done
+# v2o's role and database, on every start (the password follows secrets.env). CREATEDB: tests make
+# databases of their own (one per test run or suite) and drop them. The password travels in this
+# statement over the socket; the server stores only its SCRAM verifier.
+psql_pg -q -v ON_ERROR_STOP=1 -v pw="$V2O_DB_PW" >/dev/null <<'SQL' || die "could not create the v2o role and database"
+SELECT 'CREATE ROLE v2o' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'v2o')\gexec
+ALTER ROLE v2o WITH LOGIN CREATEDB NOSUPERUSER NOCREATEROLE PASSWORD :'pw';
+SELECT 'CREATE DATABASE v2o OWNER v2o' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'v2o')\gexec
+SQL
+# Nova keeps each cell's database URL in nova_api.cell_mappings (written once, by map_cell0 and
+# create_cell). A lab made before the socket URLs carried the port has URLs without it, which in an
+# offset lab name a socket file (.s.PGSQL.5432) that no longer exists: bring them to dburl's.
+if [ -f "$DATA/.db-initialized" ]; then
+  for c in nova_cell0 nova_cell1; do
+    psql_pg -d nova_api -q -v ON_ERROR_STOP=1 -c "UPDATE cell_mappings SET database_connection = '$(dburl $c)'
+      WHERE database_connection LIKE '%/$c?%' AND database_connection <> '$(dburl $c)'" >/dev/null ||
+      die "could not update Nova's cell mapping of $c"
+  done
+fi
 say "postgres up"
 
 # ---------------------------------------------------------------- databases (first start only)

@@ -35,4 +35,13 @@ for s in $SERVICES; do
     rc=1
   fi
 done
+# v2o's journal: PostgreSQL on 127.0.0.1 (TLS only for the v2o role; pg_isready needs no login)
+if is_running postgres; then
+  PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+  if "$PGBIN/pg_isready" -q -h "$H" -p "$PG_PORT"; then
+    echo "  journal          postgres on $H:$PG_PORT (hostssl, role v2o, CA $PG_TLS/ca.pem)"
+  else
+    echo "  journal          postgres NOT answering on $H:$PG_PORT"; rc=1
+  fi
+fi
 exit $rc

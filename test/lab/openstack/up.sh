@@ -20,6 +20,12 @@ bash "$HERE/start.sh"
   echo "V2O_LAB_METADATA_URL=$METADATA_URL"
   echo "V2O_LAB_CONVERSION_DEVICE_DIR=$DEVICES/$CH_ID"
   echo "V2O_LAB_VOLUME_TYPE_ENCRYPTED=$ENCRYPTED_VOLUME_TYPE"
+  # v2o's journal (issue 15) in the lab's PostgreSQL: over TCP with TLS, verified against the lab CA
+  # (host name included), and the same database through the Unix socket. Quoted: the URLs hold `&`.
+  V2O_DB_PW=$(sed -n 's/^V2O_DB_PW=//p' "$SECRETS")
+  echo "V2O_LAB_JOURNAL='postgres://v2o:$V2O_DB_PW@$H:$PG_PORT/v2o?sslmode=verify-full&sslrootcert=$PG_TLS/ca.pem'"
+  echo "V2O_LAB_PG_CA=$PG_TLS/ca.pem"
+  echo "V2O_LAB_JOURNAL_SOCKET='postgres://v2o:$V2O_DB_PW@/v2o?host=$PG_SOCKET_DIR&port=$PG_PORT'"
 } >"$LAB_DIR/openstack.env.tmp"
 mv "$LAB_DIR/openstack.env.tmp" "$LAB_DIR/openstack.env"
 echo "openstack lab: up in $(($(date +%s) - t0)) s (clouds v2o-lab, v2o-lab-admin in $STATE/clouds.yaml)"

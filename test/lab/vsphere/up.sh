@@ -64,6 +64,8 @@ write_env() {
     echo "V2O_LAB_VSPHERE_VM_WARM3=win2022-warm03"
     echo "V2O_LAB_VSPHERE_VM_BENCH=win2022-bench01"
     echo "V2O_LAB_VSPHERE_VM_UNICODE='Finanz Server 01 – Müller & Söhne'"
+    # issue 15's wave: eight small VMs over the cluster's two hosts (odd numbers on the first)
+    echo "V2O_LAB_VSPHERE_WAVE_VMS=$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1])).vms.map((v) => v.name).filter((n) => /^win2019-wave\d+$/.test(n)).join(","))' "$HERE/inventory.json")"
     echo "V2O_LAB_GUEST_USERNAME=Administrator"
     echo "V2O_LAB_GUEST_PASSWORD='V2o-Guest-Pass1!'"
     echo "V2O_LAB_VIRTIO_WIN_URL=http://127.0.0.1:$ISO_PORT/virtio-win.iso"

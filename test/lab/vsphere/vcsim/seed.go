@@ -36,25 +36,27 @@ type invNIC struct {
 }
 
 type invVM struct {
-	Name           string    `json:"name"`
-	Folder         string    `json:"folder"`
-	GuestID        string    `json:"guestId"`
-	GuestFullName  string    `json:"guestFullName"`
-	WindowsVersion string    `json:"windowsVersion"`
-	VirtioOS       string    `json:"virtioOs"`
-	Locale         string    `json:"locale"`
-	Firmware       string    `json:"firmware"`
-	SecureBoot     bool      `json:"secureBoot"`
-	CPUs           int32     `json:"cpus"`
-	MemoryMB       int64     `json:"memoryMB"`
-	Controller     string    `json:"controller"`
-	Power          string    `json:"power"`
-	Tools          string    `json:"tools"`
-	HostName       string    `json:"hostName"`
-	IPAddress      string    `json:"ipAddress"`
-	Snapshot       string    `json:"snapshot"`
-	Disks          []invDisk `json:"disks"`
-	NICs           []invNIC  `json:"nics"`
+	Name           string `json:"name"`
+	Folder         string `json:"folder"`
+	GuestID        string `json:"guestId"`
+	GuestFullName  string `json:"guestFullName"`
+	WindowsVersion string `json:"windowsVersion"`
+	VirtioOS       string `json:"virtioOs"`
+	Locale         string `json:"locale"`
+	Firmware       string `json:"firmware"`
+	SecureBoot     bool   `json:"secureBoot"`
+	CPUs           int32  `json:"cpus"`
+	MemoryMB       int64  `json:"memoryMB"`
+	Controller     string `json:"controller"`
+	Power          string `json:"power"`
+	Tools          string `json:"tools"`
+	HostName       string `json:"hostName"`
+	IPAddress      string `json:"ipAddress"`
+	Snapshot       string `json:"snapshot"`
+	// Host: index of the cluster host the VM runs on (absent: the VMs take turns by their index)
+	Host  *int      `json:"host"`
+	Disks []invDisk `json:"disks"`
+	NICs  []invNIC  `json:"nics"`
 	// Guest: the Windows guest's network identity, disks … (simext/zz_v2o_guest_model.go);
 	// absent = the default for the VM's NICs and disks. Registry: extra registry values.
 	Guest    *simulator.V2oGuestModel `json:"guest"`
@@ -194,7 +196,14 @@ func seed(ctx context.Context, sdkURL, user, pass, caFile string, inv *inventory
 	out := &seeded{DatastoreDir: dsDir}
 	for i, v := range inv.VMs {
 		spec := vmSpec(inv, v)
-		task, err := folders.VmFolder.CreateVM(ctx, spec, pool, hosts[i%len(hosts)])
+		host := hosts[i%len(hosts)]
+		if v.Host != nil {
+			if *v.Host < 0 || *v.Host >= len(hosts) {
+				return nil, fmt.Errorf("%s: host %d, but the cluster has %d hosts", v.Name, *v.Host, len(hosts))
+			}
+			host = hosts[*v.Host]
+		}
+		task, err := folders.VmFolder.CreateVM(ctx, spec, pool, host)
 		if err != nil {
 			return nil, err
 		}

@@ -64,6 +64,8 @@ type V2oExportLease struct {
 	mu           sync.Mutex
 	files        map[string]string // URL file name -> local file served
 	lastProgress time.Time
+	// release counts the lease off its host's export-lease counter (zz_v2o_leasestats.go)
+	release func()
 }
 
 func (l *V2oExportLease) setState(state types.HttpNfcLeaseState, fault *types.LocalizedMethodFault) {
@@ -74,6 +76,9 @@ func (l *V2oExportLease) setState(state types.HttpNfcLeaseState, fault *types.Lo
 	Map.Update(l, changes)
 	if state != types.HttpNfcLeaseStateReady {
 		v2oLeases.Delete(l.Self.Value)
+		if l.release != nil {
+			l.release() // done, aborted or timed out: the lease no longer holds its host
+		}
 	}
 }
 
@@ -88,7 +93,9 @@ func (vm *VirtualMachine) ExportVm(ctx *Context, req *types.ExportVm) soap.HasFa
 		return body
 	}
 
-	lease := &V2oExportLease{files: make(map[string]string), lastProgress: time.Now()}
+	// held from now until done/abort/timeout, on the host the VM runs on
+	lease := &V2oExportLease{files: make(map[string]string), lastProgress: time.Now(),
+		release: v2oLeaseHolds.hold(v2oHostName(vm))}
 	lease.Info = &types.HttpNfcLeaseInfo{Entity: vm.Self, LeaseTimeout: V2oLeaseTimeout}
 	lease.State = types.HttpNfcLeaseStateInitializing
 	lease.Mode = string(types.HttpNfcLeaseModePull)

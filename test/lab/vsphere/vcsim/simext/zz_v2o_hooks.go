@@ -42,6 +42,8 @@ func V2oInstall(mux *http.ServeMux) {
 	mux.HandleFunc("/v2o-ext/guest/state", v2oHookGuestState)
 	mux.HandleFunc("/v2o-ext/guest/rules", v2oHookRules)
 	mux.HandleFunc("/v2o-ext/reset", v2oHookReset)
+	mux.HandleFunc("/v2o-ext/leases/stats", v2oHookLeaseStats)
+	mux.HandleFunc("/v2o-ext/leases/stats/reset", v2oHookLeaseStatsReset)
 	v2oInstallCbt(mux)
 }
 
@@ -60,6 +62,8 @@ func V2oRequireSession(next http.Handler) http.Handler {
 				http.Error(w, "session expired or logged out", http.StatusUnauthorized)
 				return
 			}
+			// a read of a VM's disk holds its host while it is served (zz_v2o_leasestats.go)
+			defer v2oCountDatastoreRead(r)()
 		}
 		next.ServeHTTP(w, r)
 	})

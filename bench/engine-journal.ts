@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Journal } from '../src/engine/journal.js';
+import { SqliteJournal } from '../src/engine/journal/sqlite.js';
 import { exampleChainWorkflow } from '../workflows/example-chain.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -20,13 +20,13 @@ function stats(xs: number[]) {
 const ms = (x: number) => `${x.toFixed(3)} ms`;
 
 /** One transition = the journal write that moves a step between states (with its event). */
-function transitions(): ReturnType<typeof stats> {
+async function transitions(): Promise<ReturnType<typeof stats>> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'v2o-bench-'));
-  const j = Journal.open(path.join(dir, 'journal.db'));
+  const j = SqliteJournal.open(path.join(dir, 'journal.db'));
   const ids = Array.from({ length: 20 }, (_, i) => `s${i}`);
   const samples: number[] = [];
   for (let run = 0; run < 100; run++) {
-    const r = j.createRun({
+    const r = await j.createRun({
       workflow: 'bench',
       workflowVersion: 1,
       subject: 'b',
@@ -36,15 +36,15 @@ function transitions(): ReturnType<typeof stats> {
     });
     for (const id of ids) {
       let t = performance.now();
-      j.stepAttemptStarted(r.id, id, Date.now(), 1);
+      await j.stepAttemptStarted(r.id, id, Date.now(), 1);
       samples.push(performance.now() - t);
       t = performance.now();
-      j.stepSucceeded(r.id, id, Date.now(), { id, disks: [{ key: 2000, bytes: 42 * 2 ** 30 }] });
+      await j.stepSucceeded(r.id, id, Date.now(), { id, disks: [{ key: 2000, bytes: 42 * 2 ** 30 }] });
       samples.push(performance.now() - t);
     }
-    j.maintain(); // what the runner's heartbeat does every 2 s, outside any transition
+    await j.maintain(); // what the runner's heartbeat does every 2 s, outside any transition
   }
-  j.close();
+  await j.close();
   fs.rmSync(dir, { recursive: true, force: true });
   return stats(samples.slice(200)); // drop warm-up
 }
@@ -73,19 +73,19 @@ function nodeBaseline(rounds: number): { wall: ReturnType<typeof stats>; cpu: Re
  * `node dist/src/cli/main.js resume` (every command module loads); 'engine' calls resumeRun()
  * from a two-line script, to show the engine's own share.
  */
-function resumeLatency(
+async function resumeLatency(
   rounds: number,
   entry: 'cli' | 'engine',
-): { wall: ReturnType<typeof stats>; cpu: ReturnType<typeof stats> } {
+): Promise<{ wall: ReturnType<typeof stats>; cpu: ReturnType<typeof stats> }> {
   if (!fs.existsSync(cliJs)) throw new Error(`${cliJs} missing: run \`npm run build\` first`);
   const samples: number[] = [];
   const cpus: number[] = [];
   for (let i = 0; i < rounds; i++) {
     const state = fs.mkdtempSync(path.join(os.tmpdir(), 'v2o-bench-resume-'));
     const markFile = path.join(state, 'marks');
-    const j = Journal.open(path.join(state, 'journal.db'));
+    const j = SqliteJournal.open(path.join(state, 'journal.db'));
     const w = exampleChainWorkflow;
-    const run = j.createRun({
+    const run = await j.createRun({
       workflow: w.name,
       workflowVersion: w.version,
       subject: 'bench',
@@ -94,10 +94,10 @@ function resumeLatency(
       at: Date.now(),
     });
     for (const s of w.steps.slice(0, 9)) {
-      j.stepAttemptStarted(run.id, s.id, Date.now(), 1);
-      j.stepSucceeded(run.id, s.id, Date.now(), { n: 0 });
+      await j.stepAttemptStarted(run.id, s.id, Date.now(), 1);
+      await j.stepSucceeded(run.id, s.id, Date.now(), { n: 0 });
     }
-    j.close();
+    await j.close();
     const script = path.join(state, 'resume.mjs');
     fs.writeFileSync(
       script,
@@ -117,13 +117,13 @@ function resumeLatency(
   return { wall: stats(samples.slice(1)), cpu: stats(cpus.slice(1)) }; // the first spawn warms the file cache
 }
 
-const t = transitions();
+const t = await transitions();
 console.log(
   `journal step transition: median ${ms(t.median)}, p99 ${ms(t.p99)}, max ${ms(t.max)} (n=${t.n}; target p99 <= 2 ms)`,
 );
 const b = nodeBaseline(11);
 for (const entry of ['cli', 'engine'] as const) {
-  const r = resumeLatency(11, entry);
+  const r = await resumeLatency(11, entry);
   console.log(
     `resume (${entry === 'cli' ? 'v2o resume' : 'resumeRun() only'}) start → next step's run(): median ${r.wall.median} ms, p99 ${r.wall.p99} ms, max ${r.wall.max} ms; CPU used by then: median ${r.cpu.median.toFixed(0)} ms (n=${r.wall.n}; target <= 200 ms)`,
   );

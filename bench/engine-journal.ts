@@ -66,7 +66,7 @@ async function sqliteTransitions(): Promise<ReturnType<typeof stats>> {
 
 /** The lab's PostgreSQL (V2O_LAB_JOURNAL in .lab/lab.env), else V2O_BENCH_JOURNAL_PG; undefined when neither. */
 function pgUrl(): string | undefined {
-  const env = path.join(root, process.env.V2O_LAB_DIR ?? '.lab', 'lab.env');
+  const env = path.resolve(root, process.env.V2O_LAB_DIR ?? '.lab', 'lab.env');
   const m = fs.existsSync(env)
     ? /^(?:export\s+)?V2O_LAB_JOURNAL=['"]?([^'"\n]+)/m.exec(fs.readFileSync(env, 'utf8'))
     : null;

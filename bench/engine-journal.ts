@@ -6,7 +6,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Journal } from '../src/engine/journal.js';
+import { SqliteJournal } from '../src/engine/journal/sqlite.js';
+import type { Journal } from '../src/engine/journal/types.js';
 import { exampleChainWorkflow } from '../workflows/example-chain.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -19,14 +20,15 @@ function stats(xs: number[]) {
 }
 const ms = (x: number) => `${x.toFixed(3)} ms`;
 
-/** One transition = the journal write that moves a step between states (with its event). */
-function transitions(): ReturnType<typeof stats> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'v2o-bench-'));
-  const j = Journal.open(path.join(dir, 'journal.db'));
+/**
+ * One transition = the fenced journal write that moves a step between states (with its event),
+ * as the runner makes it: lease check and write in one transaction.
+ */
+async function transitions(j: Journal, runs: number): Promise<ReturnType<typeof stats>> {
   const ids = Array.from({ length: 20 }, (_, i) => `s${i}`);
   const samples: number[] = [];
-  for (let run = 0; run < 100; run++) {
-    const r = j.createRun({
+  for (let run = 0; run < runs; run++) {
+    const r = await j.createRun({
       workflow: 'bench',
       workflowVersion: 1,
       subject: 'b',
@@ -34,19 +36,59 @@ function transitions(): ReturnType<typeof stats> {
       stepIds: ids,
       at: Date.now(),
     });
+    const fj = j.fenced(
+      await j.acquireLease(r.id, { pid: process.pid, host: os.hostname() }, 60_000, () => true),
+    );
     for (const id of ids) {
       let t = performance.now();
-      j.stepAttemptStarted(r.id, id, Date.now(), 1);
+      await fj.stepAttemptStarted(r.id, id, Date.now(), 1);
       samples.push(performance.now() - t);
       t = performance.now();
-      j.stepSucceeded(r.id, id, Date.now(), { id, disks: [{ key: 2000, bytes: 42 * 2 ** 30 }] });
+      await fj.stepSucceeded(r.id, id, Date.now(), { id, disks: [{ key: 2000, bytes: 42 * 2 ** 30 }] });
       samples.push(performance.now() - t);
     }
-    j.maintain(); // what the runner's heartbeat does every 2 s, outside any transition
+    await fj.releaseLease();
+    await j.maintain(); // what the runner's heartbeat does every 2 s, outside any transition
   }
-  j.close();
-  fs.rmSync(dir, { recursive: true, force: true });
   return stats(samples.slice(200)); // drop warm-up
+}
+
+async function sqliteTransitions(): Promise<ReturnType<typeof stats>> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'v2o-bench-'));
+  const j = SqliteJournal.open(path.join(dir, 'journal.db'));
+  try {
+    return await transitions(j, 100);
+  } finally {
+    await j.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The lab's PostgreSQL (V2O_LAB_JOURNAL in .lab/lab.env), else V2O_BENCH_JOURNAL_PG; undefined when neither. */
+function pgUrl(): string | undefined {
+  const env = path.resolve(root, process.env.V2O_LAB_DIR ?? '.lab', 'lab.env');
+  const m = fs.existsSync(env)
+    ? /^(?:export\s+)?V2O_LAB_JOURNAL=['"]?([^'"\n]+)/m.exec(fs.readFileSync(env, 'utf8'))
+    : null;
+  return m?.[1] ?? process.env.V2O_BENCH_JOURNAL_PG;
+}
+
+/** The same transitions on PostgreSQL, in a schema of their own that is dropped after. */
+async function postgresTransitions(url: string): Promise<ReturnType<typeof stats>> {
+  const { PostgresJournal } = await import('../src/engine/journal/postgres.js');
+  const schema = `p_bench_${process.pid}`;
+  const j = await PostgresJournal.open(url, { schema });
+  try {
+    return await transitions(j, 50);
+  } finally {
+    await j.close();
+    const { default: pg } = await import('pg');
+    const { pgTarget } = await import('../src/engine/journal/pg-url.js');
+    const c = new pg.Client(pgTarget(url).config);
+    await c.connect();
+    await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await c.end();
+  }
 }
 
 /** Node's own start on this machine, for scale: spawn to the first line of a script. */
@@ -73,19 +115,19 @@ function nodeBaseline(rounds: number): { wall: ReturnType<typeof stats>; cpu: Re
  * `node dist/src/cli/main.js resume` (every command module loads); 'engine' calls resumeRun()
  * from a two-line script, to show the engine's own share.
  */
-function resumeLatency(
+async function resumeLatency(
   rounds: number,
   entry: 'cli' | 'engine',
-): { wall: ReturnType<typeof stats>; cpu: ReturnType<typeof stats> } {
+): Promise<{ wall: ReturnType<typeof stats>; cpu: ReturnType<typeof stats> }> {
   if (!fs.existsSync(cliJs)) throw new Error(`${cliJs} missing: run \`npm run build\` first`);
   const samples: number[] = [];
   const cpus: number[] = [];
   for (let i = 0; i < rounds; i++) {
     const state = fs.mkdtempSync(path.join(os.tmpdir(), 'v2o-bench-resume-'));
     const markFile = path.join(state, 'marks');
-    const j = Journal.open(path.join(state, 'journal.db'));
+    const j = SqliteJournal.open(path.join(state, 'journal.db'));
     const w = exampleChainWorkflow;
-    const run = j.createRun({
+    const run = await j.createRun({
       workflow: w.name,
       workflowVersion: w.version,
       subject: 'bench',
@@ -94,10 +136,10 @@ function resumeLatency(
       at: Date.now(),
     });
     for (const s of w.steps.slice(0, 9)) {
-      j.stepAttemptStarted(run.id, s.id, Date.now(), 1);
-      j.stepSucceeded(run.id, s.id, Date.now(), { n: 0 });
+      await j.stepAttemptStarted(run.id, s.id, Date.now(), 1);
+      await j.stepSucceeded(run.id, s.id, Date.now(), { n: 0 });
     }
-    j.close();
+    await j.close();
     const script = path.join(state, 'resume.mjs');
     fs.writeFileSync(
       script,
@@ -117,13 +159,24 @@ function resumeLatency(
   return { wall: stats(samples.slice(1)), cpu: stats(cpus.slice(1)) }; // the first spawn warms the file cache
 }
 
-const t = transitions();
+const t = await sqliteTransitions();
 console.log(
-  `journal step transition: median ${ms(t.median)}, p99 ${ms(t.p99)}, max ${ms(t.max)} (n=${t.n}; target p99 <= 2 ms)`,
+  `journal step transition (SQLite): median ${ms(t.median)}, p99 ${ms(t.p99)}, max ${ms(t.max)} (n=${t.n}; target p99 <= 2 ms)`,
 );
+const url = pgUrl();
+if (url) {
+  const p = await postgresTransitions(url);
+  console.log(
+    `journal step transition (PostgreSQL, fenced): median ${ms(p.median)}, p99 ${ms(p.p99)}, max ${ms(p.max)} (n=${p.n}; target p99 <= 5 ms)`,
+  );
+} else {
+  console.log(
+    'journal step transition (PostgreSQL): skipped, no V2O_LAB_JOURNAL in .lab/lab.env nor V2O_BENCH_JOURNAL_PG',
+  );
+}
 const b = nodeBaseline(11);
 for (const entry of ['cli', 'engine'] as const) {
-  const r = resumeLatency(11, entry);
+  const r = await resumeLatency(11, entry);
   console.log(
     `resume (${entry === 'cli' ? 'v2o resume' : 'resumeRun() only'}) start → next step's run(): median ${r.wall.median} ms, p99 ${r.wall.p99} ms, max ${r.wall.max} ms; CPU used by then: median ${r.cpu.median.toFixed(0)} ms (n=${r.wall.n}; target <= 200 ms)`,
   );

@@ -1,10 +1,10 @@
 // What commands share: the global options, and the journal they name.
 import type { Command } from 'commander';
-import type { Journal } from '../engine/journal.js';
-import { journalPath, resolveStateDir } from '../engine/state-dir.js';
+import type { Journal } from '../engine/journal/types.js';
+import { resolveStateDir } from '../engine/state-dir.js';
 import type { GlobalOptions } from './command.js';
 
-/** The program's global options (--state-dir, --debug) as seen from a subcommand. */
+/** The program's global options (--state-dir, --journal, --debug) as seen from a subcommand. */
 export function globalOptions(cmd: Command): GlobalOptions {
   return cmd.optsWithGlobals<GlobalOptions>();
 }
@@ -14,14 +14,16 @@ export function stateDirOf(opts: GlobalOptions, env: NodeJS.ProcessEnv = process
 }
 
 /**
- * Opens the journal of the state dir the options name. `create: false` (read-only commands)
- * does not create a journal that is not there yet.
- * V2O_JOURNAL_BUSY_TIMEOUT_MS: how long to wait for another writer (default 5000).
+ * Opens the journal the options name: --journal, then V2O_JOURNAL (a postgres:// URL or a
+ * path), then the state dir's journal.db. `create: false` (read-only commands) does not create
+ * a SQLite journal that is not there yet.
+ * V2O_JOURNAL_BUSY_TIMEOUT_MS: how long SQLite waits for another writer (default 5000).
  */
 export async function openJournal(opts: GlobalOptions, o: { create?: boolean } = {}): Promise<Journal> {
-  const { Journal } = await import('../engine/journal.js'); // loads SQLite only for commands that need it
+  const { openJournal: open } = await import('../engine/journal/open.js');
   const busy = Number(process.env.V2O_JOURNAL_BUSY_TIMEOUT_MS);
-  return Journal.open(journalPath(stateDirOf(opts)), {
+  return open(opts.journal || process.env.V2O_JOURNAL || undefined, {
+    stateDir: stateDirOf(opts),
     create: o.create,
     busyTimeoutMs: Number.isFinite(busy) && busy >= 0 ? busy : undefined,
   });
@@ -37,6 +39,6 @@ export async function withJournal<T>(
   try {
     return await fn(j);
   } finally {
-    j.close();
+    await j.close();
   }
 }

@@ -17,6 +17,10 @@ function buildProgram(): Command {
   const program = new Command('v2o')
     .description('Migrate Windows virtual machines from VMware vSphere to OpenStack, resumably.')
     .option('--state-dir <dir>', 'journal and run logs (default: $V2O_STATE_DIR or $XDG_STATE_HOME/v2o)')
+    .option(
+      '--journal <url|path>',
+      'the journal: postgres://user@host/db?sslmode=verify-full&sslrootcert=ca.pem for a fleet, or a SQLite file (default: $V2O_JOURNAL or <state-dir>/journal.db)',
+    )
     .option('--debug', 'print stack traces and debug logs')
     .addHelpText('after', EXIT_CODES_HELP)
     .showHelpAfterError()

@@ -50,6 +50,6 @@ export async function runParallel(
       process.stdout.write(`${JSON.stringify(done.map((x) => outcomeJson(x, session.stateDir)))}\n`);
     return done;
   } finally {
-    session.close();
+    await session.close();
   }
 }

@@ -2,7 +2,7 @@
 // final message. `migrate`, `resume` and `cancel` are thin wrappers over these functions, and
 // run-parallel.ts drives several runs through the same session and reporting.
 import { localIso, type Sleep, systemClock, systemSleep } from '../engine/clock.js';
-import type { Journal } from '../engine/journal.js';
+import type { Journal } from '../engine/journal/types.js';
 import { type AnyWorkflow, WorkflowRegistry } from '../engine/registry.js';
 import { Runner, type RunObserver, type RunOutcome } from '../engine/runner.js';
 import { runLogPath } from '../engine/state-dir.js';
@@ -93,8 +93,8 @@ async function sleepUntilDue(
       // No longer waiting on a timer (approved, cancelled, taken by another process): resume says.
       wakeAt = await withJournal(
         o.globals ?? {},
-        (j) => {
-          const run = j.getRun(runId);
+        async (j) => {
+          const run = await j.getRun(runId);
           return run?.state === 'waiting' ? run.wakeAt : undefined;
         },
         { create: false },
@@ -141,7 +141,7 @@ export interface DriveSession {
   signal: AbortSignal;
   /** A runner on the session's journal, reporting to this observer. */
   runner(observer: RunObserver): Runner;
-  close(): void;
+  close(): Promise<void>;
 }
 
 export async function openSession(
@@ -157,7 +157,7 @@ export async function openSession(
   try {
     registry = o.registry ?? (await registryFor(journal, runId));
   } catch (err) {
-    journal.close();
+    await journal.close();
     throw err;
   }
   const interrupt = installInterruptHandlers();
@@ -166,9 +166,9 @@ export async function openSession(
     signal: interrupt.signal,
     runner: (observer) =>
       new Runner({ journal, registry, stateDir, observer, signal: interrupt.signal, env: o.env }),
-    close: () => {
+    close: async () => {
       interrupt.dispose();
-      journal.close();
+      await journal.close();
     },
   };
 }
@@ -190,14 +190,14 @@ async function drive(
     else if (printJsonOutcome) printJson(outcome, session.stateDir);
     return outcome;
   } finally {
-    session.close();
+    await session.close();
   }
 }
 
 /** Loads only the workflow of the stored run (an unknown run fails here, before any write). */
 async function registryFor(journal: Journal, runId: string | undefined): Promise<WorkflowRegistry> {
   const { loadRegistry } = await import('../../workflows/index.js');
-  return loadRegistry(runId === undefined ? undefined : [journal.requireRun(runId).workflow]);
+  return loadRegistry(runId === undefined ? undefined : [(await journal.requireRun(runId)).workflow]);
 }
 
 /** An outcome as --json prints it: the error reduced to its name and message, the run log's path added. */

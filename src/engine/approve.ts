@@ -2,23 +2,23 @@
 // continues on `resume`; an approval also wakes the steps of the run that wait on a timer.
 import { ConfigError } from '../errors.js';
 import { RunStateError } from './errors.js';
-import type { Journal, StepRecord } from './journal.js';
+import type { Journal, StepRecord } from './journal/types.js';
 
 /**
  * Records the approval of `stepId` (default: the gate the run waits at). With `notBefore` the
  * step does not run before that time; approving again with another notBefore moves it. Every step
  * of the run waiting on a timer wakes (at notBefore when that is sooner than its own time).
  */
-export function approveRun(
+export async function approveRun(
   journal: Journal,
   runId: string,
   opts: { stepId?: string; by: string; at: number; notBefore?: number },
-): StepRecord {
-  const run = journal.requireRun(runId);
+): Promise<StepRecord> {
+  const run = await journal.requireRun(runId);
   if (run.state === 'succeeded' || run.state === 'cancelled') {
     throw new RunStateError(`run ${runId} is ${run.state}; there is nothing to approve`);
   }
-  const steps = journal.getSteps(runId);
+  const steps = await journal.getSteps(runId);
   let step: StepRecord | undefined;
   if (opts.stepId) {
     step = steps.find((s) => s.stepId === opts.stepId);
@@ -44,6 +44,6 @@ export function approveRun(
   }
   const moved = opts.notBefore !== undefined && opts.notBefore !== step.approvalNotBefore;
   if (step.approvedAt === undefined || moved)
-    journal.approveStep(runId, step.stepId, opts.at, opts.by, opts.notBefore);
-  return journal.getStep(runId, step.stepId)!;
+    await journal.approveStep(runId, step.stepId, opts.at, opts.by, opts.notBefore);
+  return (await journal.getStep(runId, step.stepId))!;
 }

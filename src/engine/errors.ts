@@ -24,6 +24,17 @@ export class JournalLockedError extends V2oError {
   }
 }
 
+/** The PostgreSQL journal cannot be reached (network, TLS, authentication): nothing was written. */
+export class JournalUnreachableError extends V2oError {
+  constructor(where: string, reason: string, cause: unknown) {
+    super(`cannot reach the journal database at ${where}: ${reason}`, {
+      cause,
+      exitCode: ExitCode.badInput,
+      hint: 'check the journal URL (--journal or V2O_JOURNAL), the network to the database, its sslmode and sslrootcert, and the credentials',
+    });
+  }
+}
+
 /** The journal was written by a newer v2o; this program must not touch it. */
 export class JournalTooNewError extends V2oError {
   constructor(file: string, found: number, supported: number) {
@@ -79,19 +90,26 @@ export class LeaseHeldError extends V2oError {
     readonly pid: number,
     readonly host: string,
     since: number,
+    readonly worker?: string,
   ) {
-    super(`run ${runId} is held by pid ${pid} on host ${host} since ${new Date(since).toISOString()}`, {
-      exitCode: ExitCode.badInput,
-      hint: `wait for that process to finish, or stop it (kill ${pid} on ${host}); a dead holder is taken over`,
-    });
+    super(
+      `run ${runId} is held by pid ${pid} on host ${host}${worker ? ` (worker ${worker})` : ''} since ${new Date(since).toISOString()}`,
+      {
+        exitCode: ExitCode.badInput,
+        hint: `wait for that process to finish, or stop it (kill ${pid} on ${host}); a dead holder is taken over`,
+      },
+    );
   }
 }
 
-/** Our lease was taken over (we were presumed dead): stop at once, someone else runs the run now. */
+/**
+ * Our lease was taken over, or expired before we could renew it: stop at once and write nothing
+ * more, someone else runs the run now.
+ */
 export class LeaseLostError extends V2oError {
   constructor(runId: string) {
     super(`lost the lease on run ${runId} to another process`, {
-      hint: `see \`v2o status ${runId}\``,
+      hint: `another worker took the run over; see \`v2o status ${runId}\``,
     });
   }
 }

@@ -1,6 +1,6 @@
 // Workflows by name, so `resume` finds the code of a stored run.
 import { UnknownWorkflowError, WorkflowVersionMismatchError } from './errors.js';
-import type { RunRecord } from './journal.js';
+import type { RunRecord } from './journal/types.js';
 import type { WorkflowDefinition } from './types.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: the registry holds workflows of any params and services

@@ -74,8 +74,12 @@ export interface StepContext<P, S> {
   readonly services: S;
   /** Output of an earlier step of this run that succeeded; undefined otherwise. */
   outputOf<T = unknown>(stepId: string): T | undefined;
-  /** Save progress (e.g. { bytesCopied }) durably now; a re-run of this step sees it as lastCheckpoint. */
-  checkpoint(data: unknown): void;
+  /**
+   * Save progress (e.g. { bytesCopied }); a re-run of this step sees it as lastCheckpoint. Resolves
+   * once durable; checkpoints and events apply in call order, and the step's end is recorded only
+   * after all of them (a step need not await them).
+   */
+  checkpoint(data: unknown): Promise<void>;
   /** The newest checkpoint of this step from any earlier attempt or process, if any. */
   readonly lastCheckpoint: unknown | undefined;
   /** Aborted on Ctrl-C / SIGTERM / timeout / cancel. Pass it to every I/O call. */
@@ -84,15 +88,22 @@ export interface StepContext<P, S> {
   readonly progress: ProgressReporter;
   readonly clock: Clock;
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
-  /** Append an event to the run's event log (shown by `v2o logs` and `v2o status`). */
-  event(type: string, data?: Record<string, unknown>): void;
+  /** Append an event to the run's event log (shown by `v2o logs` and `v2o status`); ordered like checkpoint. */
+  event(type: string, data?: Record<string, unknown>): Promise<void>;
+  /** Pins the run to a worker (null: any), e.g. the one whose host its volumes are attached to. */
+  setAffinity(worker: string | null): Promise<void>;
+  /** The name of the worker driving the run (`v2o worker --name`); undefined in a CLI process. */
+  readonly worker?: string;
   /**
    * Stops this step and the run in `waiting` until `at` (ms epoch): the step is not failed, its
    * checkpoints stay, and `v2o resume` (or a worker) runs it again from its start once `at` has
    * passed. An approval of any step of the run wakes it early. Never returns.
    */
   waitUntil(at: number, message: string): never;
-  /** The recorded approval of a gate step of this run (ahead of time or not), if any. */
+  /**
+   * The recorded approval of a gate step of this run (ahead of time or not), if any, as read at
+   * the step's start and at each lease heartbeat (an approval from another host shows in seconds).
+   */
   approvalOf(stepId: string): { at: number; by: string; notBefore?: number } | undefined;
 }
 

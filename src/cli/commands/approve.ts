@@ -20,8 +20,8 @@ export const approveCommand: CommandModule = {
         const { approveRun } = await import('../../engine/approve.js');
         const step = await withJournal(
           globalOptions(cmd),
-          (j) =>
-            approveRun(j, runId, {
+          async (j) =>
+            await approveRun(j, runId, {
               stepId: o.step,
               by: `${os.userInfo().username}@${os.hostname()}`,
               at: Date.now(),

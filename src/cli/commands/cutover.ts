@@ -5,7 +5,7 @@ import os from 'node:os';
 import type { Command } from 'commander';
 import { localIso } from '../../engine/clock.js';
 import { RunStateError } from '../../engine/errors.js';
-import type { LeaseRecord } from '../../engine/journal.js';
+import type { LeaseRecord } from '../../engine/journal/types.js';
 import { processIsAlive } from '../../engine/liveness.js';
 import { ConfigError } from '../../errors.js';
 import type { CommandModule } from '../command.js';
@@ -89,13 +89,13 @@ ${exitCodesHelp([0, 1, 2, 3, 130])}`,
           const { approveRun } = await import('../../engine/approve.js');
           const holder = await withJournal(
             globals,
-            (j) => {
-              const run = j.requireRun(runId);
+            async (j) => {
+              const run = await j.requireRun(runId);
               if (run.state === 'succeeded' || run.state === 'cancelled')
                 throw new RunStateError(
                   `run ${runId} ${run.state === 'succeeded' ? 'succeeded' : 'was cancelled'}: there is nothing to cut over`,
                 );
-              const steps = j.getSteps(runId);
+              const steps = await j.getSteps(runId);
               const step = steps.find((s) => s.stepId === STEP);
               if (!step)
                 throw new ConfigError(
@@ -112,13 +112,13 @@ ${exitCodesHelp([0, 1, 2, 3, 130])}`,
                 throw new RunStateError(`run ${runId} has cut over already`, {
                   hint: `see: v2o status ${runId}`,
                 });
-              approveRun(j, runId, {
+              await approveRun(j, runId, {
                 stepId: STEP,
                 by: `${os.userInfo().username}@${os.hostname()}`,
                 at: now,
                 notBefore,
               });
-              return liveHolder(j.getLease(runId), Date.now());
+              return liveHolder(await j.getLease(runId), await j.now());
             },
             { create: false },
           );
@@ -131,7 +131,7 @@ ${exitCodesHelp([0, 1, 2, 3, 130])}`,
             return;
           }
           const message = holder
-            ? `cutover of run ${runId} recorded for ${localIso(notBefore)}; pid ${holder.pid} on ${holder.host} drives the run and cuts over when it is due: v2o logs ${runId} --follow`
+            ? `cutover of run ${runId} recorded for ${localIso(notBefore)}; pid ${holder.pid} on ${holder.host}${holder.worker ? ` (worker ${holder.worker})` : ''} drives the run and cuts over when it is due: v2o logs ${runId} --follow`
             : due
               ? `cutover of run ${runId} recorded for now (${localIso(notBefore)}); continue with: v2o resume ${runId}`
               : `cutover of run ${runId} recorded for ${localIso(notBefore)}; the precopy passes go on until then: v2o resume ${runId} --wait`;

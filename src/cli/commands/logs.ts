@@ -67,7 +67,7 @@ export const logsCommand: CommandModule = {
           let quiet = 0;
           const timer = setInterval(async () => {
             drain();
-            const active = await withJournal(globals, (j) => j.getLease(runId) !== undefined, {
+            const active = await withJournal(globals, async (j) => (await j.getLease(runId)) !== undefined, {
               create: false,
             });
             quiet = active ? 0 : quiet + 1;

@@ -1,6 +1,6 @@
 // Shared rendering of runs for status and list.
 import { localIso } from '../../engine/clock.js';
-import type { ErrorRecord, RunRecord } from '../../engine/journal.js';
+import type { ErrorRecord, RunRecord } from '../../engine/journal/types.js';
 
 /** The state a person should read: a failed run whose error is an interrupt was interrupted. */
 export function displayState(r: Pick<RunRecord, 'state' | 'error'>): string {

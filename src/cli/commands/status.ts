@@ -22,16 +22,16 @@ export const statusCommand: CommandModule = {
       .action(async (runId: string | undefined, o: { json?: boolean }, cmd: Command) => {
         const view = await withJournal(
           globalOptions(cmd),
-          (j) => {
-            const id = runId ?? j.listRuns(1)[0]?.id;
+          async (j) => {
+            const id = runId ?? (await j.listRuns(1))[0]?.id;
             if (!id) throw new ConfigError('there are no runs yet', { hint: 'start one with `v2o migrate`' });
-            const run = j.requireRun(id);
-            const all = j.events(id);
+            const run = await j.requireRun(id);
+            const all = await j.events(id);
             const copy = copyPasses(all);
             return {
               run,
-              steps: j.getSteps(id),
-              lease: j.getLease(id),
+              steps: await j.getSteps(id),
+              lease: await j.getLease(id),
               events: all.slice(-20),
               copyPasses: copy.passes,
               ...(copy.estimate ? { copyEstimate: copy.estimate } : {}),
@@ -56,7 +56,7 @@ export const statusCommand: CommandModule = {
           const gone = lease.host === os.hostname() && !processIsAlive(lease.pid);
           fields.push([
             'held by',
-            `pid ${lease.pid} on ${lease.host} since ${iso(lease.acquiredAt)}${gone ? ' (that process is gone; resume takes over)' : ` (expires ${iso(lease.expiresAt)})`}`,
+            `${lease.worker ? `worker ${lease.worker}, ` : ''}pid ${lease.pid} on ${lease.host} since ${iso(lease.acquiredAt)}${gone ? ' (that process is gone; resume takes over)' : ` (expires ${iso(lease.expiresAt)})`}`,
           ]);
         }
         if (run.state === 'waiting' && run.wakeAt !== undefined) fields.push(['wakes', localIso(run.wakeAt)]);

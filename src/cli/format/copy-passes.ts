@@ -3,7 +3,7 @@
 // since an event log outlives the code that wrote it.
 
 import { localIso } from '../../engine/clock.js';
-import type { EventRecord } from '../../engine/journal.js';
+import type { EventRecord } from '../../engine/journal/types.js';
 import { formatBytes } from '../../format-bytes.js';
 import { table } from './table.js';
 

@@ -4,8 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Journal } from '../../../src/engine/journal.js';
-import { SCHEMA_VERSION } from '../../../src/engine/journal-schema.js';
+import { SqliteJournal } from '../../../src/engine/journal/sqlite.js';
+import { SCHEMA_VERSION } from '../../../src/engine/journal/sqlite-schema.js';
 import { vmwareWindowsToOpenstack, WORKFLOW_NAME } from '../../../workflows/vmware-windows-to-openstack.js';
 import { params } from '../migration/fakes.js';
 import { cli, tmpState } from './helpers.js';
@@ -17,11 +17,11 @@ afterEach(() => {
 });
 
 /** A state dir holding one example run stopped at its gate. */
-function stateWithRun(version = 1): { state: string; file: string; runId: string } {
+async function stateWithRun(version = 1): Promise<{ state: string; file: string; runId: string }> {
   const state = tmpState();
   const file = path.join(state, 'journal.db');
-  const j = Journal.open(file);
-  const run = j.createRun({
+  const j = SqliteJournal.open(file);
+  const run = await j.createRun({
     workflow: 'example',
     workflowVersion: version,
     subject: 's',
@@ -29,19 +29,19 @@ function stateWithRun(version = 1): { state: string; file: string; runId: string
     stepIds: ['prepare', 'write-file', 'flaky', 'hold', 'cutover'],
     at: Date.now(),
   });
-  j.close();
+  await j.close();
   return { state, file, runId: run.id };
 }
 
 /** A state dir holding one migration run with the given params, as an older v2o may have stored. */
-function stateWithMigrationRun(
+async function stateWithMigrationRun(
   version: number,
   params: unknown,
-): { state: string; file: string; runId: string } {
+): Promise<{ state: string; file: string; runId: string }> {
   const state = tmpState();
   const file = path.join(state, 'journal.db');
-  const j = Journal.open(file);
-  const run = j.createRun({
+  const j = SqliteJournal.open(file);
+  const run = await j.createRun({
     workflow: WORKFLOW_NAME,
     workflowVersion: version,
     subject: 'win2022-db01',
@@ -49,13 +49,13 @@ function stateWithMigrationRun(
     stepIds: vmwareWindowsToOpenstack.steps.map((x) => x.id),
     at: Date.now(),
   });
-  j.close();
+  await j.close();
   return { state, file, runId: run.id };
 }
 
 describe('bad input', () => {
   it('unknown run id: exit 2, names the run and how to list runs', async () => {
-    const { state, file } = stateWithRun();
+    const { state, file } = await stateWithRun();
     const before = hash(file);
     for (const cmd of [['resume'], ['status'], ['approve'], ['cancel'], ['logs']]) {
       const r = await cli(state, ...cmd, 'r-nope0000');
@@ -79,7 +79,7 @@ describe('bad input', () => {
   });
 
   it('journal newer than the program: exit 2, untouched', async () => {
-    const { state, file, runId } = stateWithRun();
+    const { state, file, runId } = await stateWithRun();
     const db = new Database(file);
     db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
     db.close();
@@ -92,7 +92,7 @@ describe('bad input', () => {
   });
 
   it('journal locked by another process: exit 2 after the busy timeout, nothing written', async () => {
-    const { state, file, runId } = stateWithRun();
+    const { state, file, runId } = await stateWithRun();
     process.env.V2O_JOURNAL_BUSY_TIMEOUT_MS = '50';
     const other = new Database(file);
     other.exec('BEGIN IMMEDIATE');
@@ -105,31 +105,36 @@ describe('bad input', () => {
     }
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('is locked by another process');
-    const j = Journal.open(file);
-    expect(j.requireRun(runId).state).toBe('pending');
-    expect(j.events(runId).map((e) => e.type)).toEqual(['run.created']);
-    j.close();
+    const j = SqliteJournal.open(file);
+    expect((await j.requireRun(runId)).state).toBe('pending');
+    expect((await j.events(runId)).map((e) => e.type)).toEqual(['run.created']);
+    await j.close();
   });
 
   it('workflow version mismatch: exit 2, says which versions, journal untouched', async () => {
-    const { state, file, runId } = stateWithRun(0);
-    const j = Journal.open(file);
+    const { state, file, runId } = await stateWithRun(0);
+    const j = SqliteJournal.open(file);
     const before = JSON.stringify([
-      j.requireRun(runId),
-      j.getSteps(runId),
-      j.events(runId),
-      j.getLease(runId),
+      await j.requireRun(runId),
+      await j.getSteps(runId),
+      await j.events(runId),
+      await j.getLease(runId),
     ]);
-    j.close();
+    await j.close();
     const r = await cli(state, 'resume', runId);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`run ${runId} was started with workflow example v0; this v2o has v1`);
     expect(r.stderr).toContain(`v2o cancel ${runId}`);
-    const j2 = Journal.open(file);
+    const j2 = SqliteJournal.open(file);
     expect(
-      JSON.stringify([j2.requireRun(runId), j2.getSteps(runId), j2.events(runId), j2.getLease(runId)]),
+      JSON.stringify([
+        await j2.requireRun(runId),
+        await j2.getSteps(runId),
+        await j2.events(runId),
+        await j2.getLease(runId),
+      ]),
     ).toBe(before);
-    j2.close();
+    await j2.close();
   });
 
   it('a migration run whose stored params have another shape: exit 2, names the field, journal untouched', async () => {
@@ -138,7 +143,7 @@ describe('bad input', () => {
     const { settings: _, ...plan } = rest.plan;
     const old = { ...rest, plan, config: inputs };
     for (const version of [vmwareWindowsToOpenstack.version, 1]) {
-      const { state, file, runId } = stateWithMigrationRun(version, old);
+      const { state, file, runId } = await stateWithMigrationRun(version, old);
       const before = hash(file);
       for (const cmd of [
         ['resume', runId],

@@ -1,31 +1,31 @@
 // Child processes: SIGKILL inside a step then resume; a second resume while one runs; Ctrl-C.
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Journal } from '../../../src/engine/journal.js';
+import { SqliteJournal } from '../../../src/engine/journal/sqlite.js';
 import { callCounts, cli, spawnCli, tmpState, waitForFile } from './helpers.js';
 
 const STEPS = ['prepare', 'write-file', 'flaky', 'hold', 'cutover'];
 
-function journalView(state: string, runId: string) {
-  const j = Journal.open(path.join(state, 'journal.db'));
+async function journalView(state: string, runId: string) {
+  const j = SqliteJournal.open(path.join(state, 'journal.db'));
   try {
     return {
-      run: j.requireRun(runId),
-      steps: j.getSteps(runId),
-      events: j.events(runId),
-      lease: j.getLease(runId),
+      run: await j.requireRun(runId),
+      steps: await j.getSteps(runId),
+      events: await j.events(runId),
+      lease: await j.getLease(runId),
     };
   } finally {
-    j.close();
+    await j.close();
   }
 }
 
-const onlyRunId = (state: string) => {
-  const j = Journal.open(path.join(state, 'journal.db'));
+const onlyRunId = async (state: string) => {
+  const j = SqliteJournal.open(path.join(state, 'journal.db'));
   try {
-    return j.listRuns()[0].id;
+    return (await j.listRuns())[0].id;
   } finally {
-    j.close();
+    await j.close();
   }
 };
 
@@ -37,13 +37,13 @@ describe('crash and concurrency (child processes)', () => {
     await waitForFile(path.join(work, 'hold.marker'));
     child.proc.kill('SIGKILL');
     expect((await child.exit).signal).toBe('SIGKILL');
-    const runId = onlyRunId(state);
-    expect(journalView(state, runId).steps.find((s) => s.stepId === 'hold')?.state).toBe('running');
+    const runId = await onlyRunId(state);
+    expect((await journalView(state, runId)).steps.find((s) => s.stepId === 'hold')?.state).toBe('running');
     expect((await cli(state, 'status', runId)).stdout).toContain('that process is gone; resume takes over');
 
     const r = await cli(state, 'resume', runId);
     expect(r.code, r.stderr).toBe(0);
-    const v = journalView(state, runId);
+    const v = await journalView(state, runId);
     expect(v.run.state).toBe('succeeded');
     const successes = v.events.filter((e) => e.type === 'step.succeeded').map((e) => e.stepId);
     expect(successes).toEqual(STEPS);
@@ -58,7 +58,7 @@ describe('crash and concurrency (child processes)', () => {
     const work = path.join(state, 'w');
     const child = spawnCli(state, 'migrate', '--set', 'hangOnce=true', '--set', `dir=${work}`);
     await waitForFile(path.join(work, 'hold.marker'));
-    const runId = onlyRunId(state);
+    const runId = await onlyRunId(state);
 
     const second = await cli(state, 'resume', runId);
     expect(second.code).toBe(2);
@@ -69,7 +69,7 @@ describe('crash and concurrency (child processes)', () => {
     child.proc.kill('SIGINT');
     const exit = await child.exit;
     expect(exit.code, child.output()).toBe(130);
-    const v = journalView(state, runId);
+    const v = await journalView(state, runId);
     expect(v.steps.find((s) => s.stepId === 'hold')?.state).toBe('interrupted');
     expect(v.run.error?.name).toBe('InterruptedError');
     expect(v.lease).toBeUndefined();

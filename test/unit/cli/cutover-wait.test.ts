@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parseCutoverTime } from '../../../src/cli/commands/cutover.js';
 import { resumeRun, runWorkflow } from '../../../src/cli/run-workflow.js';
 import { approveRun } from '../../../src/engine/approve.js';
-import { Journal } from '../../../src/engine/journal.js';
+import { SqliteJournal } from '../../../src/engine/journal/sqlite.js';
 import { WorkflowRegistry } from '../../../src/engine/registry.js';
 import { journalPath } from '../../../src/engine/state-dir.js';
 import type { WorkflowDefinition } from '../../../src/engine/types.js';
@@ -15,22 +15,23 @@ import { cli, tmpState } from './helpers.js';
 const runIdOf = (out: string) => /run (r-[0-9a-z]{8})/.exec(out)?.[1] ?? '';
 
 /** A run made straight in the journal, with the given steps (for refusals that read only the journal). */
-function journalRun(state: string, stepIds: string[], workflow = 'example'): string {
-  const j = Journal.open(journalPath(state));
+async function journalRun(state: string, stepIds: string[], workflow = 'example'): Promise<string> {
+  const j = SqliteJournal.open(journalPath(state));
   try {
-    return j.createRun({ workflow, workflowVersion: 1, subject: 'vm', params: {}, stepIds, at: Date.now() })
-      .id;
+    return (
+      await j.createRun({ workflow, workflowVersion: 1, subject: 'vm', params: {}, stepIds, at: Date.now() })
+    ).id;
   } finally {
-    j.close();
+    await j.close();
   }
 }
 
-function withJournal<T>(state: string, fn: (j: Journal) => T): T {
-  const j = Journal.open(journalPath(state));
+async function withJournal<T>(state: string, fn: (j: SqliteJournal) => T | Promise<T>): Promise<T> {
+  const j = SqliteJournal.open(journalPath(state));
   try {
-    return fn(j);
+    return await fn(j);
   } finally {
-    j.close();
+    await j.close();
   }
 }
 
@@ -83,19 +84,21 @@ describe('--at TIME', () => {
 
   it('v2o cutover with a bad TIME exits 2, names the format and records nothing', async () => {
     const state = tmpState();
-    const id = journalRun(state, ['cutover']);
+    const id = await journalRun(state, ['cutover']);
     const r = await cli(state, 'cutover', id, '--at', '22h');
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("--at '22h' is not a time v2o reads");
     expect(r.stderr).toMatch(/fix: give it as ISO 8601 .* or HH:MM/);
-    withJournal(state, (j) => expect(j.getStep(id, 'cutover')?.approvedAt).toBeUndefined());
+    await withJournal(state, async (j) =>
+      expect((await j.getStep(id, 'cutover'))?.approvedAt).toBeUndefined(),
+    );
   });
 });
 
 describe('v2o cutover refuses', () => {
   it('a run without a cutover step', async () => {
     const state = tmpState();
-    const id = journalRun(state, ['a', 'b'], 'example-chain');
+    const id = await journalRun(state, ['a', 'b'], 'example-chain');
     const r = await cli(state, 'cutover', id);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`run ${id} (workflow example-chain v1) has no cutover step`);
@@ -103,18 +106,20 @@ describe('v2o cutover refuses', () => {
 
   it('a cold migration (its cutover step skipped)', async () => {
     const state = tmpState();
-    const id = journalRun(state, ['copy', 'cutover', 'launch']);
-    withJournal(state, (j) => j.stepEnded(id, 'cutover', Date.now(), 'skipped'));
+    const id = await journalRun(state, ['copy', 'cutover', 'launch']);
+    await withJournal(state, async (j) => await j.stepEnded(id, 'cutover', Date.now(), 'skipped'));
     const r = await cli(state, 'cutover', id, '--at', '23:00');
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`run ${id} is a cold migration: nothing to cut over`);
-    withJournal(state, (j) => expect(j.getStep(id, 'cutover')?.approvedAt).toBeUndefined());
+    await withJournal(state, async (j) =>
+      expect((await j.getStep(id, 'cutover'))?.approvedAt).toBeUndefined(),
+    );
   });
 
   it('a run that succeeded', async () => {
     const state = tmpState();
-    const id = journalRun(state, ['cutover']);
-    withJournal(state, (j) => j.setRunState(id, 'succeeded', Date.now()));
+    const id = await journalRun(state, ['cutover']);
+    await withJournal(state, async (j) => await j.setRunState(id, 'succeeded', Date.now()));
     const r = await cli(state, 'cutover', id);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('there is nothing to cut over');
@@ -137,8 +142,8 @@ describe('v2o cutover on a run waiting at its cutover gate', () => {
         `^cutover of run ${id} recorded for .+; the precopy passes go on until then: v2o resume ${id} --wait\\n$`,
       ),
     );
-    withJournal(state, (j) =>
-      expect(j.getStep(id, 'cutover')).toMatchObject({
+    await withJournal(state, async (j) =>
+      expect(await j.getStep(id, 'cutover')).toMatchObject({
         state: 'pending',
         approvalNotBefore: later.getTime(),
       }),
@@ -218,7 +223,7 @@ describe('v2o resume --wait', () => {
     expect(Date.now() - t0).toBeGreaterThanOrEqual(300);
     expect(err).toContain(`run ${id} waits until`);
     expect(err).toContain('sleeping until');
-    withJournal(state, (j) => expect(j.getStep(id, 'pass')?.output).toEqual({ n: 2 }));
+    await withJournal(state, async (j) => expect((await j.getStep(id, 'pass'))?.output).toEqual({ n: 2 }));
   });
 
   it('an approval from another process wakes the sleep early', async () => {
@@ -228,7 +233,10 @@ describe('v2o resume --wait', () => {
     const { value } = await captured(async (err) => {
       const p = resumeRun(id, { globals: { stateDir: state }, registry, wait: true, pollMs: 50 });
       while (!err().includes('sleeping until')) await new Promise((r) => setTimeout(r, 10));
-      withJournal(state, (j) => approveRun(j, id, { stepId: 'cutover', by: 'ops', at: Date.now() }));
+      await withJournal(
+        state,
+        async (j) => await approveRun(j, id, { stepId: 'cutover', by: 'ops', at: Date.now() }),
+      );
       return p;
     });
     expect(value.state).toBe('succeeded');
@@ -238,7 +246,10 @@ describe('v2o resume --wait', () => {
   it('Ctrl-C stops the sleep: exit 130, the run unchanged and still waiting', async () => {
     const state = tmpState();
     const { id, registry } = await start(state, waiting(3600_000));
-    const before = withJournal(state, (j) => ({ run: j.requireRun(id), events: j.events(id) }));
+    const before = await withJournal(state, async (j) => ({
+      run: await j.requireRun(id),
+      events: await j.events(id),
+    }));
     const { value, err } = await captured(async (err) => {
       const p = resumeRun(id, { globals: { stateDir: state }, registry, wait: true });
       while (!err().includes('sleeping until')) await new Promise((r) => setTimeout(r, 10));
@@ -253,9 +264,9 @@ describe('v2o resume --wait', () => {
     expect(err).toContain('SIGINT: stopping the wait; the run stays as it is');
     expect(err).toContain(`stopped waiting; run ${id} is unchanged and waits until`);
     expect(process.listenerCount('SIGINT')).toBe(0);
-    withJournal(state, (j) => {
-      expect(j.requireRun(id)).toEqual(before.run);
-      expect(j.events(id)).toEqual(before.events);
+    await withJournal(state, async (j) => {
+      expect(await j.requireRun(id)).toEqual(before.run);
+      expect(await j.events(id)).toEqual(before.events);
     });
   });
 
@@ -291,17 +302,17 @@ describe('v2o resume --wait', () => {
     expect(out.trim().split('\n')).toHaveLength(1);
     expect(JSON.parse(out)).toMatchObject({ runId: id, state: 'succeeded' });
     expect(sleeps.length).toBeGreaterThanOrEqual(2); // the first wait may pass while the process starts
-    withJournal(state, (j) => expect(j.getStep(id, 'pass')?.output).toEqual({ n: 4 }));
+    await withJournal(state, async (j) => expect((await j.getStep(id, 'pass'))?.output).toEqual({ n: 4 }));
   });
 });
 
 describe('v2o status: copy passes', () => {
   it('shows each copy.pass as a row with its disks, changeIds and full-copy reasons, and the newest estimate', async () => {
     const state = tmpState();
-    const id = journalRun(state, ['base-copy', 'precopy', 'cutover']);
+    const id = await journalRun(state, ['base-copy', 'precopy', 'cutover']);
     const MiB = 1 << 20;
-    withJournal(state, (j) => {
-      j.appendEvent(id, 1_000, 'copy.pass', 'base-copy', {
+    await withJournal(state, async (j) => {
+      await j.appendEvent(id, 1_000, 'copy.pass', 'base-copy', {
         pass: 0,
         kind: 'base',
         bytes: 256 * MiB,
@@ -311,8 +322,8 @@ describe('v2o status: copy passes', () => {
           { key: 2001, label: 'Hard disk 2', bytes: 64 * MiB, changeId: '52 cc dd/1' },
         ],
       });
-      j.appendEvent(id, 2_000, 'copy.estimate', 'base-copy', { cutoverCopySeconds: 9, basis: 'base' });
-      j.appendEvent(id, 3_000, 'copy.pass', 'precopy', {
+      await j.appendEvent(id, 2_000, 'copy.estimate', 'base-copy', { cutoverCopySeconds: 9, basis: 'base' });
+      await j.appendEvent(id, 3_000, 'copy.pass', 'precopy', {
         pass: 1,
         kind: 'precopy',
         bytes: 64 * MiB,
@@ -328,12 +339,12 @@ describe('v2o status: copy passes', () => {
           },
         ],
       });
-      j.appendEvent(id, 4_000, 'copy.estimate', 'precopy', {
+      await j.appendEvent(id, 4_000, 'copy.estimate', 'precopy', {
         cutoverCopySeconds: 2.1,
         basis: 'last pass: 64.0 MiB in 2.1 s',
         nextPassAt: Date.UTC(2026, 11, 2, 21, 0),
       });
-      j.appendEvent(id, 5_000, 'copy.pass', 'precopy', { pass: 9, bytes: 1 }); // no kind: not shown
+      await j.appendEvent(id, 5_000, 'copy.pass', 'precopy', { pass: 9, bytes: 1 }); // no kind: not shown
     });
     const r = await cli(state, 'status', id);
     expect(r.code).toBe(0);
@@ -361,7 +372,7 @@ describe('v2o status: copy passes', () => {
 
   it('shows no copy section for a run without copy events', async () => {
     const state = tmpState();
-    const id = journalRun(state, ['cutover']);
+    const id = await journalRun(state, ['cutover']);
     const r = await cli(state, 'status', id);
     expect(r.stdout).not.toContain('Copy passes');
     expect(JSON.parse((await cli(state, 'status', id, '--json')).stdout).copyPasses).toEqual([]);
@@ -370,19 +381,23 @@ describe('v2o status: copy passes', () => {
 
 describe('rendering copy events that went through the journal', () => {
   // src/redaction.ts once took the keys `pass` and `nextPassAt` for passwords (/pass(word)?/).
-  it('keeps the pass number and nextPassAt of copy.pass / copy.estimate', () => {
+  it('keeps the pass number and nextPassAt of copy.pass / copy.estimate', async () => {
     const state = tmpState();
-    const id = journalRun(state, ['precopy']);
-    const events = withJournal(state, (j) => {
-      j.appendEvent(id, 1, 'copy.pass', 'precopy', {
+    const id = await journalRun(state, ['precopy']);
+    const events = await withJournal(state, async (j) => {
+      await j.appendEvent(id, 1, 'copy.pass', 'precopy', {
         pass: 3,
         kind: 'precopy',
         bytes: 1,
         seconds: 1,
         disks: [],
       });
-      j.appendEvent(id, 2, 'copy.estimate', 'precopy', { cutoverCopySeconds: 1, basis: 'x', nextPassAt: 5 });
-      return j.events(id);
+      await j.appendEvent(id, 2, 'copy.estimate', 'precopy', {
+        cutoverCopySeconds: 1,
+        basis: 'x',
+        nextPassAt: 5,
+      });
+      return await j.events(id);
     });
     expect(events[1].data).toMatchObject({ pass: 3 });
     expect(events[2].data).toMatchObject({ nextPassAt: 5 });

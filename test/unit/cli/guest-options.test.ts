@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Journal } from '../../../src/engine/journal.js';
+import { SqliteJournal } from '../../../src/engine/journal/sqlite.js';
 import { buildPlan } from '../../../src/migration/build-plan.js';
 import { parseGuestFacts } from '../../../src/migration/guest/parse.js';
 import { toParams } from '../../../src/migration/prepare.js';
@@ -79,8 +79,8 @@ describe('v2o cancel --force', () => {
     const params = toParams(plan, cfg, buildPlan({ ...inventory(efi2022()), guest }, cfg));
     const state = tmpState();
     const file = path.join(state, 'journal.db');
-    const j = Journal.open(file);
-    const run = j.createRun({
+    const j = SqliteJournal.open(file);
+    const run = await j.createRun({
       workflow: WORKFLOW_NAME,
       workflowVersion: vmwareWindowsToOpenstack.version,
       subject: 'dc01',
@@ -88,9 +88,9 @@ describe('v2o cancel --force', () => {
       stepIds: vmwareWindowsToOpenstack.steps.map((s) => s.id),
       at: Date.now(),
     });
-    j.stepAttemptStarted(run.id, 'verify-boot', Date.now(), 1);
-    j.stepSucceeded(run.id, 'verify-boot', Date.now(), {});
-    j.close();
+    await j.stepAttemptStarted(run.id, 'verify-boot', Date.now(), 1);
+    await j.stepSucceeded(run.id, 'verify-boot', Date.now(), {});
+    await j.close();
     const before = createHash('sha256').update(fs.readFileSync(file)).digest('hex');
     const r = await cli(state, 'cancel', run.id, '--rollback');
     expect(r.code).toBe(2);

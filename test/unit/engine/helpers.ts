@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { FakeClock } from '../../../src/engine/clock.js';
-import { Journal } from '../../../src/engine/journal.js';
+import { SqliteJournal } from '../../../src/engine/journal/sqlite.js';
 import { silentLogger } from '../../../src/engine/logger.js';
 import { type AnyWorkflow, WorkflowRegistry } from '../../../src/engine/registry.js';
 import { type EngineOptions, Runner } from '../../../src/engine/runner.js';
@@ -15,7 +15,7 @@ export function tmpDir(prefix = 'v2o-engine-'): string {
 export interface Kit {
   dir: string;
   file: string;
-  journal: Journal;
+  journal: SqliteJournal;
   clock: FakeClock;
   runner(workflows: AnyWorkflow[], extra?: Partial<EngineOptions>): Runner;
 }
@@ -23,8 +23,8 @@ export interface Kit {
 export function kit(): Kit {
   const dir = tmpDir();
   const file = path.join(dir, 'journal.db');
-  const journal = Journal.open(file);
   const clock = new FakeClock();
+  const journal = SqliteJournal.open(file, { clock });
   return {
     dir,
     file,

@@ -9,27 +9,28 @@ import {
   JournalTooNewError,
   RunNotFoundError,
 } from '../../../src/engine/errors.js';
-import { Journal, newRunId, toErrorRecord } from '../../../src/engine/journal.js';
-import { SCHEMA_VERSION } from '../../../src/engine/journal-schema.js';
+import { newRunId, toErrorRecord } from '../../../src/engine/journal/records.js';
+import { SqliteJournal } from '../../../src/engine/journal/sqlite.js';
+import { SCHEMA_VERSION } from '../../../src/engine/journal/sqlite-schema.js';
 import { resolveStateDir } from '../../../src/engine/state-dir.js';
 import { ExitCode, V2oError } from '../../../src/errors.js';
 import { tmpDir } from './helpers.js';
 
 const hash = (f: string) => createHash('sha256').update(fs.readFileSync(f)).digest('hex');
-const open: Journal[] = [];
-afterEach(() => {
-  for (const j of open.splice(0)) j.close();
+const open: SqliteJournal[] = [];
+afterEach(async () => {
+  for (const j of open.splice(0)) await j.close();
 });
 const openJ = (file: string, o = {}) => {
-  const j = Journal.open(file, o);
+  const j = SqliteJournal.open(file, o);
   open.push(j);
   return j;
 };
-const newRun = (j: Journal) =>
+const newRun = (j: SqliteJournal) =>
   j.createRun({ workflow: 'w', workflowVersion: 1, subject: 's', params: {}, stepIds: ['a', 'b'], at: 1 });
 
 describe('journal', () => {
-  it('creates a WAL journal with mode 0600 at the current schema version', () => {
+  it('creates a WAL journal with mode 0600 at the current schema version', async () => {
     const file = path.join(tmpDir(), 'state', 'journal.db');
     openJ(file);
     expect(fs.statSync(file).mode & 0o777).toBe(0o600);
@@ -39,34 +40,28 @@ describe('journal', () => {
     db.close();
   });
 
-  it('run ids are short and typeable', () => {
+  it('run ids are short and typeable', async () => {
     for (let i = 0; i < 50; i++) expect(newRunId()).toMatch(/^r-[0-9a-hjkmnp-tv-z]{8}$/);
   });
 
-  it('keeps the event log append-only', () => {
+  it('keeps the event log append-only', async () => {
     const j = openJ(path.join(tmpDir(), 'journal.db'));
-    newRun(j);
+    await newRun(j);
     const db = new Database(j.file);
     expect(() => db.prepare('UPDATE events SET type = ?').run('x')).toThrow(/append-only/);
     expect(() => db.prepare('DELETE FROM events').run()).toThrow(/append-only/);
     db.close();
   });
 
-  it('unknown run id: RunNotFoundError (exit 2) naming the journal', () => {
+  it('unknown run id: RunNotFoundError (exit 2) naming the journal', async () => {
     const j = openJ(path.join(tmpDir(), 'journal.db'));
-    const err = (() => {
-      try {
-        j.requireRun('r-nope');
-      } catch (e) {
-        return e;
-      }
-    })() as RunNotFoundError;
+    const err = (await j.requireRun('r-nope').catch((e) => e)) as RunNotFoundError;
     expect(err).toBeInstanceOf(RunNotFoundError);
     expect(err.exitCode).toBe(ExitCode.badInput);
     expect(err.message).toContain(j.file);
   });
 
-  it('refuses a journal newer than the program and leaves it untouched', () => {
+  it('refuses a journal newer than the program and leaves it untouched', async () => {
     const file = path.join(tmpDir(), 'journal.db');
     const db = new Database(file);
     db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
@@ -80,15 +75,15 @@ describe('journal', () => {
   it.each([
     ['garbage', Buffer.from('this is not a database at all, just some text\n'.repeat(200))],
     ['a truncated database', null],
-  ])('refuses a corrupt journal (%s) and leaves it untouched', (_label, content) => {
+  ])('refuses a corrupt journal (%s) and leaves it untouched', async (_label, content) => {
     const file = path.join(tmpDir(), 'journal.db');
     if (content) {
       fs.writeFileSync(file, content);
     } else {
       const src = path.join(tmpDir(), 'journal.db');
-      const j = Journal.open(src);
-      for (let i = 0; i < 50; i++) newRun(j);
-      j.close();
+      const j = SqliteJournal.open(src);
+      for (let i = 0; i < 50; i++) await newRun(j);
+      await j.close();
       const bytes = fs.readFileSync(src);
       fs.writeFileSync(file, Buffer.concat([bytes.subarray(0, 100), Buffer.alloc(bytes.length - 100, 0xab)]));
     }
@@ -96,7 +91,7 @@ describe('journal', () => {
     let err: unknown;
     try {
       const j = openJ(file);
-      j.listRuns();
+      await j.listRuns();
     } catch (e) {
       err = e;
     }
@@ -105,41 +100,41 @@ describe('journal', () => {
     expect(hash(file)).toBe(before);
   });
 
-  it('a journal locked by another writer: JournalLockedError after the busy timeout, nothing written', () => {
+  it('a journal locked by another writer: JournalLockedError after the busy timeout, nothing written', async () => {
     const file = path.join(tmpDir(), 'journal.db');
     const j0 = openJ(file);
-    const run = newRun(j0);
+    const run = await newRun(j0);
     const other = new Database(file);
     other.exec('BEGIN IMMEDIATE');
     try {
       const j = openJ(file, { busyTimeoutMs: 50 });
-      expect(() => j.setRunState(run.id, 'cancelled', 2)).toThrow(JournalLockedError);
+      await expect(j.setRunState(run.id, 'cancelled', 2)).rejects.toThrow(JournalLockedError);
     } finally {
       other.exec('ROLLBACK');
       other.close();
     }
-    expect(j0.requireRun(run.id).state).toBe('pending');
+    expect((await j0.requireRun(run.id)).state).toBe('pending');
   });
 
-  it('checkpoints: the newest one wins', () => {
+  it('checkpoints: the newest one wins', async () => {
     const j = openJ(path.join(tmpDir(), 'journal.db'));
-    const r = newRun(j);
-    expect(j.lastCheckpoint(r.id, 'a')).toBeUndefined();
-    j.checkpoint(r.id, 'a', 1, { bytes: 1 });
-    j.checkpoint(r.id, 'a', 2, { bytes: 2 });
-    expect(j.lastCheckpoint(r.id, 'a')).toEqual({ bytes: 2 });
+    const r = await newRun(j);
+    expect(await j.lastCheckpoint(r.id, 'a')).toBeUndefined();
+    await j.checkpoint(r.id, 'a', 1, { bytes: 1 });
+    await j.checkpoint(r.id, 'a', 2, { bytes: 2 });
+    expect(await j.lastCheckpoint(r.id, 'a')).toEqual({ bytes: 2 });
   });
 
-  it('create: false does not create a missing journal', () => {
+  it('create: false does not create a missing journal', async () => {
     const file = path.join(tmpDir(), 'none', 'journal.db');
-    expect(openJ(file, { create: false }).listRuns()).toEqual([]);
-    expect(() => openJ(file, { create: false }).requireRun('r-x')).toThrow(
+    expect(await openJ(file, { create: false }).listRuns()).toEqual([]);
+    await expect(openJ(file, { create: false }).requireRun('r-x')).rejects.toThrow(
       `${file} (which does not exist yet)`,
     );
     expect(fs.existsSync(file)).toBe(false);
   });
 
-  it('resolves the state dir: flag, then V2O_STATE_DIR, then XDG_STATE_HOME, then ~/.local/state', () => {
+  it('resolves the state dir: flag, then V2O_STATE_DIR, then XDG_STATE_HOME, then ~/.local/state', async () => {
     expect(resolveStateDir('/a', { V2O_STATE_DIR: '/b' })).toBe('/a');
     expect(resolveStateDir(undefined, { V2O_STATE_DIR: '/b', XDG_STATE_HOME: '/c' })).toBe('/b');
     expect(resolveStateDir(undefined, { XDG_STATE_HOME: '/c' })).toBe('/c/v2o');
@@ -148,7 +143,7 @@ describe('journal', () => {
 });
 
 describe('error records', () => {
-  it('keep the evidence of a V2oError (detail) for `v2o status`, scrubbed like the message', () => {
+  it('keep the evidence of a V2oError (detail) for `v2o status`, scrubbed like the message', async () => {
     const rec = toErrorRecord(
       new V2oError('no boot', { hint: 'look', detail: 'SeaBIOS\nBooting from Hard Disk...' }),
     );

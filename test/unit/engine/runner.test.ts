@@ -33,11 +33,8 @@ const ok = (
     return out;
   },
 });
-const successes = (k: Kit, runId: string) =>
-  k.journal
-    .events(runId)
-    .filter((e) => e.type === 'step.succeeded')
-    .map((e) => e.stepId);
+const successes = async (k: Kit, runId: string) =>
+  (await k.journal.events(runId)).filter((e) => e.type === 'step.succeeded').map((e) => e.stepId);
 
 describe('runner', () => {
   it('runs steps in order, commits each output with its success, and passes outputs on', async () => {
@@ -60,17 +57,17 @@ describe('runner', () => {
     expect(out).toMatchObject({ state: 'succeeded', exitCode: ExitCode.ok });
     expect(calls).toEqual(['a', 'b']);
     expect(seen).toEqual({ disk: 42 });
-    expect(k.journal.getStep(out.runId, 'a')).toMatchObject({
+    expect(await k.journal.getStep(out.runId, 'a')).toMatchObject({
       state: 'succeeded',
       output: { disk: 42 },
       attempts: 1,
     });
-    expect(k.journal.requireRun(out.runId)).toMatchObject({
+    expect(await k.journal.requireRun(out.runId)).toMatchObject({
       state: 'succeeded',
       subject: 'vm-1',
       params: { x: 1 },
     });
-    expect(k.journal.getLease(out.runId)).toBeUndefined();
+    expect(await k.journal.getLease(out.runId)).toBeUndefined();
   });
 
   it('retries with exponential backoff on the injected clock, capped at maxDelayMs', async () => {
@@ -92,8 +89,8 @@ describe('runner', () => {
     expect(out.state).toBe('succeeded');
     expect(k.clock.sleeps).toEqual([1_000, 2_000, 3_000]);
     expect(k.clock.now() - t0).toBe(6_000);
-    expect(k.journal.getStep(out.runId, 'flaky')).toMatchObject({ attempts: 4, output: 4 });
-    expect(k.journal.events(out.runId).filter((e) => e.type === 'step.retrying')).toHaveLength(3);
+    expect(await k.journal.getStep(out.runId, 'flaky')).toMatchObject({ attempts: 4, output: 4 });
+    expect((await k.journal.events(out.runId)).filter((e) => e.type === 'step.retrying')).toHaveLength(3);
   });
 
   it('fails the run when the attempts run out', async () => {
@@ -110,12 +107,12 @@ describe('runner', () => {
     ]);
     const out = await k.runner([w]).start(w, {}, 's');
     expect(out).toMatchObject({ state: 'failed', exitCode: ExitCode.failed, stepId: 'bad' });
-    expect(k.journal.getStep(out.runId, 'bad')).toMatchObject({
+    expect(await k.journal.getStep(out.runId, 'bad')).toMatchObject({
       state: 'failed',
       attempts: 3,
       error: { message: 'always' },
     });
-    expect(k.journal.requireRun(out.runId).error?.message).toBe('always');
+    expect((await k.journal.requireRun(out.runId)).error?.message).toBe('always');
   });
 
   it.each([
@@ -179,24 +176,27 @@ describe('runner', () => {
     const first = await r.start(w, {}, 's');
     expect(first).toMatchObject({ state: 'waiting', exitCode: ExitCode.waiting, stepId: 'cut' });
     expect(first.message).toContain('check the VM');
-    expect(k.journal.requireRun(first.runId).state).toBe('waiting');
-    expect(k.journal.getStep(first.runId, 'cut')).toMatchObject({
+    expect((await k.journal.requireRun(first.runId)).state).toBe('waiting');
+    expect(await k.journal.getStep(first.runId, 'cut')).toMatchObject({
       state: 'waiting',
       gateMessage: 'check the VM',
     });
     expect(calls).toEqual(['a']);
 
     // Resume without approval changes nothing.
-    const events = k.journal.events(first.runId).length;
+    const events = (await k.journal.events(first.runId)).length;
     expect((await r.resume(first.runId)).exitCode).toBe(ExitCode.waiting);
-    expect(k.journal.events(first.runId)).toHaveLength(events);
+    expect(await k.journal.events(first.runId)).toHaveLength(events);
 
-    approveRun(k.journal, first.runId, { by: 'ops@host', at: k.clock.now() });
-    expect(k.journal.getStep(first.runId, 'cut')).toMatchObject({ state: 'pending', approvedBy: 'ops@host' });
+    await approveRun(k.journal, first.runId, { by: 'ops@host', at: k.clock.now() });
+    expect(await k.journal.getStep(first.runId, 'cut')).toMatchObject({
+      state: 'pending',
+      approvedBy: 'ops@host',
+    });
     const second = await r.resume(first.runId);
     expect(second.state).toBe('succeeded');
     expect(calls).toEqual(['a', 'cut', 'c']);
-    expect(successes(k, first.runId)).toEqual(['a', 'cut', 'c']);
+    expect(await successes(k, first.runId)).toEqual(['a', 'cut', 'c']);
   });
 
   it('cancel marks the run cancelled and resume refuses it', async () => {
@@ -205,7 +205,7 @@ describe('runner', () => {
     const r = k.runner([w]);
     const { runId } = await r.start(w, {}, 's');
     expect((await r.cancel(runId)).state).toBe('cancelled');
-    expect(k.journal.requireRun(runId).state).toBe('cancelled');
+    expect((await k.journal.requireRun(runId)).state).toBe('cancelled');
     await expect(r.resume(runId)).rejects.toBeInstanceOf(RunStateError);
   });
 
@@ -215,11 +215,11 @@ describe('runner', () => {
     const r = k.runner([w], { sleep: k.clock.sleep, heartbeatMs: 10 });
     const p = r.start(w, {}, 's');
     await until(() => k.clock.sleeps.length === 1);
-    const runId = k.journal.listRuns()[0].id;
-    k.journal.setRunState(runId, 'cancelled', k.clock.now());
+    const runId = (await k.journal.listRuns())[0].id;
+    await k.journal.setRunState(runId, 'cancelled', k.clock.now());
     const out = await p;
     expect(out.state).toBe('cancelled');
-    expect(k.journal.getStep(runId, 'long')?.state).toBe('cancelled');
+    expect((await k.journal.getStep(runId, 'long'))?.state).toBe('cancelled');
   });
 
   it('rollback runs compensations of succeeded steps in reverse order, recording each', async () => {
@@ -243,7 +243,7 @@ describe('runner', () => {
     const out = await r.cancel(runId, { rollback: true });
     expect(out).toMatchObject({ state: 'cancelled', exitCode: ExitCode.ok });
     expect(undone).toEqual(['c:{"id":"c"}', 'b:{"id":"b"}', 'a:{"id":"a"}']);
-    expect(k.journal.getSteps(runId).map((s) => s.state)).toEqual([
+    expect((await k.journal.getSteps(runId)).map((s) => s.state)).toEqual([
       'compensated',
       'succeeded',
       'compensated',
@@ -251,10 +251,7 @@ describe('runner', () => {
       'waiting',
     ]);
     expect(
-      k.journal
-        .events(runId)
-        .filter((e) => e.type === 'step.compensated')
-        .map((e) => e.stepId),
+      (await k.journal.events(runId)).filter((e) => e.type === 'step.compensated').map((e) => e.stepId),
     ).toEqual(['c', 'b', 'a']);
   });
 
@@ -279,10 +276,14 @@ describe('runner', () => {
     ]);
     const r = k.runner([w]);
     const { runId } = await r.start(w, {}, 's');
-    expect(k.journal.getSteps(runId).map((s) => s.state)).toEqual(['succeeded', 'failed', 'pending']);
+    expect((await k.journal.getSteps(runId)).map((s) => s.state)).toEqual(['succeeded', 'failed', 'pending']);
     expect((await r.cancel(runId, { rollback: true })).exitCode).toBe(ExitCode.ok);
     expect(undone).toEqual(['b output=undefined checkpoint={"made":"thing-1"}', 'a']);
-    expect(k.journal.getSteps(runId).map((s) => s.state)).toEqual(['compensated', 'compensated', 'pending']);
+    expect((await k.journal.getSteps(runId)).map((s) => s.state)).toEqual([
+      'compensated',
+      'compensated',
+      'pending',
+    ]);
   });
 
   it('a rollback whose services cannot be reached leaves the run cancelled and says to repeat the rollback', async () => {
@@ -303,7 +304,7 @@ describe('runner', () => {
     expect(first).toMatchObject({ state: 'cancelled', exitCode: ExitCode.failed });
     expect(first.message).toContain(`v2o cancel ${runId} --rollback`);
     expect(first.message).not.toContain('resume');
-    expect(k.journal.getRun(runId)!.state).toBe('cancelled');
+    expect((await k.journal.getRun(runId))!.state).toBe('cancelled');
     expect(undone).toEqual([]);
     reachable = true;
     expect((await r.cancel(runId, { rollback: true })).exitCode).toBe(ExitCode.ok);
@@ -372,13 +373,13 @@ describe('runner', () => {
     stop.abort();
     const out = await p;
     expect(out).toMatchObject({ exitCode: ExitCode.interrupted, stepId: 'b' });
-    expect(k.journal.getStep(out.runId, 'b')?.state).toBe('interrupted');
-    expect(k.journal.requireRun(out.runId).error?.name).toBe('InterruptedError');
-    expect(k.journal.getLease(out.runId)).toBeUndefined();
+    expect((await k.journal.getStep(out.runId, 'b'))?.state).toBe('interrupted');
+    expect((await k.journal.requireRun(out.runId)).error?.name).toBe('InterruptedError');
+    expect(await k.journal.getLease(out.runId)).toBeUndefined();
     block = false;
     expect((await k.runner([w]).resume(out.runId)).state).toBe('succeeded');
     expect(calls).toEqual(['a', 'b', 'b']);
-    expect(successes(k, out.runId)).toEqual(['a', 'b']);
+    expect(await successes(k, out.runId)).toEqual(['a', 'b']);
   });
 
   it('a checkpoint survives a crash: the re-run after takeover sees it', async () => {
@@ -402,28 +403,28 @@ describe('runner', () => {
     const ghost = { pid: 999_999, host: 'this-host' };
     void k.runner([w], { owner: ghost }).start(w, {}, 's');
     await until(() => seen.length === 1);
-    const runId = k.journal.listRuns()[0].id;
-    expect(k.journal.getStep(runId, 'copy')?.state).toBe('running');
+    const runId = (await k.journal.listRuns())[0].id;
+    expect((await k.journal.getStep(runId, 'copy'))?.state).toBe('running');
     crash = false;
     const out = await k
       .runner([w], { owner: { pid: 1234, host: 'this-host' }, isAlive: (pid) => pid !== ghost.pid })
       .resume(runId);
     expect(out.state).toBe('succeeded');
     expect(seen).toEqual([undefined, { bytesCopied: 200 }]);
-    const types = k.journal.events(runId).map((e) => e.type);
+    const types = (await k.journal.events(runId)).map((e) => e.type);
     expect(types).toContain('lease.taken-over');
     expect(types).toContain('step.recovered');
-    expect(k.journal.getStep(runId, 'copy')?.attempts).toBe(2);
+    expect((await k.journal.getStep(runId, 'copy'))?.attempts).toBe(2);
   });
 
   it('one runner per run: a live holder refuses a second runner; an expired lease is taken over', async () => {
     k = kit();
     const w = wf([{ ...ok('a', []), gate: () => ({ message: 'x' }) }, ok('b', [])]);
     const { runId } = await k.runner([w]).start(w, {}, 's');
-    approveRun(k.journal, runId, { by: 'me', at: k.clock.now() });
+    await approveRun(k.journal, runId, { by: 'me', at: k.clock.now() });
     const holder = { pid: 4242, host: 'other-host' };
-    k.journal.acquireLease(runId, holder, k.clock.now(), 20_000, () => true);
-    const before = k.journal.events(runId).length;
+    await k.journal.acquireLease(runId, holder, 20_000, () => true);
+    const before = (await k.journal.events(runId)).length;
     const err = await k
       .runner([w])
       .resume(runId)
@@ -432,7 +433,7 @@ describe('runner', () => {
     expect(err.message).toMatch(
       new RegExp(`^run ${runId} is held by pid 4242 on host other-host since \\d{4}-`),
     );
-    expect(k.journal.events(runId)).toHaveLength(before);
+    expect(await k.journal.events(runId)).toHaveLength(before);
     k.clock.advance(20_001);
     expect((await k.runner([w]).resume(runId)).state).toBe('succeeded');
   });
@@ -442,9 +443,9 @@ describe('runner', () => {
     const v1 = wf([{ ...ok('a', []), gate: () => ({ message: 'x' }) }]);
     const { runId } = await k.runner([v1]).start(v1, {}, 's');
     const before = JSON.stringify([
-      k.journal.requireRun(runId),
-      k.journal.getSteps(runId),
-      k.journal.events(runId),
+      await k.journal.requireRun(runId),
+      await k.journal.getSteps(runId),
+      await k.journal.events(runId),
     ]);
     const v2 = wf(v1.steps, 2);
     const err = await k
@@ -454,7 +455,11 @@ describe('runner', () => {
     expect(err).toBeInstanceOf(WorkflowVersionMismatchError);
     expect(err.exitCode).toBe(ExitCode.badInput);
     expect(
-      JSON.stringify([k.journal.requireRun(runId), k.journal.getSteps(runId), k.journal.events(runId)]),
+      JSON.stringify([
+        await k.journal.requireRun(runId),
+        await k.journal.getSteps(runId),
+        await k.journal.events(runId),
+      ]),
     ).toBe(before);
   });
 
@@ -477,7 +482,7 @@ describe('runner', () => {
       parseParams,
     };
     const good = await k.runner([w]).start(w, { n: 1 }, 's');
-    approveRun(k.journal, good.runId, { by: 't', at: 1 });
+    await approveRun(k.journal, good.runId, { by: 't', at: 1 });
     expect((await k.runner([w]).resume(good.runId)).state).toBe('succeeded');
     await k.runner([w]).cancel(good.runId, { rollback: true });
     expect(seen).toEqual([
@@ -488,13 +493,13 @@ describe('runner', () => {
     ]);
 
     const bad = await k.runner([w]).start(w, { m: 1 }, 's');
-    const snapshot = () =>
+    const snapshot = async () =>
       JSON.stringify([
-        k.journal.requireRun(bad.runId),
-        k.journal.getSteps(bad.runId),
-        k.journal.events(bad.runId),
+        await k.journal.requireRun(bad.runId),
+        await k.journal.getSteps(bad.runId),
+        await k.journal.events(bad.runId),
       ]);
-    const before = snapshot();
+    const before = await snapshot();
     for (const act of [
       () => k.runner([w]).resume(bad.runId),
       () => k.runner([w]).cancel(bad.runId, { rollback: true }),
@@ -508,7 +513,7 @@ describe('runner', () => {
       expect(err.hint).toMatch(
         /made by another v2o version: finish or cancel it with that version, or `v2o cancel/,
       );
-      expect(snapshot()).toBe(before);
+      expect(await snapshot()).toBe(before);
     }
   });
 
@@ -519,6 +524,6 @@ describe('runner', () => {
     const out = await k.runner([w]).start(w, {}, 's');
     expect(out.state).toBe('succeeded');
     expect(calls).toEqual(['b']);
-    expect(k.journal.getStep(out.runId, 'a')?.state).toBe('skipped');
+    expect((await k.journal.getStep(out.runId, 'a'))?.state).toBe('skipped');
   });
 });

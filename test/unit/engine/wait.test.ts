@@ -5,8 +5,8 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { approveRun } from '../../../src/engine/approve.js';
 import { JournalTooNewError } from '../../../src/engine/errors.js';
-import { Journal } from '../../../src/engine/journal.js';
-import { migrations, SCHEMA_VERSION } from '../../../src/engine/journal-schema.js';
+import { SqliteJournal } from '../../../src/engine/journal/sqlite.js';
+import { migrations, SCHEMA_VERSION } from '../../../src/engine/journal/sqlite-schema.js';
 import type { StepDefinition, WorkflowDefinition } from '../../../src/engine/types.js';
 import { ExitCode } from '../../../src/errors.js';
 import { type Kit, kit, tmpDir } from './helpers.js';
@@ -73,19 +73,19 @@ describe('timed waits', () => {
     );
     expect(calls).toHaveLength(1); // no retry
     expect(k.clock.sleeps).toEqual([]);
-    expect(k.journal.getStep(out.runId, 'precopy')).toMatchObject({
+    expect(await k.journal.getStep(out.runId, 'precopy')).toMatchObject({
       state: 'waiting',
       wakeAt: t0 + HOUR,
       attempts: 1,
       error: undefined,
     });
-    expect(k.journal.requireRun(out.runId)).toMatchObject({ state: 'waiting', wakeAt: t0 + HOUR });
-    expect(k.journal.lastCheckpoint(out.runId, 'precopy')).toEqual({ pass: 1 });
-    const types = k.journal.events(out.runId).map((e) => e.type);
+    expect(await k.journal.requireRun(out.runId)).toMatchObject({ state: 'waiting', wakeAt: t0 + HOUR });
+    expect(await k.journal.lastCheckpoint(out.runId, 'precopy')).toEqual({ pass: 1 });
+    const types = (await k.journal.events(out.runId)).map((e) => e.type);
     expect(types).not.toContain('step.failed');
     expect(types).not.toContain('step.retrying');
     expect(types).toContain('step.waiting');
-    expect(k.journal.getLease(out.runId)).toBeUndefined();
+    expect(await k.journal.getLease(out.runId)).toBeUndefined();
   });
 
   it('resume before it is due exits waiting and changes nothing', async () => {
@@ -94,12 +94,15 @@ describe('timed waits', () => {
     const w = wf([passes(calls)]);
     const first = await k.runner([w]).start(w, {}, 's');
     k.clock.advance(HOUR - 1);
-    const before = { events: k.journal.events(first.runId), run: k.journal.requireRun(first.runId) };
+    const before = {
+      events: await k.journal.events(first.runId),
+      run: await k.journal.requireRun(first.runId),
+    };
     const again = await k.runner([w]).resume(first.runId);
     expect(again).toMatchObject({ state: 'waiting', exitCode: ExitCode.waiting, wakeAt: first.wakeAt });
     expect(calls).toHaveLength(1);
-    expect(k.journal.events(first.runId)).toEqual(before.events);
-    expect(k.journal.requireRun(first.runId)).toEqual(before.run);
+    expect(await k.journal.events(first.runId)).toEqual(before.events);
+    expect(await k.journal.requireRun(first.runId)).toEqual(before.run);
   });
 
   it('resume once due runs the step again from its start with its checkpoint, and waits again', async () => {
@@ -117,7 +120,7 @@ describe('timed waits', () => {
     k.clock.advance(HOUR);
     const third = await k.runner([w]).resume(first.runId);
     expect(third).toMatchObject({ state: 'succeeded', exitCode: ExitCode.ok });
-    expect(k.journal.getStep(first.runId, 'precopy')).toMatchObject({
+    expect(await k.journal.getStep(first.runId, 'precopy')).toMatchObject({
       state: 'succeeded',
       output: { passes: 3 },
       wakeAt: undefined,
@@ -131,9 +134,12 @@ describe('timed waits', () => {
     const w = wf([passes(calls), cutover(ran)]);
     const first = await k.runner([w]).start(w, {}, 's');
     k.clock.advance(60_000);
-    approveRun(k.journal, first.runId, { stepId: 'cutover', by: 'ops', at: k.clock.now() });
-    expect(k.journal.getStep(first.runId, 'precopy')?.wakeAt).toBe(k.clock.now());
-    expect(k.journal.getStep(first.runId, 'cutover')).toMatchObject({ state: 'pending', approvedBy: 'ops' });
+    await approveRun(k.journal, first.runId, { stepId: 'cutover', by: 'ops', at: k.clock.now() });
+    expect((await k.journal.getStep(first.runId, 'precopy'))?.wakeAt).toBe(k.clock.now());
+    expect(await k.journal.getStep(first.runId, 'cutover')).toMatchObject({
+      state: 'pending',
+      approvedBy: 'ops',
+    });
     const out = await k.runner([w]).resume(first.runId);
     expect(out.state).toBe('succeeded');
     expect(calls.map((c) => c.pass)).toEqual([1, 2]);
@@ -145,12 +151,22 @@ describe('timed waits', () => {
     const w = wf([passes([]), cutover([])]);
     const first = await k.runner([w]).start(w, {}, 's');
     const t = k.clock.now();
-    approveRun(k.journal, first.runId, { stepId: 'cutover', by: 'ops', at: t, notBefore: t + 10 * 60_000 });
-    expect(k.journal.getStep(first.runId, 'precopy')?.wakeAt).toBe(t + 10 * 60_000);
+    await approveRun(k.journal, first.runId, {
+      stepId: 'cutover',
+      by: 'ops',
+      at: t,
+      notBefore: t + 10 * 60_000,
+    });
+    expect((await k.journal.getStep(first.runId, 'precopy'))?.wakeAt).toBe(t + 10 * 60_000);
     // Later than the step's own time: its time stays.
-    approveRun(k.journal, first.runId, { stepId: 'cutover', by: 'ops', at: t, notBefore: t + 5 * HOUR });
-    expect(k.journal.getStep(first.runId, 'precopy')?.wakeAt).toBe(t + 10 * 60_000);
-    expect(k.journal.getStep(first.runId, 'cutover')?.approvalNotBefore).toBe(t + 5 * HOUR);
+    await approveRun(k.journal, first.runId, {
+      stepId: 'cutover',
+      by: 'ops',
+      at: t,
+      notBefore: t + 5 * HOUR,
+    });
+    expect((await k.journal.getStep(first.runId, 'precopy'))?.wakeAt).toBe(t + 10 * 60_000);
+    expect((await k.journal.getStep(first.runId, 'cutover'))?.approvalNotBefore).toBe(t + 5 * HOUR);
   });
 
   it('a gate approved for a later time waits on a timer, then runs when due', async () => {
@@ -161,16 +177,16 @@ describe('timed waits', () => {
     expect(first.state).toBe('waiting');
     expect(first.wakeAt).toBeUndefined();
     const t = k.clock.now();
-    approveRun(k.journal, first.runId, { by: 'ops', at: t, notBefore: t + 2 * HOUR });
+    await approveRun(k.journal, first.runId, { by: 'ops', at: t, notBefore: t + 2 * HOUR });
     const early = await k.runner([w]).resume(first.runId);
     expect(early).toMatchObject({ state: 'waiting', exitCode: ExitCode.waiting, wakeAt: t + 2 * HOUR });
     expect(early.message).toContain('approved by ops for');
     expect(ran).toEqual([]);
     // Resumed again before it is due: nothing happens, not even an event.
-    const n = k.journal.events(first.runId).length;
+    const n = (await k.journal.events(first.runId)).length;
     k.clock.advance(HOUR);
     expect((await k.runner([w]).resume(first.runId)).wakeAt).toBe(t + 2 * HOUR);
-    expect(k.journal.events(first.runId)).toHaveLength(n);
+    expect(await k.journal.events(first.runId)).toHaveLength(n);
     k.clock.advance(HOUR);
     expect((await k.runner([w]).resume(first.runId)).state).toBe('succeeded');
     expect(ran).toEqual(['cutover']);
@@ -187,7 +203,7 @@ describe('timed waits', () => {
         run: async (ctx) => {
           id = ctx.runId;
           // Another process (`v2o cutover`) approves while this step runs.
-          approveRun(k.journal, ctx.runId, { stepId: 'cutover', by: 'ops', at: ctx.clock.now() });
+          await approveRun(k.journal, ctx.runId, { stepId: 'cutover', by: 'ops', at: ctx.clock.now() });
           return {};
         },
       },
@@ -207,13 +223,13 @@ describe('timed waits', () => {
     k.clock.advance(HOUR);
     // A runner (pid 999999, gone) took the run, started pass 2, checkpointed, and died.
     const host = (await import('node:os')).hostname();
-    k.journal.acquireLease(first.runId, { pid: 999_999, host }, k.clock.now(), 20_000, () => true);
-    k.journal.stepAttemptStarted(first.runId, 'precopy', k.clock.now(), 1);
-    k.journal.checkpoint(first.runId, 'precopy', k.clock.now(), { pass: 2 });
+    await k.journal.acquireLease(first.runId, { pid: 999_999, host }, 20_000, () => true);
+    await k.journal.stepAttemptStarted(first.runId, 'precopy', k.clock.now(), 1);
+    await k.journal.checkpoint(first.runId, 'precopy', k.clock.now(), { pass: 2 });
     const out = await k.runner([w], { isAlive: () => false }).resume(first.runId);
     expect(out).toMatchObject({ state: 'succeeded' }); // pass 3 was the last
     expect(calls.map((c) => c.seen)).toEqual([undefined, { pass: 2 }]);
-    expect(k.journal.events(first.runId).map((e) => e.type)).toEqual(
+    expect((await k.journal.events(first.runId)).map((e) => e.type)).toEqual(
       expect.arrayContaining(['lease.taken-over', 'step.recovered']),
     );
   });
@@ -224,25 +240,25 @@ describe('timed waits', () => {
     const first = await k.runner([w]).start(w, {}, 's');
     const host = (await import('node:os')).hostname();
     // Its lease was never released (killed between the wait and the release).
-    k.journal.acquireLease(first.runId, { pid: 999_999, host }, k.clock.now(), 20_000, () => true);
-    const n = k.journal.events(first.runId).length;
+    await k.journal.acquireLease(first.runId, { pid: 999_999, host }, 20_000, () => true);
+    const n = (await k.journal.events(first.runId)).length;
     const out = await k.runner([w], { isAlive: () => false }).resume(first.runId);
     expect(out).toMatchObject({ state: 'waiting', wakeAt: first.wakeAt });
-    expect(k.journal.events(first.runId)).toHaveLength(n);
+    expect(await k.journal.events(first.runId)).toHaveLength(n);
   });
 
   it('approve without --step names the timer a run waits on instead of approving it', async () => {
     k = kit();
     const w = wf([passes([])]);
     const first = await k.runner([w]).start(w, {}, 's');
-    expect(() => approveRun(k.journal, first.runId, { by: 'ops', at: k.clock.now() })).toThrow(
+    await expect(approveRun(k.journal, first.runId, { by: 'ops', at: k.clock.now() })).rejects.toThrow(
       /not waiting for approval: step precopy waits until/,
     );
   });
 });
 
-describe('journal schema 1 → 2', () => {
-  it('migrates a journal written with schema 1, keeping its runs, and stores the new fields', () => {
+describe('journal schema 1 → 3', () => {
+  it('migrates a journal written with schema 1, keeping its runs, and stores the new fields', async () => {
     const file = path.join(tmpDir(), 'journal.db');
     // A journal as the previous v2o left it: schema 1 only, one run waiting at a gate.
     const old = new Database(file);
@@ -261,36 +277,36 @@ describe('journal schema 1 → 2', () => {
       .run();
     old.close();
 
-    expect(SCHEMA_VERSION).toBe(2);
-    const j = Journal.open(file);
+    expect(SCHEMA_VERSION).toBe(3);
+    const j = SqliteJournal.open(file);
     try {
-      expect(j.getStep('r-old00001', 'cutover')).toMatchObject({
+      expect(await j.getStep('r-old00001', 'cutover')).toMatchObject({
         state: 'waiting',
         gateMessage: 'go?',
         wakeAt: undefined,
         approvalNotBefore: undefined,
       });
-      approveRun(j, 'r-old00001', { by: 'ops', at: 5, notBefore: 1_000 });
-      expect(j.getStep('r-old00001', 'cutover')).toMatchObject({
+      await approveRun(j, 'r-old00001', { by: 'ops', at: 5, notBefore: 1_000 });
+      expect(await j.getStep('r-old00001', 'cutover')).toMatchObject({
         state: 'pending',
         approvalNotBefore: 1_000,
       });
-      j.stepWaiting('r-old00001', 'cutover', 6, 'later', 1_000);
-      expect(j.requireRun('r-old00001')).toMatchObject({ state: 'waiting', wakeAt: 1_000 });
+      await j.stepWaiting('r-old00001', 'cutover', 6, 'later', 1_000);
+      expect(await j.requireRun('r-old00001')).toMatchObject({ state: 'waiting', wakeAt: 1_000 });
     } finally {
-      j.close();
+      await j.close();
     }
     const raw = new Database(file, { readonly: true });
-    expect(raw.pragma('user_version', { simple: true })).toBe(2);
+    expect(raw.pragma('user_version', { simple: true })).toBe(3);
     raw.close();
   });
 
   it('still refuses, untouched, a journal from a newer v2o', () => {
     const file = path.join(tmpDir(), 'journal.db');
     const db = new Database(file);
-    db.pragma('user_version = 3');
+    db.pragma('user_version = 4');
     db.close();
-    expect(() => Journal.open(file)).toThrow(JournalTooNewError);
-    expect(() => Journal.open(file)).toThrow(/has schema version 3; this v2o understands up to 2/);
+    expect(() => SqliteJournal.open(file)).toThrow(JournalTooNewError);
+    expect(() => SqliteJournal.open(file)).toThrow(/has schema version 4; this v2o understands up to 3/);
   });
 });

@@ -363,7 +363,7 @@ export function ctx(
       ...services,
     } as MigrationServices,
     outputOf: <T>(s: string) => outputs[s] as T | undefined,
-    checkpoint: (d) => void checkpoints.push(structuredClone(d)),
+    checkpoint: async (d) => void checkpoints.push(structuredClone(d)),
     lastCheckpoint,
     signal: new AbortController().signal,
     log: pino({ level: 'silent' }),
@@ -373,10 +373,11 @@ export function ctx(
     sleep: async (ms: number) => {
       now += ms;
     },
-    event: (t, data) => {
+    event: async (t, data) => {
       events.push(t);
       eventData.push({ type: t, data });
     },
+    setAffinity: async () => {},
     waitUntil: (at: number, message: string): never => {
       throw new WaitMarker(at, message);
     },

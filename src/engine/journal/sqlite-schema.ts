@@ -1,4 +1,4 @@
-// Journal schema, as numbered migrations applied in order. PRAGMA user_version holds the
+// The SQLite journal's schema, as numbered migrations applied in order. PRAGMA user_version holds the
 // number of the last one applied; a journal newer than this list is refused untouched.
 export const migrations: readonly string[] = [
   // 1: runs, steps, checkpoints, append-only events, leases.
@@ -69,6 +69,14 @@ export const migrations: readonly string[] = [
   `
   ALTER TABLE steps ADD COLUMN wake_at INTEGER;
   ALTER TABLE steps ADD COLUMN not_before INTEGER;
+  `,
+  // 3: fencing and affinity. runs.lease_token counts the hands the lease went through (it outlives
+  // the lease row, so a token is never reused); leases carry the token and the worker's name.
+  `
+  ALTER TABLE runs ADD COLUMN affinity TEXT;
+  ALTER TABLE runs ADD COLUMN lease_token INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE leases ADD COLUMN worker TEXT;
+  ALTER TABLE leases ADD COLUMN token INTEGER NOT NULL DEFAULT 0;
   `,
 ];
 

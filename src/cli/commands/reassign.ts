@@ -1,0 +1,67 @@
+// `v2o reassign <run> [--to WORKER]`: a warm run pinned to a lost worker goes to another (or to any):
+// its affinity changes and it is queued again; its next copy step moves the volumes to the new host.
+import os from 'node:os';
+import type { Command } from 'commander';
+import pino from 'pino';
+import { processIsAlive } from '../../engine/liveness.js';
+import { redactOptions } from '../../redaction.js';
+import type { CommandModule } from '../command.js';
+import { exitCodesHelp } from './help.js';
+import type { FleetRuntime } from './worker.js';
+
+export function reassignCommand(runtime: () => Promise<Pick<FleetRuntime, 'openJournal'>>): CommandModule {
+  return {
+    register(program: Command) {
+      program
+        .command('reassign')
+        .description('move a run pinned to a lost worker to another worker (or to any)')
+        .argument('<run>', 'run id')
+        .option('--to <worker>', 'the worker that takes it over (default: any worker)')
+        .addHelpText(
+          'after',
+          `
+Refused while the run's lease is live (its worker is still alive: stop it first, or wait for the
+lease to expire). Works from any host with the journal on PostgreSQL.
+
+Examples:
+  v2o reassign r-7k2m9q4x --to conv-02
+  v2o reassign r-7k2m9q4x            # any worker
+${exitCodesHelp([0, 2])}`,
+        )
+        .action(async (runId: string, o: { to?: string }, cmd: Command) => {
+          const { requirePostgresJournal } = await import('../../fleet/enqueue.js');
+          const spec = requirePostgresJournal(
+            cmd.optsWithGlobals<{ journal?: string }>().journal ?? process.env.V2O_JOURNAL,
+          );
+          const { openRunQueue } = await import('../../fleet/queue.js');
+          const journal = await (await runtime()).openJournal(spec);
+          try {
+            await journal.requireRun(runId);
+            // Through the lease: refused (LeaseHeldError, exit 2) while a live worker holds the run.
+            const fence = await journal.acquireLease(
+              runId,
+              { pid: process.pid, host: os.hostname() },
+              10_000,
+              processIsAlive,
+            );
+            try {
+              await journal.setAffinity(fence, o.to ?? null);
+            } finally {
+              await journal.releaseLease(fence);
+            }
+            const queue = await openRunQueue(spec, { log: pino({ level: 'warn', redact: redactOptions }) });
+            try {
+              await queue.enqueue(runId, o.to ? { worker: o.to } : {});
+            } finally {
+              await queue.stop({ wait: false });
+            }
+          } finally {
+            await journal.close();
+          }
+          process.stdout.write(
+            `run ${runId} reassigned to ${o.to ?? 'any worker'} and queued; follow it with: v2o status ${runId}\n`,
+          );
+        });
+    },
+  };
+}

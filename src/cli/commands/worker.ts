@@ -1,0 +1,149 @@
+// `v2o worker [--name N] [--max-vms K] [--metrics HOST:PORT]`: one conversion host of the fleet. Takes
+// run jobs from the PostgreSQL journal's queue and drives them; SIGTERM drains (exit 0).
+import os from 'node:os';
+import type { Command } from 'commander';
+import pino from 'pino';
+import type { Journal } from '../../engine/journal/types.js';
+import { ConfigError, ExitCode } from '../../errors.js';
+import type { WorkerOptions } from '../../fleet/worker.js';
+import { redactOptions, redactUrl } from '../../redaction.js';
+import type { CommandModule } from '../command.js';
+import { exitCodesHelp } from './help.js';
+
+/** What the commands need from the engine (wired by the CLI): the journal, and how a run is driven. */
+export interface FleetRuntime {
+  openJournal(spec: string): Promise<Journal>;
+  drive: WorkerOptions['drive'];
+}
+
+export interface WorkerFlags {
+  name?: string;
+  maxVms?: string;
+  fleetVms?: string;
+  metrics?: string;
+}
+
+/** Pure: the flags as runWorker's settings, or ConfigError naming the flag. */
+export function parseWorkerFlags(f: WorkerFlags, hostname = os.hostname()) {
+  const name = f.name ?? hostname;
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(name))
+    throw new ConfigError(`--name ${name}: letters, digits, '.', '_' and '-' only (at most 63)`, {
+      hint: 'for example --name conv-01',
+    });
+  const int = (flag: string, v: string | undefined, dflt: number | undefined) => {
+    if (v === undefined) return dflt;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1)
+      throw new ConfigError(`${flag} ${v}: expected a whole number of at least 1`, { hint: `${flag} 2` });
+    return n;
+  };
+  return {
+    name,
+    maxVms: int('--max-vms', f.maxVms, 2)!,
+    fleetVms: int('--fleet-vms', f.fleetVms, undefined),
+    metrics: f.metrics,
+  };
+}
+
+export function workerCommand(runtime: () => Promise<FleetRuntime>): CommandModule {
+  return {
+    register(program: Command) {
+      program
+        .command('worker')
+        .description('take migration jobs from the fleet queue (journal on PostgreSQL) and run them')
+        .option('--name <name>', 'this worker (runs pinned to it wait for it; default: the host name)')
+        .option('--max-vms <k>', 'runs this worker drives at once (default 2)')
+        .option('--fleet-vms <k>', 'runs the whole fleet drives at once (a semaphore in PostgreSQL)')
+        .option('--metrics <host:port>', 'serve Prometheus metrics at http://HOST:PORT/metrics')
+        .addHelpText(
+          'after',
+          `
+Needs the journal on PostgreSQL (--journal postgres://… or V2O_JOURNAL); jobs come from
+\`v2o migrate plan.yaml --queue\`. SIGTERM drains: no new jobs, runs in flight stop at their next
+step boundary, give back their lease and go back on the queue, then exit 0. Ctrl-C does the same
+(exit 130); a second one exits at once. A worker that dies loses its runs' leases; another worker
+takes them over once they expire.
+
+Examples:
+  V2O_JOURNAL=postgres://v2o@db.example/v2o v2o worker --name conv-01 --max-vms 3
+  v2o --journal 'postgres://v2o@db/v2o?sslmode=verify-full&sslrootcert=/etc/v2o/ca.pem' worker \\
+      --fleet-vms 8 --metrics 127.0.0.1:9464
+${exitCodesHelp([0, 1, 2, 130])}`,
+        )
+        .action(async (f: WorkerFlags, cmd: Command) => {
+          const { requirePostgresJournal } = await import('../../fleet/enqueue.js');
+          const spec = requirePostgresJournal(
+            cmd.optsWithGlobals<{ journal?: string }>().journal ?? process.env.V2O_JOURNAL,
+          );
+          const flags = parseWorkerFlags(f);
+          process.exitCode = await serveWorker(spec, flags, await runtime());
+        });
+    },
+  };
+}
+
+async function serveWorker(
+  spec: string,
+  flags: ReturnType<typeof parseWorkerFlags>,
+  rt: FleetRuntime,
+): Promise<number> {
+  const [{ openRunQueue }, { runWorker }, metricsMod, { PgSlotPool }, { default: pg }] = await Promise.all([
+    import('../../fleet/queue.js'),
+    import('../../fleet/worker.js'),
+    import('../../fleet/metrics.js'),
+    import('../../fleet/slots.js'),
+    import('pg'),
+  ]);
+  const log = pino(
+    { name: 'v2o-worker', redact: redactOptions, base: { worker: flags.name } },
+    pino.destination(2),
+  );
+  const listen = flags.metrics === undefined ? undefined : metricsMod.parseListen(flags.metrics);
+  const journal = await rt.openJournal(spec);
+  const queue = await openRunQueue(spec, { log });
+  const db = flags.fleetVms === undefined ? undefined : new pg.Pool({ connectionString: spec, max: 2 });
+  // An idle client cut by the server (a restart) must not crash the worker: the next query reconnects.
+  db?.on('error', (err) => log.warn({ err: { message: err.message } }, 'slot database connection lost'));
+  const metrics = metricsMod.createMetrics(async () => {
+    const counts: Record<string, number> = {};
+    for (const r of await journal.listRuns()) counts[r.state] = (counts[r.state] ?? 0) + 1;
+    return counts;
+  });
+  const server = listen && (await metricsMod.serveMetrics(metrics, listen));
+  const drain = new AbortController();
+  let code: number = ExitCode.ok;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (drain.signal.aborted) process.exit(ExitCode.interrupted);
+    if (sig === 'SIGINT') code = ExitCode.interrupted;
+    process.stderr.write(
+      `\n${sig}: draining (runs stop at their next step boundary; again to exit at once)\n`,
+    );
+    drain.abort(sig);
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  try {
+    log.info({ journal: redactUrl(spec), maxVms: flags.maxVms, metrics: server?.address }, 'worker started');
+    await runWorker({
+      journal,
+      queue,
+      name: flags.name,
+      maxVms: flags.maxVms,
+      drive: rt.drive,
+      log,
+      metrics,
+      signal: drain.signal,
+      ...(db && flags.fleetVms
+        ? { fleetVms: { pool: await PgSlotPool.open(db), limit: flags.fleetVms } }
+        : {}),
+    });
+    log.info('worker drained');
+    return code;
+  } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+    await server?.close();
+    await db?.end();
+    await journal.close();
+  }
+}

@@ -199,7 +199,7 @@ ${lines}`,
 async function rollback(state: string, runId: string, extra: NodeJS.ProcessEnv): Promise<void> {
   if (flags.keep) return;
   expectCode(await v2o(state, ['cancel', runId, '--rollback'], extra), 0, `rollback ${runId}`);
-  await hook('/reset', 'POST', { vm: VM }).catch(() => {});
+  await hook('/reset', 'POST', { vm: VM });
 }
 
 // --- the measurements -----------------------------------------------------------------------
@@ -345,7 +345,8 @@ async function main() {
     writeFileSync(cloudsFile, YAML.stringify(clouds), { mode: 0o600 });
     const extra = { GOVC_URL: proxied.toString(), OS_CLIENT_CONFIG_FILE: cloudsFile };
 
-    await hook('/reset', 'POST', { vm: VM }).catch(() => {});
+    await hook('/reset', 'POST', { vm: VM });
+    await hook('/disk/restore', 'POST', { vm: VM }); // the seeded bytes (boot record, state region)
     const { capacityBytes } = (await hook(`/disk/state?vm=${VM}&disk=0`, 'GET')) as { capacityBytes: number };
     const content = { sizeBytes: capacityBytes };
     console.error(

@@ -357,9 +357,12 @@ async function main() {
     await guestFill(MiB, content.sizeBytes - 3 * MiB, 'bench');
 
     const c = await cold(extra);
+    console.error(`[bench] cold downtime ${JSON.stringify(c)}`);
     const w = await warm(extra);
+    console.error(`[bench] warm downtime ${JSON.stringify(w)}`);
     console.error('[bench] raw Range GET into an attached volume ...');
     const raw = await rawGet(proxied.toString(), content.sizeBytes);
+    console.error(`[bench] raw GET ${(raw / MB).toFixed(1)} MB/s`);
     const again = await resumption(extra, content.sizeBytes);
 
     const baseRate = w.base.bytes / w.base.seconds;

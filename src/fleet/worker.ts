@@ -6,8 +6,8 @@ import os from 'node:os';
 import type { Logger } from 'pino';
 import type { Fence, Journal, LeaseRecord, RunRecord } from '../engine/journal/types.js';
 import { processIsAlive } from '../engine/liveness.js';
-import type { RunOutcome } from '../engine/runner.js';
-import type { FleetMetrics } from './metrics.js';
+import type { RunObserver, RunOutcome } from '../engine/runner.js';
+import { type FleetMetrics, metricsObserver } from './metrics.js';
 import type { RunQueue } from './queue.js';
 import { holdSlot, type SlotPool } from './slots.js';
 
@@ -73,7 +73,8 @@ export interface WorkerOptions {
   name: string;
   maxVms: number;
   /** Drives one run to its end or next stop; `signal` aborts at the next step boundary (drain). */
-  drive: (runId: string, signal: AbortSignal, worker: string) => Promise<RunOutcome>;
+  /** Drives one run to a stop; `stop` aborted = stop at the next step boundary (drain). */
+  drive: (runId: string, stop: AbortSignal, worker: string, observer?: RunObserver) => Promise<RunOutcome>;
   log: Logger;
   metrics?: FleetMetrics;
   /** The fleet-wide VM limit (the plan's), as the `vms` semaphore of the SlotPool. */
@@ -197,7 +198,8 @@ class Worker {
   private async drive(runId: string, fence: Fence): Promise<void> {
     const { journal, queue, log, name, signal } = this.o;
     try {
-      const outcome = await this.o.drive(runId, signal, name);
+      const observer = this.o.metrics && metricsObserver(this.o.metrics);
+      const outcome = await this.o.drive(runId, signal, name, observer);
       const run = await journal.getRun(runId);
       const next = decideAfterDrive(outcome, { draining: signal.aborted, affinity: run?.affinity });
       log.info({ runId, state: outcome.state, next: next.kind }, 'run stopped');

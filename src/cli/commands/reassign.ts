@@ -5,11 +5,14 @@ import type { Command } from 'commander';
 import pino from 'pino';
 import { processIsAlive } from '../../engine/liveness.js';
 import { redactOptions } from '../../redaction.js';
-import type { CommandModule } from '../command.js';
+import type { CommandModule, GlobalOptions } from '../command.js';
+import { globalOptions } from '../context.js';
 import { exitCodesHelp } from './help.js';
 import type { FleetRuntime } from './worker.js';
 
-export function reassignCommand(runtime: () => Promise<Pick<FleetRuntime, 'openJournal'>>): CommandModule {
+export function reassignCommand(
+  runtime: (globals: GlobalOptions) => Promise<Pick<FleetRuntime, 'openJournal'>>,
+): CommandModule {
   return {
     register(program: Command) {
       program
@@ -34,7 +37,7 @@ ${exitCodesHelp([0, 2])}`,
             cmd.optsWithGlobals<{ journal?: string }>().journal ?? process.env.V2O_JOURNAL,
           );
           const { openRunQueue } = await import('../../fleet/queue.js');
-          const journal = await (await runtime()).openJournal(spec);
+          const journal = await (await runtime(globalOptions(cmd))).openJournal(spec);
           try {
             await journal.requireRun(runId);
             // Through the lease: refused (LeaseHeldError, exit 2) while a live worker holds the run.

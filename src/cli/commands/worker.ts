@@ -7,7 +7,8 @@ import type { Journal } from '../../engine/journal/types.js';
 import { ConfigError, ExitCode } from '../../errors.js';
 import type { WorkerOptions } from '../../fleet/worker.js';
 import { redactOptions, redactUrl } from '../../redaction.js';
-import type { CommandModule } from '../command.js';
+import type { CommandModule, GlobalOptions } from '../command.js';
+import { globalOptions } from '../context.js';
 import { exitCodesHelp } from './help.js';
 
 /** What the commands need from the engine (wired by the CLI): the journal, and how a run is driven. */
@@ -45,7 +46,7 @@ export function parseWorkerFlags(f: WorkerFlags, hostname = os.hostname()) {
   };
 }
 
-export function workerCommand(runtime: () => Promise<FleetRuntime>): CommandModule {
+export function workerCommand(runtime: (globals: GlobalOptions) => Promise<FleetRuntime>): CommandModule {
   return {
     register(program: Command) {
       program
@@ -76,7 +77,7 @@ ${exitCodesHelp([0, 1, 2, 130])}`,
             cmd.optsWithGlobals<{ journal?: string }>().journal ?? process.env.V2O_JOURNAL,
           );
           const flags = parseWorkerFlags(f);
-          process.exitCode = await serveWorker(spec, flags, await runtime());
+          process.exitCode = await serveWorker(spec, flags, await runtime(globalOptions(cmd)));
         });
     },
   };

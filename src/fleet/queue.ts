@@ -2,6 +2,8 @@
 // so moving to pg-boss 11 (Node 22) changes this file alone. A job only says "look at run X": the
 // engine's lease owns the run, so a job is completed as soon as take() resolves, and pg-boss 10's job
 // expiry (< 24 h) and its lack of heartbeats never decide anything.
+
+import type { PoolConfig } from 'pg';
 import PgBoss from 'pg-boss';
 import type { Logger } from 'pino';
 import { redactUrl } from '../redaction.js';
@@ -41,14 +43,14 @@ export interface OpenRunQueueOptions {
    * node-postgres settings that replace the URL (the journal's own parsing of sslmode/sslrootcert, so
    * verify-full really verifies); default: the URL as a connection string.
    */
-  connection?: { host?: string; port?: number; user?: string; database?: string; ssl?: unknown };
+  connection?: PoolConfig;
   /** How often an idle worker looks for jobs (default 1000 ms; pg-boss's own minimum is 500 ms). */
   pollMs?: number;
 }
 
 export async function openRunQueue(url: string, o: OpenRunQueueOptions): Promise<RunQueue> {
   const boss = new PgBoss({
-    ...(o.connection ?? { connectionString: url }),
+    ...((o.connection ?? { connectionString: url }) as PgBoss.ConstructorOptions),
     schema: SCHEMA,
     application_name: 'v2o-queue',
     max: 4,

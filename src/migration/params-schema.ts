@@ -78,6 +78,7 @@ const SourceSchema = z.looseObject({
   toolsRunning: z.boolean(),
   wasPoweredOn: z.boolean(),
   datacenter: z.string().optional(),
+  host: z.string().optional(),
 });
 
 const WindowsSchema = z.looseObject({

@@ -359,6 +359,8 @@ export interface DiskUpload {
   /** No bytes moving for this long: the source is reopened (Range), the upload aborted for a retry. */
   stallTimeoutMs: number;
   limits?: { overall: number; perSource: number; perTarget: number };
+  /** The VM's ESXi host: the per-source-host limit counts by it (default: the URL's host). */
+  sourceHost?: string;
   signal: AbortSignal;
 }
 

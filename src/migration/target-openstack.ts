@@ -53,7 +53,7 @@ import { createPort, deletePort, listPorts } from '../openstack/network/ports/re
 import type { Port } from '../openstack/network/ports/results.js';
 import { listSubnets } from '../openstack/network/subnets/requests.js';
 import { poll } from '../openstack/util/wait.js';
-import { TransferLimiter } from '../transfer/limiter.js';
+import { sharedLimiter } from '../transfer/limiter.js';
 import { glanceSink } from '../transfer/sinks/glance-sink.js';
 import { transferDisk } from '../transfer/transfer-disk.js';
 import type { TransferCheckpoint } from '../transfer/types.js';
@@ -406,7 +406,8 @@ export class OpenStackTarget implements TargetOps {
   /** src/transfer's transferDisk into the Glance image `o.imageId`, under the process-wide limits. */
   async uploadDisk(o: DiskUpload): Promise<DiskUploadResult> {
     const r = await transferDisk({
-      limiter: o.limits ? limiterFor(o.limits) : undefined,
+      limiter: o.limits ? sharedLimiter(o.limits) : undefined,
+      ...(o.sourceHost ? { limiterKeys: { source: o.sourceHost, target: 'glance' } } : {}),
       source: o.source,
       sink: glanceSink(this.cloud.image, o.imageId),
       format: o.format,
@@ -584,16 +585,4 @@ export class OpenStackTarget implements TargetOps {
   close() {
     return this.cloud.close();
   }
-}
-
-/** One limiter per set of limits for the whole process, so parallel runs share the plan's limits. */
-const limiters = new Map<string, TransferLimiter>();
-function limiterFor(l: { overall: number; perSource: number; perTarget: number }): TransferLimiter {
-  const key = JSON.stringify(l);
-  let x = limiters.get(key);
-  if (!x) {
-    x = new TransferLimiter(l);
-    limiters.set(key, x);
-  }
-  return x;
 }

@@ -7,7 +7,7 @@ import type { Readable } from 'node:stream';
 import { InterruptedError } from '../errors.js';
 import type { DiskReader } from './disk-reader.js';
 import { type Extent, extentBytes } from './extents.js';
-import { TransferLimiter } from './limiter.js';
+import { sharedLimiter } from './limiter.js';
 import { resilientStream } from './resilient-stream.js';
 import type { DeviceWriter } from './sinks/device-writer.js';
 import type { ByteSource } from './types.js';
@@ -33,6 +33,8 @@ export interface ExtentCopy {
   checkpointEveryBytes?: number;
   stallTimeoutMs: number;
   limits?: { overall: number; perSource: number; perTarget: number };
+  /** The limiter's source key: the VM's ESXi host (default: one key for the vCenter). */
+  sourceKey?: string;
   signal: AbortSignal;
 }
 export interface ExtentCopyResult {
@@ -214,22 +216,14 @@ export async function copyExtents(o: ExtentCopy): Promise<ExtentCopyResult> {
     if (o.limits) {
       // One slot per disk copy, as transferDisk takes one per upload. The plan has one vCenter, so
       // all datastore reads share the source key.
-      await limiterFor(o.limits).run({ source: 'vsphere', target: o.writer.path }, run, o.signal);
+      await sharedLimiter(o.limits).run(
+        { source: o.sourceKey ?? 'vsphere', target: o.writer.path },
+        run,
+        o.signal,
+      );
     } else await run();
   } finally {
     o.signal.removeEventListener('abort', onAbort);
   }
   return { bytesRead, zeroBytes, totalBytes, resumed: skip > 0, seconds: (Date.now() - t0) / 1000 };
-}
-
-/** One limiter per set of limits for the whole process, so parallel copies share the plan's limits. */
-const limiters = new Map<string, TransferLimiter>();
-function limiterFor(l: { overall: number; perSource: number; perTarget: number }): TransferLimiter {
-  const key = JSON.stringify(l);
-  let x = limiters.get(key);
-  if (!x) {
-    x = new TransferLimiter(l);
-    limiters.set(key, x);
-  }
-  return x;
 }

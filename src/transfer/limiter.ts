@@ -112,3 +112,29 @@ export class TransferLimiter {
     }
   }
 }
+
+/** What a copy needs of a limiter: this process's TransferLimiter, or one shared by a fleet of workers. */
+export type SlotLimiter = Pick<TransferLimiter, 'run' | 'limits'>;
+
+let provider: ((l: TransferLimits) => SlotLimiter) | undefined;
+const local = new Map<string, TransferLimiter>();
+
+/**
+ * Where copies take their slots: a `v2o worker` on PostgreSQL installs the fleet's (slots in the
+ * database, so the plan's limits hold over all workers together); otherwise one limiter per set of
+ * limits for the whole process, so parallel runs share the plan's limits.
+ */
+export function useLimiterProvider(p: ((l: TransferLimits) => SlotLimiter) | undefined): void {
+  provider = p;
+}
+
+export function sharedLimiter(l: TransferLimits): SlotLimiter {
+  if (provider) return provider(l);
+  const key = JSON.stringify(l);
+  let x = local.get(key);
+  if (!x) {
+    x = new TransferLimiter(l);
+    local.set(key, x);
+  }
+  return x;
+}

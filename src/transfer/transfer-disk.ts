@@ -11,7 +11,7 @@ import { downloadToFile } from './download.js';
 import { ChecksumMismatchError, SourceInterruptedError, TransferStallError } from './errors.js';
 import { hashingStream, verifyDigests } from './hashing-stream.js';
 import { inspectGate } from './inspect-gate.js';
-import type { TransferLimiter, TransferSlotKeys } from './limiter.js';
+import type { SlotLimiter, TransferSlotKeys } from './limiter.js';
 import { resilientStream } from './resilient-stream.js';
 import { fileSource } from './sources/file-source.js';
 import { DEFAULT_STALL_TIMEOUT_MS, StallWatchdog } from './stall-watchdog.js';
@@ -73,7 +73,7 @@ export interface TransferDiskOptions {
   onBytes?: (done: number, total: number | undefined) => void;
   /** Journal events (reconnects, restarts). */
   onEvent?: (type: string, data: Record<string, unknown>) => void;
-  limiter?: TransferLimiter;
+  limiter?: SlotLimiter;
   /** Limiter keys; default: the source's host and the sink description. */
   limiterKeys?: TransferSlotKeys;
   signal: AbortSignal;

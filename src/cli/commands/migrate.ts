@@ -1,5 +1,5 @@
-// `v2o migrate plan.yaml [--vm NAME] [--force-poweroff]`: one journaled run per VM, at most
-// `concurrency.vms` at once. A blocked plan starts nothing (exit 2). The exit code is the worst
+// `v2o migrate plan.yaml [--vm NAME] [--force-poweroff] [--queue [--wait]]`: one journaled run per
+// VM, at most `concurrency.vms` at once, or queued for the fleet's workers. A blocked plan starts nothing (exit 2). The exit code is the worst
 // outcome: 130 interrupted, 1 failed, 3 waiting for approval, 0 all done.
 // Without a plan file it starts a built-in workflow (`--workflow example`), for trying the engine.
 import type { Command } from 'commander';
@@ -12,6 +12,8 @@ import { addWorkflowOptions, chooseWorkflow, type WorkflowChoice } from './workf
 
 interface MigrateOptions extends WorkflowChoice {
   json?: boolean;
+  queue?: boolean;
+  wait?: boolean;
   vm?: string;
   forcePoweroff?: boolean;
   shutdownTimeout?: string;
@@ -31,6 +33,11 @@ async function migrateFromFile(file: string, o: MigrateOptions, cmd: Command): P
   const { silentLogger } = await import('../../engine/logger.js');
   const { vmwareWindowsToOpenstack } = await import('../../../workflows/vmware-windows-to-openstack.js');
   const globals = globalOptions(cmd);
+  if (o.queue) {
+    // Refused before anything is read: a queue needs the journal every worker shares.
+    const { requirePostgresJournal } = await import('../../fleet/enqueue.js');
+    requirePostgresJournal(globals.journal || process.env.V2O_JOURNAL || undefined);
+  }
   const plan = loadPlanFile(file);
   const timeoutS = o.shutdownTimeout === undefined ? undefined : Number(o.shutdownTimeout);
   if (timeoutS !== undefined && !(timeoutS > 0))
@@ -65,6 +72,20 @@ async function migrateFromFile(file: string, o: MigrateOptions, cmd: Command): P
     });
   }
 
+  if (o.queue) {
+    const { queueRuns } = await import('../queue-runs.js');
+    return queueRuns(
+      vmwareWindowsToOpenstack,
+      vms.map((v) => ({
+        subject: v.config.name,
+        params: v.params,
+        plannedBytes: v.plan.disks.reduce((n, d) => n + d.sizeBytes, 0),
+      })),
+      globals,
+      { wait: o.wait, json: o.json },
+    );
+  }
+  if (o.wait) throw new ConfigError('--wait follows a queued wave: use it with --queue');
   const limit = Math.max(1, Math.min(plan.concurrency.vms, vms.length));
   if (limit === 1) {
     // One at a time: each run gets the full progress display.
@@ -105,16 +126,22 @@ export const migrateCommand: CommandModule = {
         '--shutdown-timeout <seconds>',
         `how long to wait for the guest to shut down (default ${DEFAULT_SHUTDOWN_TIMEOUT_S})`,
       )
+      .option(
+        '--queue',
+        'journal the runs and put one job per VM on the fleet queue for `v2o worker` (journal on PostgreSQL)',
+      )
+      .option('--wait', 'with --queue: follow the wave until every run ended or waits for an operator')
       .option('--json', 'print the outcome as JSON on stdout (progress goes to stderr)')
       .addHelpText(
         'after',
-        `\nExamples:\n  v2o migrate plan.yaml\n  v2o migrate plan.yaml --vm win2019-app01 --force-poweroff\n  v2o migrate --workflow example --set gate=true    # built-in demo workflow\n${exitCodesHelp([0, 1, 2, 3, 130])}`,
+        `\nExamples:\n  v2o migrate plan.yaml\n  v2o migrate plan.yaml --vm win2019-app01 --force-poweroff\n  V2O_JOURNAL=postgres://v2o@db/v2o v2o migrate wave1.yaml --queue --wait   # a fleet of workers runs it\n  v2o migrate --workflow example --set gate=true    # built-in demo workflow\n${exitCodesHelp([0, 1, 2, 3, 130])}`,
       )
       .action(async (file: string | undefined, o: MigrateOptions, cmd: Command) => {
         if (file) {
           process.exitCode = await migrateFromFile(file, o, cmd);
           return;
         }
+        if (o.queue || o.wait) throw new ConfigError('--queue and --wait need a plan file');
         const { planWorkflow } = await import('../../engine/plan.js');
         const { silentLogger } = await import('../../engine/logger.js');
         const { runWorkflow } = await import('../run-workflow.js');

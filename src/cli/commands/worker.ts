@@ -88,12 +88,24 @@ async function serveWorker(
   flags: ReturnType<typeof parseWorkerFlags>,
   rt: FleetRuntime,
 ): Promise<number> {
-  const [{ openRunQueue }, { runWorker }, metricsMod, { PgSlotPool }, { default: pg }] = await Promise.all([
+  const [
+    { openRunQueue },
+    { runWorker },
+    metricsMod,
+    { PgSlotPool },
+    { default: pg },
+    { pgTarget },
+    { FleetTransferLimiter },
+    { useLimiterProvider },
+  ] = await Promise.all([
     import('../../fleet/queue.js'),
     import('../../fleet/worker.js'),
     import('../../fleet/metrics.js'),
     import('../../fleet/slots.js'),
     import('pg'),
+    import('../../engine/journal/pg-url.js'),
+    import('../../fleet/fleet-limiter.js'),
+    import('../../transfer/limiter.js'),
   ]);
   const log = pino(
     { name: 'v2o-worker', redact: redactOptions, base: { worker: flags.name } },
@@ -101,16 +113,21 @@ async function serveWorker(
   );
   const listen = flags.metrics === undefined ? undefined : metricsMod.parseListen(flags.metrics);
   const journal = await rt.openJournal(spec);
-  const queue = await openRunQueue(spec, { log });
-  const db = flags.fleetVms === undefined ? undefined : new pg.Pool({ connectionString: spec, max: 2 });
+  // The journal's own reading of the URL (sslmode verify-full checks the host name; PG* variables).
+  const { config } = pgTarget(spec);
+  const queue = await openRunQueue(spec, { log, connection: config });
+  const db = new pg.Pool({ ...config, max: 3 });
   // An idle client cut by the server (a restart) must not crash the worker: the next query reconnects.
-  db?.on('error', (err) => log.warn({ err: { message: err.message } }, 'slot database connection lost'));
+  db.on('error', (err) => log.warn({ err: { message: err.message } }, 'slot database connection lost'));
   const metrics = metricsMod.createMetrics(async () => {
     const counts: Record<string, number> = {};
     for (const r of await journal.listRuns()) counts[r.state] = (counts[r.state] ?? 0) + 1;
     return counts;
   });
   const server = listen && (await metricsMod.serveMetrics(metrics, listen));
+  const slots = await PgSlotPool.open(db);
+  // The plan's transfer limits (overall, per source host, per target) hold over the whole fleet.
+  useLimiterProvider((l) => new FleetTransferLimiter(slots, { runId: 'transfer', worker: flags.name }, l));
   const drain = new AbortController();
   let code: number = ExitCode.ok;
   const onSignal = (sig: NodeJS.Signals) => {
@@ -134,9 +151,7 @@ async function serveWorker(
       log,
       metrics,
       signal: drain.signal,
-      ...(db && flags.fleetVms
-        ? { fleetVms: { pool: await PgSlotPool.open(db), limit: flags.fleetVms } }
-        : {}),
+      ...(flags.fleetVms ? { fleetVms: { pool: slots, limit: flags.fleetVms } } : {}),
     });
     log.info('worker drained');
     return code;
@@ -144,7 +159,8 @@ async function serveWorker(
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
     await server?.close();
-    await db?.end();
+    useLimiterProvider(undefined);
+    await db.end();
     await journal.close();
   }
 }

@@ -227,6 +227,7 @@ async function copyJob(ctx: Ctx, state: PassState, save: () => void, j: Job, tal
       onProgress: (done) => void tally.report(j.disk.key, done),
       stallTimeoutMs: ctx.params.plan.settings.transferStallSeconds * 1000,
       limits: ctx.params.options.transferLimits,
+      ...(ctx.params.plan.source?.host ? { sourceKey: ctx.params.plan.source.host } : {}),
       signal: ctx.signal,
     });
     await writer.flush();

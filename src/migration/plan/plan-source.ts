@@ -40,6 +40,7 @@ export function planSource(
       toolsRunning: vm.toolsRunning,
       wasPoweredOn: vm.powerState === 'poweredOn',
       datacenter: vm.datacenter,
+      ...(vm.host ? { host: vm.host } : {}),
     },
     findings: [],
   };

@@ -118,6 +118,8 @@ export interface VmPlan {
     wasPoweredOn: boolean;
     /** Datacenter inventory path (datastore URLs need it). */
     datacenter?: string;
+    /** The ESXi host it runs on: the per-source-host transfer limit is counted by it. */
+    host?: string;
   };
   windows?: WindowsVersion;
   drivers?: DriverPlan & {

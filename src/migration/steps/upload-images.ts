@@ -228,6 +228,7 @@ async function uploadDisk(
     hashes: settings.uploadHashes,
     stallTimeoutMs: settings.transferStallSeconds * 1000,
     limits: ctx.params.options.transferLimits,
+    ...(ctx.params.plan.source?.host ? { sourceHost: ctx.params.plan.source.host } : {}),
     signal: ctx.signal,
   });
   report(disk.index, r.bytes, r.bytes);

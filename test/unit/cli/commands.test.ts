@@ -63,8 +63,8 @@ describe('v2o commands on the example workflow', () => {
     expect(human.stdout).toMatch(/^STEP +STATE +ATTEMPTS +STARTED +FINISHED +NOTE$/m);
     expect(human.stdout).toMatch(/^flaky {7}succeeded {2}2 {9}\d{4}-/m);
     const rows = (await cli(state, 'list')).stdout.split('\n');
-    expect(rows[0]).toMatch(/^RUN {9}STATE {6}WORKFLOW {4}SUBJECT {2}CREATED {19}UPDATED$/);
-    expect(rows[1]).toMatch(new RegExp(`^${id} {2}succeeded {2}example v\\d+ {2}vm-7 {5}\\d{4}-`));
+    expect(rows[0]).toMatch(/^RUN {9}STATE {6}WORKER {2}WORKFLOW {4}SUBJECT {2}CREATED {19}UPDATED$/);
+    expect(rows[1]).toMatch(new RegExp(`^${id} {2}succeeded {2}- {7}example v\\d+ {2}vm-7 {5}\\d{4}-`));
     // --follow returns by itself once nobody drives the run.
     const followed = await cli(state, 'logs', id, '--follow');
     expect(followed.code).toBe(0);

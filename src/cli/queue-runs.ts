@@ -7,6 +7,7 @@ import type { AnyWorkflow } from '../engine/registry.js';
 import { ExitCode } from '../errors.js';
 import type { GlobalOptions } from './command.js';
 import { openJournal } from './context.js';
+import { QUEUED_EVENT } from './fleet-handoff.js';
 
 export interface QueuedVm {
   subject: string;
@@ -52,6 +53,7 @@ export async function queueRuns(
         at: Date.now(),
       });
       ids.push(run.id);
+      await journal.appendEvent(run.id, Date.now(), QUEUED_EVENT, undefined, { by: 'migrate --queue' });
     }
     const queue = await openRunQueue(spec, { log: silentLogger(), connection: pgTarget(spec).config });
     try {

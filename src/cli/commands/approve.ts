@@ -3,6 +3,7 @@ import os from 'node:os';
 import type { Command } from 'commander';
 import type { CommandModule } from '../command.js';
 import { globalOptions, withJournal } from '../context.js';
+import { handToFleet } from '../fleet-handoff.js';
 import { exitCodesHelp } from './help.js';
 
 export const approveCommand: CommandModule = {
@@ -18,18 +19,23 @@ export const approveCommand: CommandModule = {
       )
       .action(async (runId: string, o: { step?: string }, cmd: Command) => {
         const { approveRun } = await import('../../engine/approve.js');
-        const step = await withJournal(
-          globalOptions(cmd),
-          async (j) =>
-            await approveRun(j, runId, {
+        const globals = globalOptions(cmd);
+        const { step, fleet } = await withJournal(
+          globals,
+          async (j) => {
+            const step = await approveRun(j, runId, {
               stepId: o.step,
               by: `${os.userInfo().username}@${os.hostname()}`,
               at: Date.now(),
-            }),
+            });
+            return { step, fleet: await handToFleet(j, runId, globals.journal || process.env.V2O_JOURNAL) };
+          },
           { create: false },
         );
         process.stdout.write(
-          `approved step ${step.stepId} of run ${runId} (by ${step.approvedBy}); continue with: v2o resume ${runId}\n`,
+          fleet
+            ? `approved step ${step.stepId} of run ${runId} (by ${step.approvedBy}); its job is back on the fleet's queue\n`
+            : `approved step ${step.stepId} of run ${runId} (by ${step.approvedBy}); continue with: v2o resume ${runId}\n`,
         );
       });
   },

@@ -10,6 +10,7 @@ import { processIsAlive } from '../../engine/liveness.js';
 import { ConfigError } from '../../errors.js';
 import type { CommandModule } from '../command.js';
 import { globalOptions, withJournal } from '../context.js';
+import { handToFleet } from '../fleet-handoff.js';
 import { exitCodesHelp } from './help.js';
 
 const STEP = 'cutover';
@@ -87,7 +88,7 @@ ${exitCodesHelp([0, 1, 2, 3, 130])}`,
           const now = Date.now();
           const notBefore = o.at === undefined ? now : parseCutoverTime(o.at, now);
           const { approveRun } = await import('../../engine/approve.js');
-          const holder = await withJournal(
+          const recorded = await withJournal(
             globals,
             async (j) => {
               const run = await j.requireRun(runId);
@@ -118,11 +119,22 @@ ${exitCodesHelp([0, 1, 2, 3, 130])}`,
                 at: now,
                 notBefore,
               });
-              return liveHolder(await j.getLease(runId), await j.now());
+              const fleet = await handToFleet(j, runId, globals.journal || process.env.V2O_JOURNAL);
+              return { held: liveHolder(await j.getLease(runId), await j.now()), fleet };
             },
             { create: false },
           );
+          const { held: holder, fleet } = recorded;
           const due = notBefore <= Date.now();
+          if (fleet && !holder) {
+            const message = `cutover of run ${runId} recorded for ${localIso(notBefore)}; its job is back on the fleet's queue: a worker cuts over when it is due (v2o logs ${runId} --follow)`;
+            process.stdout.write(
+              o.json
+                ? `${JSON.stringify({ runId, stepId: STEP, notBefore, due, queued: true, message })}\n`
+                : `${message}\n`,
+            );
+            return;
+          }
           if (due && o.resume && !holder) {
             const { resumeRun } = await import('../run-workflow.js');
             const env = o.forcePoweroff ? { ...process.env, V2O_FORCE_POWEROFF: '1' } : undefined;

@@ -1,5 +1,6 @@
 // Benchmark (not a test): journal cost per step transition, and the time from `v2o resume`
-// process start to the first line of the next step's run() with 9 of 10 steps done.
+// process start to the first line of the next step's run() with 9 of 10 steps done; with
+// PostgreSQL (the lab's V2O_LAB_JOURNAL) also the fleet's queue latency and takeover time.
 // Run: npm run build && npx tsx bench/engine-journal.ts   (or: npm run bench:engine)
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -168,6 +169,15 @@ if (url) {
   const p = await postgresTransitions(url);
   console.log(
     `journal step transition (PostgreSQL, fenced): median ${ms(p.median)}, p99 ${ms(p.p99)}, max ${ms(p.max)} (n=${p.n}; target p99 <= 5 ms)`,
+  );
+  if (!fs.existsSync(cliJs)) throw new Error(`${cliJs} missing: run \`npm run build\` first`);
+  const { fleetLatencies } = await import('./fleet-latency.js');
+  const f = await fleetLatencies(url, cliJs, stats);
+  console.log(
+    `queue: enqueue → first step on an idle worker: median ${f.queue.median} ms, p99 ${f.queue.p99} ms, max ${f.queue.max} ms (n=${f.queue.n})`,
+  );
+  console.log(
+    `takeover: worker SIGKILLed mid-step → another worker's first step of the run: median ${(f.takeover.median / 1000).toFixed(1)} s, max ${(f.takeover.max / 1000).toFixed(1)} s (n=${f.takeover.n}; target <= lease expiry ${f.leaseTtlMs / 1000} s + 5 s)`,
   );
 } else {
   console.log(

@@ -5,6 +5,8 @@ import type { StepDefinition, WorkflowDefinition } from '../src/engine/types.js'
 
 export interface ChainParams {
   markFile?: string;
+  /** step-05 holds this long after its mark (the fleet benchmark kills its worker meanwhile). */
+  holdMs?: number;
 }
 
 const link = (n: number): StepDefinition<ChainParams, undefined, { n: number }> => ({
@@ -20,6 +22,7 @@ const link = (n: number): StepDefinition<ChainParams, undefined, { n: number }> 
         `${ctx.stepId} ${Date.now()} ${(cpu.user + cpu.system) / 1000}\n`,
       );
     }
+    if (n === 5 && ctx.params.holdMs) await ctx.sleep(ctx.params.holdMs, ctx.signal);
     return { n };
   },
 });

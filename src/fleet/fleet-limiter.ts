@@ -10,6 +10,10 @@ export const transferSlotNames = (keys: TransferSlotKeys) => ({
   overall: 'transfer:overall',
 });
 
+/** vCenter's HttpNfcLease timeout (info.leaseTimeout) and how often v2o reports progress on a lease. */
+const EXPORT_LEASE_TIMEOUT_MS = 300_000;
+const LEASE_PROGRESS_EVERY_MS = 30_000;
+
 export class FleetTransferLimiter {
   readonly limits: TransferLimits;
 
@@ -21,6 +25,33 @@ export class FleetTransferLimiter {
     private readonly ttlMs = 30_000,
   ) {
     this.limits = { ...DEFAULT_TRANSFER_LIMITS, ...limits };
+  }
+
+  /**
+   * As TransferLimiter.runSource: one fleet slot for the source (an export session) while fn runs.
+   * A dead worker's export lease stays open on vSphere until it times out — info.leaseTimeout,
+   * 300 s on vCenter, counted from its last HttpNfcLeaseProgress, which v2o sends every 30 s — and
+   * another process cannot abort it (the lease belongs to the dead process's session). So the
+   * slot is renewed every 30 s and outlives the holder by the lease timeout plus one renewal:
+   * the fleet never opens more sessions on a host than the plan allows, even around a crash.
+   */
+  async runSource<T>(key: string, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    const slot = await holdSlot(
+      this.pool,
+      transferSlotNames({ source: key, target: '' }).source,
+      this.limits.perSource,
+      this.holder,
+      {
+        ttlMs: EXPORT_LEASE_TIMEOUT_MS + LEASE_PROGRESS_EVERY_MS,
+        renewEveryMs: LEASE_PROGRESS_EVERY_MS,
+        signal: signal ?? new AbortController().signal,
+      },
+    );
+    try {
+      return await fn();
+    } finally {
+      await slot.release().catch(() => {});
+    }
   }
 
   /** Run fn while holding a fleet slot for its source, its target and overall (overall last, as locally). */

@@ -137,7 +137,7 @@ export async function holdSlot(
   name: string,
   limit: number,
   holder: { runId: string; worker: string },
-  o: { ttlMs: number; signal: AbortSignal; lost?: () => void },
+  o: { ttlMs: number; signal: AbortSignal; lost?: () => void; renewEveryMs?: number },
 ): Promise<{ release(): Promise<void> }> {
   const slot = await pool.acquire(name, limit, holder, o);
   let lost = false;
@@ -153,7 +153,7 @@ export async function holdSlot(
         () => {}, // a failed renewal is tried again next tick; the ttl covers two misses
       );
     },
-    Math.max(50, Math.floor(o.ttlMs / 3)),
+    o.renewEveryMs ?? Math.max(50, Math.floor(o.ttlMs / 3)),
   );
   timer.unref();
   return {

@@ -29,6 +29,8 @@ export interface KeepAlive {
 }
 
 export interface ExportSession {
+  /** The HttpNfcLease's moref (export leases only): journaled, so a resumed step can abort it. */
+  ref?: string;
   disks: ExportedDisk[];
   /** HttpNfcLeaseProgress; the lease expires without it. */
   progress(percent: number): Promise<void>;
@@ -167,6 +169,12 @@ export interface SourceOps {
   exportVm(moref: string, o?: Sig): Promise<ExportSession>;
   /** The alternative to the lease: each disk's data file on its datastore (the -flat extent for flat disks). */
   datastoreDisks(moref: string, o?: Sig): Promise<ExportSession>;
+  /**
+   * HttpNfcLeaseAbort of a lease an earlier attempt (a killed process) left open: vSphere holds its
+   * NFC session until the lease times out (info.leaseTimeout, 300 s by default). A lease that is
+   * gone or finished already is fine.
+   */
+  abortExportLease(ref: string, reason: string, o?: Sig): Promise<void>;
   changeTracking(moref: string, o?: Sig): Promise<ChangeTrackingState>;
   /** ReconfigVM_Task with changeTrackingEnabled; waits for the task. */
   setChangeTracking(moref: string, enabled: boolean, o?: Sig): Promise<void>;
@@ -359,7 +367,7 @@ export interface DiskUpload {
   /** No bytes moving for this long: the source is reopened (Range), the upload aborted for a retry. */
   stallTimeoutMs: number;
   limits?: { overall: number; perSource: number; perTarget: number };
-  /** The VM's ESXi host: the per-source-host limit counts by it (default: the URL's host). */
+  /** The limiter's source key for this stream (default: the URL's host). */
   sourceHost?: string;
   signal: AbortSignal;
 }

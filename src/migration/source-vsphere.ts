@@ -11,6 +11,7 @@ import { leaseSource } from '../transfer/sources/lease-source.js';
 import { inspectDisk, parseVmdkDescriptor } from '../transfer/vmdk.js';
 import { vsphereConfigFromEnv } from '../vsphere/config.js';
 import { isFault, isHttpStatus } from '../vsphere/errors.js';
+import { httpNfcLeaseAbort } from '../vsphere/methods/http-nfc-lease.js';
 import { parseDatastorePath, type VmDisk, type VmInfo } from '../vsphere/model.js';
 import { attachIso, type CdromState, restoreCdrom } from '../vsphere/objects/cdrom.js';
 import {
@@ -382,12 +383,24 @@ export class VSphereSource implements SourceOps {
       return Object.assign(leaseSource(lease, u), { key: d?.key ?? -1 });
     });
     return {
+      ref: lease.ref.value,
       disks,
       progress: (p) => lease.progress(p, o),
       startKeepAlive: (getPercent) => lease.startKeepAlive(getPercent),
       complete: () => lease.complete(),
       abort: (reason) => lease.abort(reason),
     };
+  }
+
+  async abortExportLease(ref: string, reason: string, o: { signal?: AbortSignal } = {}): Promise<void> {
+    try {
+      await httpNfcLeaseAbort(this.client, { type: 'HttpNfcLease', value: ref }, reason, o);
+    } catch (err) {
+      // Gone (timed out, completed, the session that made it ended) or past the state where it
+      // can be aborted: either way it holds no NFC session any more.
+      if (isFault(err, 'ManagedObjectNotFound') || isFault(err, 'InvalidState')) return;
+      throw err;
+    }
   }
 
   async datastoreDisks(moref: string, o: { signal?: AbortSignal } = {}): Promise<ExportSession> {

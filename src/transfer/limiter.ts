@@ -94,6 +94,21 @@ export class TransferLimiter {
     return { overall: this.overall.active, source: count(this.bySource), target: count(this.byTarget) };
   }
 
+  /**
+   * Run fn while holding only a source slot: an export session (an HttpNfcLease) counts against
+   * its ESXi host for as long as it is open, whatever its disks' streams do (VMware caps NFC
+   * sessions per host); its disks then take their stream slots with a key of their own.
+   */
+  async runSource<T>(key: string, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    const s = this.keyed(this.bySource, key, this.limits.perSource);
+    await s.acquire(signal);
+    try {
+      return await fn();
+    } finally {
+      s.release();
+    }
+  }
+
   /** Run fn while holding a slot for its source, its target and overall. */
   async run<T>(keys: TransferSlotKeys, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     const taken: Semaphore[] = [];
@@ -114,7 +129,7 @@ export class TransferLimiter {
 }
 
 /** What a copy needs of a limiter: this process's TransferLimiter, or one shared by a fleet of workers. */
-export type SlotLimiter = Pick<TransferLimiter, 'run' | 'limits'>;
+export type SlotLimiter = Pick<TransferLimiter, 'run' | 'runSource' | 'limits'>;
 
 let provider: ((l: TransferLimits) => SlotLimiter) | undefined;
 const local = new Map<string, TransferLimiter>();

@@ -6,6 +6,7 @@
 import pLimit from 'p-limit';
 import { V2oError } from '../../errors.js';
 import { formatBytes } from '../../format-bytes.js';
+import { sharedLimiter } from '../../transfer/limiter.js';
 import type { PlannedDisk } from '../build-plan.js';
 import { runTag, runTags } from '../params.js';
 import type { UploadHash } from '../plan-file.js';
@@ -33,6 +34,8 @@ interface Saved {
   transfer: Record<number, unknown>;
   /** When the first attempt began (the rate covers retries too). */
   startedAt?: number;
+  /** The export lease this step holds open; one a killed attempt left is aborted before a new one. */
+  leaseRef?: string;
 }
 
 /** This attempt's journaled state, and how to save it. */
@@ -156,12 +159,36 @@ async function imagesToFill(ctx: Ctx, a: Attempt): Promise<Todo[]> {
 }
 
 /** Opens the export once for all disks, keeps it alive, uploads, then completes or aborts it. */
+/**
+ * The export session holds a per-source-host slot for as long as it is open (the plan's
+ * perSourceHost, counted by the VM's ESXi host; fleet-wide on PostgreSQL): vSphere limits NFC
+ * sessions per host, and a lease counts from its creation, not only while bytes flow.
+ */
 async function exportAndUpload(ctx: Ctx, a: Attempt, todo: Todo[]): Promise<void> {
+  const host = ctx.params.plan.source?.host;
+  const limits = ctx.params.options.transferLimits;
+  if (!host || !limits) return exportAndUploadHeld(ctx, a, todo);
+  return sharedLimiter(limits).runSource(host, () => exportAndUploadHeld(ctx, a, todo), ctx.signal);
+}
+
+async function exportAndUploadHeld(ctx: Ctx, a: Attempt, todo: Todo[]): Promise<void> {
   const { source } = ctx.services;
+  if (a.saved.leaseRef) {
+    await source.abortExportLease(a.saved.leaseRef, `v2o run ${ctx.runId}: an earlier attempt's export`, {
+      signal: ctx.signal,
+    });
+    ctx.event('lease.aborted', { lease: a.saved.leaseRef, why: 'left open by an earlier attempt' });
+    delete a.saved.leaseRef;
+    a.save();
+  }
   const lease =
     ctx.params.plan.settings.exportMethod === 'datastore'
       ? await source.datastoreDisks(sourceMoref(ctx), { signal: ctx.signal })
       : await source.exportVm(sourceMoref(ctx), { signal: ctx.signal });
+  if (lease.ref) {
+    a.saved.leaseRef = lease.ref;
+    await ctx.checkpoint(a.saved); // durable before a byte moves: a kill from here on leaves it known
+  }
   // Bytes of the export stream; a disk's stream size (streamOptimized: much less than its
   // capacity) replaces the capacity estimate as soon as the source tells it.
   const totals = new Map(todo.map((t) => [t.disk.index, t.disk.sizeBytes]));
@@ -194,6 +221,10 @@ async function exportAndUpload(ctx: Ctx, a: Attempt, todo: Todo[]): Promise<void
     throw err;
   } finally {
     keepAlive.stop();
+    if (a.saved.leaseRef) {
+      delete a.saved.leaseRef; // completed or aborted: nothing for a later attempt to abort
+      a.save();
+    }
   }
 }
 
@@ -228,7 +259,8 @@ async function uploadDisk(
     hashes: settings.uploadHashes,
     stallTimeoutMs: settings.transferStallSeconds * 1000,
     limits: ctx.params.options.transferLimits,
-    ...(ctx.params.plan.source?.host ? { sourceHost: ctx.params.plan.source.host } : {}),
+    // The session holds the host's slot (above); its streams count under a key of their own.
+    ...(ctx.params.plan.source?.host ? { sourceHost: `export:${ctx.runId}` } : {}),
     signal: ctx.signal,
   });
   report(disk.index, r.bytes, r.bytes);

@@ -281,6 +281,7 @@ export function fakeSource(over: Partial<SourceOps> = {}): SourceOps & { calls: 
     datastoreDisks: async () => {
       throw new Error('not used');
     },
+    abortExportLease: async (ref) => void calls.push(`lease.abort ${ref}`),
     changeTracking: async () => ({
       enabled: false,
       hardwareVersion: 19,

@@ -179,6 +179,19 @@ if (url) {
   console.log(
     `takeover: worker SIGKILLed mid-step → another worker's first step of the run: median ${(f.takeover.median / 1000).toFixed(1)} s, max ${(f.takeover.max / 1000).toFixed(1)} s (n=${f.takeover.n}; target <= lease expiry ${f.leaseTtlMs / 1000} s + 5 s)`,
   );
+  const { labProcessEnv } = await import('../test/helpers/lab-env.js');
+  const env = labProcessEnv();
+  if (env.V2O_LAB_VSPHERE_VM_WARM && !process.argv.includes('--no-scale')) {
+    const { fleetScale } = await import('./fleet-scale.js');
+    const rate = 30_000_000;
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), 'v2o-bench-scale-'));
+    const s = await fleetScale({ env, root, cliJs, work }, url, rate);
+    const MB = (x: number) => `${(x / 1e6).toFixed(1)} MB/s`;
+    console.log(
+      `scale: six 1 GiB disks, each worker's links at ${MB(rate)}: one worker ${MB(s.one)}, three workers ${MB(s.three)} = ${(s.three / s.one).toFixed(2)} × one (target >= 0.9 × 3 = 2.7)`,
+    );
+    fs.rmSync(work, { recursive: true, force: true });
+  } else console.log('scale: skipped (needs both labs up: npm run lab -- up all; --no-scale skips it)');
 } else {
   console.log(
     'journal step transition (PostgreSQL): skipped, no V2O_LAB_JOURNAL in .lab/lab.env nor V2O_BENCH_JOURNAL_PG',

@@ -6,10 +6,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   migrationEnv,
-  openTarget,
   rollbackRuns,
   runIdOf,
-  runResources,
   type StartedRun,
   stepOutput,
   tmpDir,
@@ -19,11 +17,10 @@ import {
 import {
   type CopyPass,
   copyPasses,
-  diskContent,
+  expectVolumesAreTheSource,
   guestWrites,
   resetWarmVm,
   vmCbt,
-  volumeSha256,
   warmPlanLines,
 } from './warm-helpers.js';
 
@@ -31,20 +28,6 @@ const cleanup: StartedRun[] = [];
 afterAll(() => rollbackRuns(cleanup));
 
 const crashAt = (spec: string) => migrationEnv({ V2O_TEST_CRASH_AT: spec });
-
-async function expectOneVolumePerDiskEqualToSource(runId: string, vm: string, disks: number) {
-  const t = await openTarget();
-  const { volumes, servers, images } = await runResources(t, runId);
-  expect(volumes).toHaveLength(disks);
-  expect(servers).toHaveLength(1);
-  expect(images).toHaveLength(0);
-  for (const v of volumes) {
-    const disk = Number(v.metadata.v2o_disk);
-    const src = await diskContent(vm, disk);
-    expect(await volumeSha256(v.id, src.sizeBytes), `disk ${disk}`).toBe(src.sha256);
-    expect(v.attachedServerIds).toEqual([servers[0]!.id]);
-  }
-}
 
 describe('warm migration killed anywhere', () => {
   it('win2022-warm02: killed mid base copy, after a snapshot, mid pass and in the cutover; each resume continues', async () => {
@@ -82,7 +65,7 @@ describe('warm migration killed anywhere', () => {
     r = await v2o(state, ['resume', runId]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
 
-    await expectOneVolumePerDiskEqualToSource(runId, vm, 2);
+    await expectVolumesAreTheSource(runId, vm, 2);
     expect(await vmCbt(vm)).toMatchObject({ enabled: false, snapshots: [] });
     const st = await v2o(state, ['status', runId, '--json']);
     expect(copyPasses(st.stdout).filter((p) => p.kind === 'base')).not.toHaveLength(0);
@@ -113,6 +96,6 @@ describe('warm migration killed anywhere', () => {
     // The resumed process read what was left, about half, never the whole again.
     expect(pass.bytesRead).toBeGreaterThan(0);
     expect(pass.bytesRead).toBeLessThanOrEqual(0.6 * pass.bytes);
-    await expectOneVolumePerDiskEqualToSource(runId, vm, 2);
+    await expectVolumesAreTheSource(runId, vm, 2);
   });
 });

@@ -1,9 +1,11 @@
 // Test kit for warm migrations: the vSphere lab's disk hooks (guest writes, CBT reset, grow, the
 // content the guest sees), the plan lines of a warm run, and what status says about its passes.
+
+import { expect } from 'vitest';
 import { vsphereConfigFromEnv } from '../../../src/vsphere/config.js';
 import { connect } from '../../../src/vsphere/objects/client.js';
 import { findVmByName, getVm } from '../../../src/vsphere/objects/vm.js';
-import { hashFile, hook, migrationEnv, resetVm, volumeFile } from './helpers.js';
+import { hashFile, hook, migrationEnv, openTarget, resetVm, runResources, volumeFile } from './helpers.js';
 
 const MiB = 1024 * 1024;
 
@@ -81,4 +83,21 @@ export interface CopyPass {
 export function copyPasses(statusJson: string): CopyPass[] {
   const view = JSON.parse(statusJson) as { copyPasses?: CopyPass[] };
   return view.copyPasses ?? [];
+}
+
+/**
+ * The run ended as one server on one volume per disk, no image, each volume detached from the
+ * conversion host and holding exactly the bytes its source disk had when the guest was shut down.
+ */
+export async function expectVolumesAreTheSource(runId: string, vm: string, disks: number): Promise<void> {
+  const { volumes, servers, images } = await runResources(await openTarget(), runId);
+  expect(volumes).toHaveLength(disks);
+  expect(servers).toHaveLength(1);
+  expect(images).toHaveLength(0);
+  for (const v of volumes) {
+    const disk = Number(v.metadata.v2o_disk);
+    const src = await diskContent(vm, disk);
+    expect(await volumeSha256(v.id, src.sizeBytes), `disk ${disk} (volume ${v.id})`).toBe(src.sha256);
+    expect(v.attachedServerIds).toEqual([servers[0]!.id]);
+  }
 }

@@ -112,10 +112,12 @@ async function serveWorker(
     pino.destination(2),
   );
   const listen = flags.metrics === undefined ? undefined : metricsMod.parseListen(flags.metrics);
-  const journal = await rt.openJournal(spec);
+  // Workers that start together race to create the journal's, the queue's and the slots' tables;
+  // PostgreSQL then answers one of them with a deadlock or a duplicate object: that start is tried again.
+  const journal = await retryStartup(() => rt.openJournal(spec), log);
   // The journal's own reading of the URL (sslmode verify-full checks the host name; PG* variables).
   const { config } = pgTarget(spec);
-  const queue = await openRunQueue(spec, { log, connection: config });
+  const queue = await retryStartup(() => openRunQueue(spec, { log, connection: config }), log);
   const db = new pg.Pool({ ...config, max: 3 });
   // An idle client cut by the server (a restart) must not crash the worker: the next query reconnects.
   db.on('error', (err) => log.warn({ err: { message: err.message } }, 'slot database connection lost'));
@@ -125,7 +127,7 @@ async function serveWorker(
     return counts;
   });
   const server = listen && (await metricsMod.serveMetrics(metrics, listen));
-  const slots = await PgSlotPool.open(db);
+  const slots = await retryStartup(() => PgSlotPool.open(db), log);
   // The plan's transfer limits (overall, per source host, per target) hold over the whole fleet.
   useLimiterProvider((l) => new FleetTransferLimiter(slots, { runId: 'transfer', worker: flags.name }, l));
   const drain = new AbortController();
@@ -162,5 +164,23 @@ async function serveWorker(
     useLimiterProvider(undefined);
     await db.end();
     await journal.close();
+  }
+}
+
+/** deadlock_detected, serialization_failure, unique_violation, duplicate_table/object/schema. */
+const STARTUP_RACE = new Set(['40P01', '40001', '23505', '42P07', '42710', '42P06']);
+
+async function retryStartup<T>(fn: () => Promise<T>, log: pino.Logger): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      const code =
+        (err as { code?: string; cause?: { code?: string } }).code ??
+        (err as { cause?: { code?: string } }).cause?.code;
+      if (attempt >= 5 || !code || !STARTUP_RACE.has(code)) throw err;
+      log.warn({ attempt, code }, 'another worker is setting up the database at the same time; trying again');
+      await new Promise((r) => setTimeout(r, 200 * attempt + Math.random() * 300));
+    }
   }
 }

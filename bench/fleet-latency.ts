@@ -42,11 +42,12 @@ export async function fleetLatencies(
   const queue = await openRunQueue(url, { log: silentLogger(), connection: pgTarget(url).config });
   const workers: ChildProcess[] = [];
   const worker = (name: string) => {
+    const log = fs.openSync(path.join(dir, `${name}.log`), 'w');
     const w = spawn(
       process.execPath,
       [cliJs, '--state-dir', dir, '--journal', url, 'worker', '--name', name],
       {
-        stdio: 'ignore',
+        stdio: ['ignore', log, log],
       },
     );
     workers.push(w);
@@ -81,7 +82,11 @@ export async function fleetLatencies(
     for (;;) {
       const v = fn();
       if (v !== undefined) return v;
-      if (Date.now() > end) throw new Error('fleet bench: timed out');
+      if (Date.now() > end) {
+        const logs = fs.readdirSync(dir).filter((f) => f.endsWith('.log'));
+        const tails = logs.map((f) => `${f}:\n${fs.readFileSync(path.join(dir, f), 'utf8').slice(-1500)}`);
+        throw new Error(`fleet bench: timed out\n${tails.join('\n')}`);
+      }
       await new Promise((r) => setTimeout(r, 20));
     }
   };
@@ -101,7 +106,7 @@ export async function fleetLatencies(
     let holder = w1;
     let other = worker('bench-2');
     await new Promise((r) => setTimeout(r, 3000));
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < 2; i++) {
       const run = await newRun(100 + i, 10 * 60_000);
       await queue.enqueue(run.id);
       // Whichever worker took it, kill that one while step-05 holds.

@@ -57,7 +57,7 @@ describe('v2o plan', () => {
     expect(r.stdout).toContain(
       '00:50:56:a1:12:01, guest adapter "Ethernet0" on "VM Network" → network lab-net, MAC kept',
     );
-    expect(r.stdout).toMatch(/ 11\. upload-images: /);
+    expect(r.stdout).toMatch(/ 18\. upload-images: /);
     expect(r.stdout).toMatch(
       / 14\. verify-boot: wait up to 900 s for the first-boot report .*virtio, then sata/,
     );

@@ -93,9 +93,11 @@ describe('warm migration killed anywhere', () => {
 
     const st = await v2o(state, ['status', runId, '--json']);
     const { pass } = stepOutput<{ pass: CopyPass }>(st.stdout, 'copy-volumes')!;
-    // The resumed process read what was left, about half, never the whole again.
+    // The resumed process read what was left, never the whole again (checkpoints every 64 MiB per
+    // disk, the kill at half of both disks' bytes: what was past a disk's last checkpoint is read again).
     expect(pass.bytesRead).toBeGreaterThan(0);
-    expect(pass.bytesRead).toBeLessThanOrEqual(0.6 * pass.bytes);
+    expect(pass.bytesRead).toBeLessThan(pass.bytes);
+    expect(pass.bytesRead).toBeLessThanOrEqual(0.5 * pass.bytes + 2 * 64 * 1024 * 1024);
     await expectVolumesAreTheSource(runId, vm, 2);
   });
 });

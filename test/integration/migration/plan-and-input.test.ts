@@ -59,7 +59,7 @@ describe('v2o plan', () => {
     );
     expect(r.stdout).toMatch(/ 18\. upload-images: /);
     expect(r.stdout).toMatch(
-      / 14\. verify-boot: wait up to 900 s for the first-boot report .*virtio, then sata/,
+      / 22\. verify-boot: wait up to 900 s for the first-boot report .*virtio, then sata/,
     );
     const after = { vm: await labVm(vm), guest: await guestState(vm), os: await openstackSnapshot(vm) };
     expect(after.vm).toEqual(before.vm);
@@ -88,7 +88,7 @@ describe('v2o plan', () => {
     const doc = JSON.parse(j.stdout);
     expect(doc.ready).toBe(true);
     expect(doc.vms[0].plan.disks[0].image.properties.os_type).toBe('windows');
-    expect(doc.vms[0].steps.map((s: { id: string }) => s.id)).toHaveLength(15);
+    expect(doc.vms[0].steps.map((s: { id: string }) => s.id)).toHaveLength(23);
   });
 
   it('exits 2 for a blocked plan (a VM with a snapshot), naming the fix, and migrate starts nothing', async () => {

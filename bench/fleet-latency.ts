@@ -13,6 +13,7 @@ import { pgTarget } from '../src/engine/journal/pg-url.js';
 import { PostgresJournal } from '../src/engine/journal/postgres.js';
 import { silentLogger } from '../src/engine/logger.js';
 import { openRunQueue } from '../src/fleet/queue.js';
+import { dropDatabase } from '../test/helpers/pg-database.js';
 import { exampleChainWorkflow } from '../workflows/example-chain.js';
 
 /** The runner's lease: a dead holder's run can be taken this long after its last renewal. */
@@ -39,7 +40,7 @@ export async function fleetLatencies(
   const url = u.toString();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'v2o-bench-fleet-'));
   const journal = await PostgresJournal.open(url);
-  const queue = await openRunQueue(url, { log: silentLogger(), connection: pgTarget(url).config });
+  const queue = await openRunQueue(url, { log: silentLogger() });
   const workers: ChildProcess[] = [];
   const worker = (name: string) => {
     const log = fs.openSync(path.join(dir, `${name}.log`), 'w');
@@ -131,7 +132,7 @@ export async function fleetLatencies(
     for (const w of workers) if (w.exitCode === null) w.kill('SIGKILL');
     await queue.stop({ wait: false });
     await journal.close();
-    await admin.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+    await dropDatabase(admin, db);
     await admin.end();
     fs.rmSync(dir, { recursive: true, force: true });
   }

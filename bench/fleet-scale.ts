@@ -13,6 +13,7 @@ import YAML from 'yaml';
 import { pgTarget } from '../src/engine/journal/pg-url.js';
 import { openCloud } from '../src/openstack/cloud.js';
 import { loadCloudConfig } from '../src/openstack/config.js';
+import { dropDatabase } from '../test/helpers/pg-database.js';
 import { startThrottleProxy, type ThrottleProxy } from './throttle-proxy.js';
 
 const MiB = 1024 * 1024;
@@ -188,7 +189,7 @@ ${vms.map((v) => `  - name: ${v}\n`).join('')}`,
       s.child.kill('SIGKILL');
       for (const p of s.proxies) await p.close();
     }
-    await admin.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+    await dropDatabase(admin, db);
     await admin.end();
   }
 }

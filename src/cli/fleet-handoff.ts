@@ -11,17 +11,8 @@ export async function handToFleet(j: Journal, runId: string, spec: string | unde
   if (j.backend !== 'postgres' || !spec) return false;
   const queued = (await j.events(runId)).some((e) => e.type === QUEUED_EVENT);
   if (!queued) return false;
-  const [{ openRunQueue }, { pgTarget }, { silentLogger }] = await Promise.all([
-    import('../fleet/queue.js'),
-    import('../engine/journal/pg-url.js'),
-    import('../engine/logger.js'),
-  ]);
+  const { enqueueRuns } = await import('../fleet/enqueue.js');
   const run = await j.requireRun(runId);
-  const queue = await openRunQueue(spec, { log: silentLogger(), connection: pgTarget(spec).config });
-  try {
-    await queue.enqueue(runId, run.affinity ? { worker: run.affinity } : {});
-  } finally {
-    await queue.stop({ wait: false });
-  }
+  await enqueueRuns(spec, [runId], run.affinity ? { worker: run.affinity } : {});
   return true;
 }

@@ -26,18 +26,9 @@ export async function queueRuns(
   globals: GlobalOptions,
   o: { wait?: boolean; json?: boolean; pollMs?: number },
 ): Promise<number> {
-  const [
-    { requirePostgresJournal, enqueueRuns },
-    { openRunQueue },
-    { pgTarget },
-    { waveSummary },
-    { silentLogger },
-  ] = await Promise.all([
+  const [{ requirePostgresJournal, enqueueRuns }, { waveSummary }] = await Promise.all([
     import('../fleet/enqueue.js'),
-    import('../fleet/queue.js'),
-    import('../engine/journal/pg-url.js'),
     import('../fleet/wave.js'),
-    import('../engine/logger.js'),
   ]);
   const spec = requirePostgresJournal(globals.journal || process.env.V2O_JOURNAL || undefined);
   const journal = await openJournal(globals, { create: true });
@@ -55,12 +46,7 @@ export async function queueRuns(
       ids.push(run.id);
       await journal.appendEvent(run.id, Date.now(), QUEUED_EVENT, undefined, { by: 'migrate --queue' });
     }
-    const queue = await openRunQueue(spec, { log: silentLogger(), connection: pgTarget(spec).config });
-    try {
-      await enqueueRuns(queue, ids);
-    } finally {
-      await queue.stop({ wait: false });
-    }
+    await enqueueRuns(spec, ids);
     const out = o.json ? process.stderr : process.stdout;
     out.write(
       `queued ${ids.length} run(s): ${ids.map((id, i) => `run ${id} (${vms[i]!.subject})`).join(', ')}\n` +

@@ -1,7 +1,8 @@
 // `v2o migrate --queue`: the runs are journaled, then one job per run goes on the queue. The queue lives
 // in the journal's PostgreSQL, so a SQLite journal is refused before anything is written.
+import { silentLogger } from '../engine/logger.js';
 import { ConfigError } from '../errors.js';
-import type { RunQueue } from './queue.js';
+import { openRunQueue } from './queue.js';
 
 export class FleetNeedsPostgresError extends ConfigError {
   constructor() {
@@ -17,7 +18,15 @@ export function requirePostgresJournal(spec: string | undefined): string {
   throw new FleetNeedsPostgresError();
 }
 
-/** One job per run on the shared queue (enqueueing a run already queued changes nothing). */
-export async function enqueueRuns(queue: RunQueue, runIds: readonly string[]): Promise<void> {
-  for (const id of runIds) await queue.enqueue(id);
+/**
+ * Opens the queue of the journal at `spec` just long enough to queue `runIds`, one job per run (a run
+ * already queued keeps its one job); `worker` pins them to that worker's queue.
+ */
+export async function enqueueRuns(spec: string, runIds: readonly string[], o: { worker?: string } = {}) {
+  const queue = await openRunQueue(spec, { log: silentLogger() });
+  try {
+    for (const id of runIds) await queue.enqueue(id, o);
+  } finally {
+    await queue.stop({ wait: false });
+  }
 }

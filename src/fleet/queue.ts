@@ -3,9 +3,9 @@
 // engine's lease owns the run, so a job is completed as soon as take() resolves, and pg-boss 10's job
 // expiry (< 24 h) and its lack of heartbeats never decide anything.
 
-import type { PoolConfig } from 'pg';
 import PgBoss from 'pg-boss';
 import type { Logger } from 'pino';
+import { pgTarget } from '../engine/journal/pg-url.js';
 import { redactUrl } from '../redaction.js';
 
 export interface RunQueue {
@@ -39,18 +39,15 @@ interface JobData {
 
 export interface OpenRunQueueOptions {
   log: Logger;
-  /**
-   * node-postgres settings that replace the URL (the journal's own parsing of sslmode/sslrootcert, so
-   * verify-full really verifies); default: the URL as a connection string.
-   */
-  connection?: PoolConfig;
   /** How often an idle worker looks for jobs (default 1000 ms; pg-boss's own minimum is 500 ms). */
   pollMs?: number;
 }
 
 export async function openRunQueue(url: string, o: OpenRunQueueOptions): Promise<RunQueue> {
   const boss = new PgBoss({
-    ...((o.connection ?? { connectionString: url }) as PgBoss.ConstructorOptions),
+    // The journal's own reading of the URL (sslmode, sslrootcert, PG* variables), so verify-full
+    // really verifies the host name here too.
+    ...(pgTarget(url).config as PgBoss.ConstructorOptions),
     schema: SCHEMA,
     application_name: 'v2o-queue',
     max: 4,

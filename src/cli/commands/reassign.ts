@@ -2,9 +2,7 @@
 // its affinity changes and it is queued again; its next copy step moves the volumes to the new host.
 import os from 'node:os';
 import type { Command } from 'commander';
-import pino from 'pino';
 import { processIsAlive } from '../../engine/liveness.js';
-import { redactOptions } from '../../redaction.js';
 import type { CommandModule, GlobalOptions } from '../command.js';
 import { globalOptions } from '../context.js';
 import { exitCodesHelp } from './help.js';
@@ -32,11 +30,10 @@ Examples:
 ${exitCodesHelp([0, 2])}`,
         )
         .action(async (runId: string, o: { to?: string }, cmd: Command) => {
-          const { requirePostgresJournal } = await import('../../fleet/enqueue.js');
+          const { requirePostgresJournal, enqueueRuns } = await import('../../fleet/enqueue.js');
           const spec = requirePostgresJournal(
             cmd.optsWithGlobals<{ journal?: string }>().journal ?? process.env.V2O_JOURNAL,
           );
-          const { openRunQueue } = await import('../../fleet/queue.js');
           const journal = await (await runtime(globalOptions(cmd))).openJournal(spec);
           try {
             await journal.requireRun(runId);
@@ -52,12 +49,7 @@ ${exitCodesHelp([0, 2])}`,
             } finally {
               await journal.releaseLease(fence);
             }
-            const queue = await openRunQueue(spec, { log: pino({ level: 'warn', redact: redactOptions }) });
-            try {
-              await queue.enqueue(runId, o.to ? { worker: o.to } : {});
-            } finally {
-              await queue.stop({ wait: false });
-            }
+            await enqueueRuns(spec, [runId], o.to ? { worker: o.to } : {});
           } finally {
             await journal.close();
           }

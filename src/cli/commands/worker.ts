@@ -117,7 +117,7 @@ async function serveWorker(
   const journal = await retryStartup(() => rt.openJournal(spec), log);
   // The journal's own reading of the URL (sslmode verify-full checks the host name; PG* variables).
   const { config } = pgTarget(spec);
-  const queue = await retryStartup(() => openRunQueue(spec, { log, connection: config }), log);
+  const queue = await retryStartup(() => openRunQueue(spec, { log }), log);
   const db = new pg.Pool({ ...config, max: 3 });
   // An idle client cut by the server (a restart) must not crash the worker: the next query reconnects.
   db.on('error', (err) => log.warn({ err: { message: err.message } }, 'slot database connection lost'));

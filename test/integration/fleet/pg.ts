@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { labEnv } from '../../helpers/lab-env.js';
+import { dropDatabase } from '../../helpers/pg-database.js';
 
 function baseUrl(): string {
   let fromLab: string | undefined;
@@ -37,7 +38,7 @@ export async function freshDatabase(): Promise<{ url: string; drop(): Promise<vo
     async drop() {
       const c = new pg.Client({ connectionString: base });
       await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await dropDatabase(c, name);
       await c.end();
     },
   };

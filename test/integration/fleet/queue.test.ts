@@ -48,7 +48,7 @@ describe('run queue', () => {
 
   it('enqueueing a run twice makes one job; a pinned job goes only to its worker', async () => {
     const q = await open();
-    await enqueueRuns(q, ['r-twice', 'r-twice']);
+    await enqueueRuns(db.url, ['r-twice', 'r-twice']);
     await q.enqueue('r-twice');
     await q.enqueue('r-pinned', { worker: 'w2' });
     const c = new pg.Client({ connectionString: db.url });

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pgTarget } from '../../../src/engine/journal/pg-url.js';
+import { dropDatabase } from '../../helpers/pg-database.js';
 import {
   hook,
   migrationEnv,
@@ -54,7 +55,7 @@ afterAll(async () => {
   for (const vm of WAVE) await resetVm(vm);
   const admin = new pg.Client(pgTarget(env.V2O_LAB_JOURNAL!).config);
   await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+  await dropDatabase(admin, dbName);
   await admin.end();
 }, 600_000);
 

@@ -268,91 +268,106 @@ describe('SIGTERM drains a worker', () => {
 });
 
 describe('PostgreSQL lost mid-run', () => {
-  it('the cut-off worker records nothing and stops before its lease expires; another takes over; back online it writes nothing more for the run', async () => {
-    const target = pgTarget(db.url).config;
-    const proxy = await tcpProxy({ host: target.host!, port: target.port! });
-    proxies.push(proxy);
-    // Only the port changes: verify-full checks the URL's host against the lab certificate.
-    const u = new URL(db.url);
-    u.port = String(proxy.port);
-    const a = startWorker('lost-a', u.toString());
-    // Only lost-a holds step-05 (two minutes): the worker taking over must not hold it again.
-    const run = await newRun('lost', { holdMs: 120_000, holdWorker: 'lost-a' });
-    await enqueueRuns(queue, [run.id]);
-    await until('lost-a in step-05', () => inStep05(run.markFile), 60_000);
-    const held = await journal.getLease(run.id);
-    expect(held?.worker).toBe('lost-a');
-    const b = startWorker('lost-b', db.url);
+  // 'reset': the database host gone (connections reset, refused); 'silent': a link that drops
+  // packets (queries hang; when it heals, the cut-off worker's held writes do arrive, late).
+  it.each(['reset', 'silent'] as const)(
+    'cut (%s): the cut-off worker records nothing and stops before its lease expires; another takes over; back online it writes nothing more for the run',
+    async (how) => {
+      const [A, B] = [`${how}-a`, `${how}-b`];
+      const target = pgTarget(db.url).config;
+      const proxy = await tcpProxy({ host: target.host!, port: target.port! });
+      proxies.push(proxy);
+      // Only the port changes: verify-full checks the URL's host against the lab certificate.
+      const u = new URL(db.url);
+      u.port = String(proxy.port);
+      const a = startWorker(A, u.toString());
+      // Only A holds step-05 (two minutes): the worker taking over must not hold it again.
+      const run = await newRun(`lost-${how}`, { holdMs: 120_000, holdWorker: A });
+      await enqueueRuns(queue, [run.id]);
+      await until(`${A} in step-05`, () => inStep05(run.markFile), 60_000);
+      const held = await journal.getLease(run.id);
+      expect(held?.worker).toBe(A);
+      const b = startWorker(B, db.url);
 
-    await proxy.cut();
-    const cutAt = Date.now();
-    // lost-a cannot renew after the cut: the lease as it stands now is its last (a renewal in flight
-    // at the cut has settled within a second).
-    await new Promise((r) => setTimeout(r, 1000));
-    const last = (await journal.getLease(run.id))!;
-    expect(last.token).toBe(held!.token);
-    const eventsAtCut = (await journal.events(run.id)).length;
+      await proxy.cut(how);
+      const cutAt = Date.now();
+      // A cannot renew after the cut: the lease as it stands now is its last (a renewal in flight
+      // at the cut has settled within a second).
+      await new Promise((r) => setTimeout(r, 1000));
+      const last = (await journal.getLease(run.id))!;
+      expect(last.token).toBe(held!.token);
+      const eventsAtCut = (await journal.events(run.id)).length;
 
-    await until('lost-b to take the run over and finish it', () => succeeded(run.id), LEASE_TTL_MS + 40_000);
-    const tookOverAt = Date.now();
+      await until(`${B} to take the run over and finish it`, () => succeeded(run.id), LEASE_TTL_MS + 40_000);
+      const tookOverAt = Date.now();
 
-    // lost-a's runner gave up before its lease expired (by the database's clock), and said so.
-    const recs = runLog(a, run.id);
-    const gaveUp = recs.find(
-      (r) => r.msg === 'could not renew the lease in time; stopping before it expires',
-    );
-    expect(gaveUp, JSON.stringify(recs.slice(-5))).toBeDefined();
-    expect(gaveUp!.time).toBeLessThan(last.expiresAt);
-    expect(gaveUp!.time).toBeGreaterThan(cutAt - 1000);
-    const stopped = recs.find((r) => r.msg === 'run stopped');
-    expect(stopped?.err?.type).toBe('LeaseLostError');
+      // A's runner gave up before its lease expired (by the database's clock), and said so.
+      // (A silent cut makes its last reads wait for the connect timeout before the run stops.)
+      const recs = await until(
+        `${A}'s runner to stop`,
+        () => {
+          const r = runLog(a, run.id);
+          return r.some((x) => x.msg === 'run stopped') ? r : undefined;
+        },
+        30_000,
+      );
+      const gaveUp = recs.find(
+        (r) => r.msg === 'could not renew the lease in time; stopping before it expires',
+      );
+      expect(gaveUp, JSON.stringify(recs.slice(-5))).toBeDefined();
+      expect(gaveUp!.time).toBeLessThan(last.expiresAt);
+      expect(gaveUp!.time).toBeGreaterThan(cutAt - 1000);
+      const stopped = recs.find((r) => r.msg === 'run stopped');
+      expect(stopped?.err?.type).toBe('LeaseLostError');
 
-    // lost-b took it over after expiry and ran step-05 again (lost-a's attempt never ended), each
-    // step's end recorded once, none of them failed or interrupted by lost-a.
-    const ev = await journal.events(run.id);
-    const takeover = ev.filter((e) => e.type === 'lease.taken-over');
-    expect(takeover.map((e) => e.data)).toEqual([
-      { from: { pid: held!.pid, host: held!.host, worker: 'lost-a' }, reason: 'lease expired' },
-    ]);
-    expect(takeover[0]!.at).toBeGreaterThanOrEqual(last.expiresAt);
-    for (const s of STEPS)
-      expect(
-        ev.filter((e) => e.type === 'step.succeeded' && e.stepId === s),
-        s,
-      ).toHaveLength(1);
-    expect(ev.filter((e) => /^step\.(failed|interrupted|cancelled)$|^run\.failed$/.test(e.type))).toEqual([]);
-    // Nothing lost-a did after the cut reached the journal: the first event after it is the takeover.
-    expect(ev[eventsAtCut]?.type).toBe('lease.taken-over');
-    expect(marks(run.markFile).map((x) => `${x.step} ${x.worker}`)).toEqual([
-      ...STEPS.slice(0, 5).map((s) => `${s} lost-a`),
-      ...STEPS.slice(4).map((s) => `${s} lost-b`),
-    ]);
-    const steps = await journal.getSteps(run.id);
-    expect(steps.map((s) => s.state)).toEqual(Array(10).fill('succeeded'));
-    expect(steps[4]!.output).toEqual({ n: 5 });
-    expect(tookOverAt - cutAt).toBeLessThan(LEASE_TTL_MS + 30_000);
+      // B took it over after expiry and ran step-05 again (A's attempt never ended), each
+      // step's end recorded once, none of them failed or interrupted by A.
+      const ev = await journal.events(run.id);
+      const takeover = ev.filter((e) => e.type === 'lease.taken-over');
+      expect(takeover.map((e) => e.data)).toEqual([
+        { from: { pid: held!.pid, host: held!.host, worker: A }, reason: 'lease expired' },
+      ]);
+      expect(takeover[0]!.at).toBeGreaterThanOrEqual(last.expiresAt);
+      for (const s of STEPS)
+        expect(
+          ev.filter((e) => e.type === 'step.succeeded' && e.stepId === s),
+          s,
+        ).toHaveLength(1);
+      expect(ev.filter((e) => /^step\.(failed|interrupted|cancelled)$|^run\.failed$/.test(e.type))).toEqual(
+        [],
+      );
+      // Nothing A did after the cut reached the journal: the first event after it is the takeover.
+      expect(ev[eventsAtCut]?.type).toBe('lease.taken-over');
+      expect(marks(run.markFile).map((x) => `${x.step} ${x.worker}`)).toEqual([
+        ...STEPS.slice(0, 5).map((s) => `${s} ${A}`),
+        ...STEPS.slice(4).map((s) => `${s} ${B}`),
+      ]);
+      const steps = await journal.getSteps(run.id);
+      expect(steps.map((s) => s.state)).toEqual(Array(10).fill('succeeded'));
+      expect(steps[4]!.output).toEqual({ n: 5 });
+      expect(tookOverAt - cutAt).toBeLessThan(LEASE_TTL_MS + 30_000);
 
-    // lost-a did not exit: it keeps trying the database, writing nothing (its queue and reaper retry).
-    expect(a.child.exitCode, logs()).toBeNull();
+      // A did not exit: it keeps trying the database, writing nothing (its queue and reaper retry).
+      expect(a.child.exitCode, logs()).toBeNull();
 
-    // The network comes back. lost-a reconnects (it takes and finishes a new run once lost-b is
-    // gone) and writes nothing more for the run it lost: its lease token is long superseded.
-    await proxy.restore();
-    b.child.kill('SIGTERM');
-    expect(await exitWithin(b, 15_000)).toBe(0);
-    const after = await newRun('lost-after');
-    await enqueueRuns(queue, [after.id]);
-    await until('lost-a to finish a new run after the network came back', () => succeeded(after.id), 60_000);
-    expect(new Set(marks(after.markFile).map((x) => x.worker))).toEqual(new Set(['lost-a']));
-    expect(proxy.accepted).toBeGreaterThan(0);
-    await new Promise((r) => setTimeout(r, 3000)); // a reaper pass and a few heartbeats' time
-    expect(await journal.events(run.id)).toEqual(ev);
-    expect((await journal.getRun(run.id))?.state).toBe('succeeded');
-    expect(await journal.getLease(run.id)).toBeUndefined();
+      // The network comes back. A reconnects (it takes and finishes a new run once B is
+      // gone) and writes nothing more for the run it lost: its lease token is long superseded.
+      await proxy.restore();
+      b.child.kill('SIGTERM');
+      expect(await exitWithin(b, 15_000)).toBe(0);
+      const after = await newRun(`lost-${how}-after`);
+      await enqueueRuns(queue, [after.id]);
+      await until(`${A} to finish a new run after the network came back`, () => succeeded(after.id), 60_000);
+      expect(new Set(marks(after.markFile).map((x) => x.worker))).toEqual(new Set([A]));
+      await new Promise((r) => setTimeout(r, 3000)); // a reaper pass and a few heartbeats' time
+      expect(await journal.events(run.id)).toEqual(ev);
+      expect((await journal.getRun(run.id))?.state).toBe('succeeded');
+      expect(await journal.getLease(run.id)).toBeUndefined();
 
-    a.child.kill('SIGTERM');
-    expect(await exitWithin(a, 15_000), logs()).toBe(0);
-  });
+      a.child.kill('SIGTERM');
+      expect(await exitWithin(a, 15_000), logs()).toBe(0);
+    },
+  );
 
   it('PostgreSQL unreachable at start: `v2o worker` exits 2 and says where and what to check', async () => {
     // A port nothing listens on (taken, then freed).

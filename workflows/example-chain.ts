@@ -1,5 +1,5 @@
 // Ten trivial steps; the benchmark measures resume latency with it. Each step notes the wall
-// time (and CPU time used) at the first line of run() in params.markFile, so an outside process can time it.
+// time (and CPU time used, and the worker) at the first line of run() in params.markFile, so an outside process can time it.
 import fs from 'node:fs';
 import type { StepDefinition, WorkflowDefinition } from '../src/engine/types.js';
 
@@ -7,6 +7,11 @@ export interface ChainParams {
   markFile?: string;
   /** step-05 holds this long after its mark (the fleet benchmark kills its worker meanwhile). */
   holdMs?: number;
+  /**
+   * Only this worker holds (ctx.worker): the fault tests cut one worker off mid-hold, and the worker
+   * that takes the run over must not hold it again. Unset: every runner holds.
+   */
+  holdWorker?: string;
 }
 
 const link = (n: number): StepDefinition<ChainParams, undefined, { n: number }> => ({
@@ -15,14 +20,16 @@ const link = (n: number): StepDefinition<ChainParams, undefined, { n: number }> 
   retry: { attempts: 1 },
   run: async (ctx) => {
     if (ctx.params.markFile) {
-      // Wall time, and CPU time of this process so far (the cost that does not depend on load).
+      // Wall time, CPU time of this process so far (the cost that does not depend on load), and the
+      // worker that ran it (the fleet's fault tests check who ran which step).
       const cpu = process.cpuUsage();
       fs.appendFileSync(
         ctx.params.markFile,
-        `${ctx.stepId} ${Date.now()} ${(cpu.user + cpu.system) / 1000}\n`,
+        `${ctx.stepId} ${Date.now()} ${(cpu.user + cpu.system) / 1000} ${ctx.worker ?? '-'}\n`,
       );
     }
-    if (n === 5 && ctx.params.holdMs) await ctx.sleep(ctx.params.holdMs, ctx.signal);
+    if (n === 5 && ctx.params.holdMs && (ctx.params.holdWorker ?? ctx.worker) === ctx.worker)
+      await ctx.sleep(ctx.params.holdMs, ctx.signal);
     return { n };
   },
 });

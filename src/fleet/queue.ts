@@ -24,7 +24,12 @@ export interface RunQueue {
     },
     take: (runId: string) => Promise<void>,
   ): Promise<void>;
-  /** Stops taking jobs (drain); resolves when no take() is in flight if `wait`. */
+  /**
+   * Stops taking jobs and resolves when no take() is in flight; enqueue still works (a drain puts
+   * the runs it stopped back on the queue after this). stop() closes it afterwards.
+   */
+  drain(): Promise<void>;
+  /** Stops taking jobs and closes the queue; resolves when no take() is in flight if `wait`. */
   stop(o: { wait: boolean }): Promise<void>;
 }
 
@@ -172,10 +177,15 @@ class PgBossRunQueue implements RunQueue {
     return undefined;
   }
 
-  async stop(o: { wait: boolean }): Promise<void> {
+  async drain(): Promise<void> {
     this.stopping.abort();
-    if (o.wait && this.inFlight > 0) await new Promise<void>((r) => this.idle.push(r));
-    if (o.wait) await Promise.all(this.loops);
+    if (this.inFlight > 0) await new Promise<void>((r) => this.idle.push(r));
+    await Promise.all(this.loops);
+  }
+
+  async stop(o: { wait: boolean }): Promise<void> {
+    if (o.wait) await this.drain();
+    else this.stopping.abort();
     await this.boss.stop({ graceful: true, wait: o.wait, close: true, timeout: 5_000 });
   }
 }

@@ -114,9 +114,12 @@ class Worker {
     void this.reap();
     await new Promise<void>((r) => o.signal.addEventListener('abort', () => r(), { once: true }));
     o.log.info({ active: this.active }, 'draining: no new jobs; runs stop at their next step boundary');
-    await o.queue.stop({ wait: true });
+    await o.queue.drain();
     clearInterval(reaper);
+    // The queue stays open until the drives end: each puts its stopped run back on it (closed
+    // first, that enqueue failed and the run was left pending with no job, for no worker to take).
     await Promise.all([...this.drives]);
+    await o.queue.stop({ wait: true });
   }
 
   /** Resolves once a local VM slot and (when configured) a fleet `vms` slot are ours. */

@@ -188,7 +188,7 @@ if (url) {
     const s = await fleetScale({ env, root, cliJs, work }, url, rate);
     const MB = (x: number) => `${(x / 1e6).toFixed(1)} MB/s`;
     console.log(
-      `scale: six 1 GiB disks, each worker's links at ${MB(rate)}: one worker ${MB(s.one)}, three workers ${MB(s.three)} = ${(s.three / s.one).toFixed(2)} × one (target >= 0.9 × 3 = 2.7)`,
+      `scale: six 1 GiB disks, each worker's links at ${MB(rate)}: moving disks, one worker ${MB(s.one.transfer)}, three workers ${MB(s.three.transfer)} = ${(s.three.transfer / s.one.transfer).toFixed(2)} × one (target >= 0.9 × 3 = 2.7); whole wave (with guest preparation and launch) ${MB(s.one.wall)} vs ${MB(s.three.wall)} = ${(s.three.wall / s.one.wall).toFixed(2)} × one`,
     );
     fs.rmSync(work, { recursive: true, force: true });
   } else console.log('scale: skipped (needs both labs up: npm run lab -- up all; --no-scale skips it)');

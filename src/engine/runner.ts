@@ -372,7 +372,9 @@ export class Runner {
     };
     const tick = async () => {
       if (this.now() - renewedAt >= ttl - margin) {
-        r.log.error({ ttlMs: ttl }, 'could not renew the lease in time; stopping before it expires');
+        // Said once: the run's last reads may wait on a dead link for a while after the abort.
+        if (!ctl.signal.aborted)
+          r.log.error({ ttlMs: ttl }, 'could not renew the lease in time; stopping before it expires');
         return lost();
       }
       if (busy) return; // a renewal still in flight (a slow network): the deadline above still holds
@@ -631,9 +633,14 @@ export class Runner {
     }
     log.error({ err: reason, stepId }, 'run stopped');
     if (stepId)
-      this.obs.stepFinished?.(stepId, reason instanceof InterruptedError ? 'interrupted' : 'failed', {
-        error: reason,
-      });
+      // A lost lease is not the step failing: another process continues it.
+      this.obs.stepFinished?.(
+        stepId,
+        reason instanceof InterruptedError || reason instanceof LeaseLostError ? 'interrupted' : 'failed',
+        {
+          error: reason,
+        },
+      );
     if (reason instanceof InterruptedError) {
       return {
         runId,

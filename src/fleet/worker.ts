@@ -212,7 +212,12 @@ class Worker {
           ...(next.worker === undefined ? {} : { worker: next.worker }),
         });
     } catch (err) {
-      log.error({ runId, err: { message: (err as Error).message } }, 'drive failed');
+      // The runner records its own outcome; what fails here is reading the run or queueing it again
+      // (the journal unreachable): a run left `running` goes back to the queue by any worker's reaper.
+      log.error(
+        { runId, err: { message: (err as Error).message } },
+        'could not hand the run on after its drive (journal or queue unreachable)',
+      );
     } finally {
       // The runner released its own lease; this is the one take() fenced (a no-op once superseded).
       await journal.releaseLease(fence).catch(() => {});

@@ -16,7 +16,6 @@ import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { pgTarget } from '../../../src/engine/journal/pg-url.js';
 import { PostgresJournal } from '../../../src/engine/journal/postgres.js';
-import { enqueueRuns } from '../../../src/fleet/enqueue.js';
 import { openRunQueue, type RunQueue } from '../../../src/fleet/queue.js';
 import { exampleChainWorkflow } from '../../../workflows/example-chain.js';
 import { freshDatabase } from './pg.js';
@@ -46,7 +45,7 @@ interface Worker {
 beforeAll(async () => {
   db = await freshDatabase();
   journal = await PostgresJournal.open(db.url);
-  queue = await openRunQueue(db.url, { log: pino({ level: 'silent' }), connection: pgTarget(db.url).config });
+  queue = await openRunQueue(db.url, { log: pino({ level: 'silent' }) });
 });
 
 /** A test that failed half-way leaves neither a worker nor a live run to the next one. */
@@ -178,7 +177,7 @@ describe('SIGTERM drains a worker', () => {
   it('no new job after the signal; the step in flight finishes, the run is handed back at the boundary and another worker continues it', async () => {
     const a = startWorker('drain-a', db.url);
     const held = await newRun('drain-held', { holdMs: 4000 });
-    await enqueueRuns(queue, [held.id]);
+    await queue.enqueue(held.id);
     await until('drain-a in step-05', () => inStep05(held.markFile), 60_000);
     expect((await journal.getLease(held.id))?.worker).toBe('drain-a');
 
@@ -191,7 +190,7 @@ describe('SIGTERM drains a worker', () => {
     );
     // A job that arrives while it drains: drain-a has a free slot (--max-vms 2) but must leave it.
     const queued = await newRun('drain-queued');
-    await enqueueRuns(queue, [queued.id]);
+    await queue.enqueue(queued.id);
 
     // The held step ends 4 s after its mark; then the run stops and the worker exits, within a bound.
     const code = await exitWithin(a, 20_000);
@@ -247,7 +246,7 @@ describe('SIGTERM drains a worker', () => {
   it('a second SIGINT exits at once (130) without waiting for the step in flight', async () => {
     const c = startWorker('drain-c', db.url);
     const run = await newRun('drain-twice', { holdMs: 120_000 });
-    await enqueueRuns(queue, [run.id]);
+    await queue.enqueue(run.id);
     await until('drain-c in step-05', () => inStep05(run.markFile), 60_000);
     c.child.kill('SIGINT');
     await until(
@@ -283,7 +282,7 @@ describe('PostgreSQL lost mid-run', () => {
       const a = startWorker(A, u.toString());
       // Only A holds step-05 (two minutes): the worker taking over must not hold it again.
       const run = await newRun(`lost-${how}`, { holdMs: 120_000, holdWorker: A });
-      await enqueueRuns(queue, [run.id]);
+      await queue.enqueue(run.id);
       await until(`${A} in step-05`, () => inStep05(run.markFile), 60_000);
       const held = await journal.getLease(run.id);
       expect(held?.worker).toBe(A);
@@ -356,7 +355,7 @@ describe('PostgreSQL lost mid-run', () => {
       b.child.kill('SIGTERM');
       expect(await exitWithin(b, 15_000)).toBe(0);
       const after = await newRun(`lost-${how}-after`);
-      await enqueueRuns(queue, [after.id]);
+      await queue.enqueue(after.id);
       await until(`${A} to finish a new run after the network came back`, () => succeeded(after.id), 60_000);
       expect(new Set(marks(after.markFile).map((x) => x.worker))).toEqual(new Set([A]));
       await new Promise((r) => setTimeout(r, 3000)); // a reaper pass and a few heartbeats' time

@@ -246,7 +246,7 @@ describe('warm rules', () => {
       codes(
         inv,
         `${WARM}    conversionHost: { server: auto, attachmentSlots: 5 }\n`.replace(
-          WARM.split('\n')[1]! + '\n',
+          `${WARM.split('\n')[1]!}\n`,
           '',
         ),
       ),
@@ -293,9 +293,9 @@ describe('warm copy through the fake services', () => {
     ]);
     expect(s.target.calls).toEqual([
       'createEmptyVolume v2o-win2022-db01-vol0 1 GiB bootable az=nova',
-      'attachVolume vol-' + s.target.volumes[0]!.id.split('-')[1],
+      `attachVolume vol-${s.target.volumes[0]!.id.split('-')[1]}`,
       'createEmptyVolume v2o-win2022-db01-vol1 1 GiB az=nova',
-      'attachVolume vol-' + s.target.volumes[1]!.id.split('-')[1],
+      `attachVolume vol-${s.target.volumes[1]!.id.split('-')[1]}`,
     ]);
     const base = outputs['base-copy'] as { disks: Record<number, { changeId: string; bytes: number }> };
     // "*": the allocated blocks only (128 KiB and 64 KiB), not the whole disks.

@@ -24,6 +24,8 @@ export interface RunQueue {
     },
     take: (runId: string) => Promise<void>,
   ): Promise<void>;
+  /** The runs that have a job waiting or being taken (on any worker's queue). */
+  queuedRuns(): Promise<Set<string>>;
   /**
    * Stops taking jobs and resolves when no take() is in flight; enqueue still works (a drain puts
    * the runs it stopped back on the queue after this). stop() closes it afterwards.
@@ -109,6 +111,17 @@ class PgBossRunQueue implements RunQueue {
          WHERE name = $1 AND singleton_key = $2 AND state = 'created'`,
       [name, runId, o.startAfter?.toISOString() ?? null],
     );
+  }
+
+  async queuedRuns(): Promise<Set<string>> {
+    // pg-boss has no listing by singletonKey; its job table (pg-boss 10's schema: check on a major bump).
+    const rows = (await this.boss
+      .getDb()
+      .executeSql(
+        `SELECT DISTINCT singleton_key FROM ${SCHEMA}.job WHERE name LIKE $1 AND state IN ('created', 'retry', 'active')`,
+        [`${SHARED_QUEUE}%`],
+      )) as { rows: { singleton_key: string | null }[] };
+    return new Set(rows.rows.flatMap((r) => (r.singleton_key ? [r.singleton_key] : [])));
   }
 
   async work(

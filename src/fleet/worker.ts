@@ -54,16 +54,26 @@ export function decideAfterDrive(
   }
 }
 
-/** Runs the reaper hands back: `running` with no lease, or one that expired by database time. */
+/** A pending run this long without a lease or a job was not just created: its hand-back was lost. */
+export const STRANDED_AFTER_MS = 60_000;
+
+/**
+ * Runs the reaper hands back: `running` with no lease or one that expired by database time; and
+ * `pending` ones with neither a lease nor a job for a minute (a drain whose re-enqueue failed: the
+ * database was lost at that moment), which would otherwise wait for an operator's `v2o resume`.
+ */
 export function orphaned(
   runs: RunRecord[],
   leases: Map<string, LeaseRecord | undefined>,
+  queued: Set<string>,
   now: number,
 ): RunRecord[] {
   return runs.filter((r) => {
-    if (r.state !== 'running') return false;
     const l = leases.get(r.id);
-    return l === undefined || l.expiresAt <= now;
+    if (r.state === 'running') return l === undefined || l.expiresAt <= now;
+    if (r.state === 'pending')
+      return l === undefined && !queued.has(r.id) && r.updatedAt <= now - STRANDED_AFTER_MS;
+    return false;
   });
 }
 
@@ -229,11 +239,20 @@ class Worker {
     const { journal, queue, log } = this.o;
     try {
       const now = await journal.now();
-      const running = (await journal.listRuns()).filter((r) => r.state === 'running');
+      const runs = await journal.listRuns();
+      const stale = runs.filter((r) => r.state === 'pending' && r.updatedAt <= now - STRANDED_AFTER_MS);
+      // One query for the queue; leases only for what could be orphaned (a queued run is not).
+      const queued = stale.length > 0 ? await queue.queuedRuns() : new Set<string>();
+      const live = [...runs.filter((r) => r.state === 'running'), ...stale.filter((r) => !queued.has(r.id))];
       const leases = new Map<string, LeaseRecord | undefined>();
-      for (const r of running) leases.set(r.id, await journal.getLease(r.id));
-      for (const r of orphaned(running, leases, now)) {
-        log.info({ runId: r.id }, 'lease expired: run handed back to the queue');
+      for (const r of live) leases.set(r.id, await journal.getLease(r.id));
+      for (const r of orphaned(live, leases, queued, now)) {
+        log.info(
+          { runId: r.id, state: r.state },
+          r.state === 'running'
+            ? 'lease expired: run handed back to the queue'
+            : 'pending with no lease and no job: run handed back to the queue',
+        );
         await queue.enqueue(r.id, r.affinity === undefined ? {} : { worker: r.affinity });
       }
     } catch (err) {

@@ -61,6 +61,8 @@ describe('run queue', () => {
       { name: 'v2o-runs.w2', singleton_key: 'r-pinned' },
       { name: 'v2o-runs', singleton_key: 'r-twice' },
     ]);
+    // What the reaper asks before it hands a pending run back: both queued, the pinned one too.
+    expect([...(await q.queuedRuns())].sort()).toEqual(['r-pinned', 'r-twice']);
     const w1 = await open();
     const w2 = await open();
     const got: string[] = [];
@@ -69,8 +71,10 @@ describe('run queue', () => {
     await w2.work({ worker: 'w2', concurrency: 1 }, async (id) => void got.push(`w2:${id}`));
     await until(() => got.includes('w2:r-pinned'));
     expect(got.sort()).toEqual(['w1:r-twice', 'w2:r-pinned']);
+    await until(() => got.length === 2); // taken and completed: no longer queued
     await w1.stop({ wait: true });
     await w2.stop({ wait: true });
+    expect(await q.queuedRuns()).toEqual(new Set());
   });
 
   it('honours startAfter, and an earlier enqueue moves a queued job sooner', async () => {

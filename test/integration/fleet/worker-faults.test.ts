@@ -17,6 +17,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { pgTarget } from '../../../src/engine/journal/pg-url.js';
 import { PostgresJournal } from '../../../src/engine/journal/postgres.js';
 import { openRunQueue, type RunQueue } from '../../../src/fleet/queue.js';
+import { STRANDED_AFTER_MS } from '../../../src/fleet/worker.js';
 import { exampleChainWorkflow } from '../../../workflows/example-chain.js';
 import { freshDatabase } from './pg.js';
 import { type TcpProxy, tcpProxy } from './tcp-proxy.js';
@@ -111,7 +112,7 @@ const logs = () =>
     .join('\n')
     .slice(-9000);
 
-async function newRun(subject: string, params: Record<string, unknown> = {}) {
+async function newRun(subject: string, params: Record<string, unknown> = {}, at = Date.now()) {
   const markFile = path.join(dir, `marks-${subject}`);
   const w = exampleChainWorkflow;
   const r = await journal.createRun({
@@ -120,7 +121,7 @@ async function newRun(subject: string, params: Record<string, unknown> = {}) {
     subject,
     params: { markFile, ...params },
     stepIds: STEPS,
-    at: Date.now(),
+    at,
   });
   return { id: r.id, markFile };
 }
@@ -263,6 +264,20 @@ describe('SIGTERM drains a worker', () => {
     // Nothing was recorded past the step in flight; the run is left to lease expiry (afterEach
     // cancels it, so that no later worker of this file takes it and holds it for two minutes).
     expect((await journal.getStep(run.id, 'step-05'))?.state).toBe('running');
+  });
+});
+
+describe('a hand-back that was lost', () => {
+  it('a pending run left a minute with neither a lease nor a job is queued again by the reaper', async () => {
+    // What a drain leaves when its re-enqueue fails (the database lost at that moment): pending, no
+    // job. Made here directly: journaled a minute ago by the database's clock, never queued.
+    const run = await newRun('stranded', {}, (await journal.now()) - STRANDED_AFTER_MS - 1000);
+    const w = startWorker('reaper-a', db.url);
+    await until('the stranded run to finish', () => succeeded(run.id), 30_000);
+    expect(marks(run.markFile).map((m) => m.step)).toEqual(STEPS);
+    expect(w.out()).toMatch(/pending with no lease and no job: run handed back to the queue/);
+    w.child.kill('SIGTERM');
+    expect(await exitWithin(w, 15_000)).toBe(0);
   });
 });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { LeaseRecord, RunRecord } from '../../../src/engine/journal/types.js';
 import { requirePostgresJournal } from '../../../src/fleet/enqueue.js';
-import { decideAfterDrive, decideTake, orphaned } from '../../../src/fleet/worker.js';
+import { decideAfterDrive, decideTake, orphaned, STRANDED_AFTER_MS } from '../../../src/fleet/worker.js';
 
 const run = (over: Partial<RunRecord> = {}): RunRecord => ({
   id: 'r-1',
@@ -78,7 +78,20 @@ describe('orphaned', () => {
       ['c', undefined],
       ['d', lease(1)],
     ]);
-    expect(orphaned(runs, leases, 100).map((r) => r.id)).toEqual(['a', 'c']);
+    expect(orphaned(runs, leases, new Set(), 100).map((r) => r.id)).toEqual(['a', 'c']);
+  });
+
+  it('hands back a pending run left a minute with neither a lease nor a job (a lost hand-back)', () => {
+    const now = 1_000_000;
+    const old = now - STRANDED_AFTER_MS;
+    const runs = [
+      run({ id: 'stranded', state: 'pending', updatedAt: old }),
+      run({ id: 'queued', state: 'pending', updatedAt: old }),
+      run({ id: 'leased', state: 'pending', updatedAt: old }),
+      run({ id: 'just-created', state: 'pending', updatedAt: old + 1 }),
+    ];
+    const leases = new Map([['leased', lease(now + 5_000)]]);
+    expect(orphaned(runs, leases, new Set(['queued']), now).map((r) => r.id)).toEqual(['stranded']);
   });
 });
 

@@ -21,6 +21,9 @@ class RecordingQueue implements RunQueue {
   async work(_o: unknown, take: (runId: string) => Promise<void>): Promise<void> {
     this.take = take;
   }
+  async queuedRuns(): Promise<Set<string>> {
+    return new Set();
+  }
   async drain(): Promise<void> {
     this.calls.push('drain');
   }

@@ -157,6 +157,11 @@ export async function fleetLatencies(
       // Whichever worker took it, kill that one while step-05 holds.
       await waitFor(() => (marks(run.markFile).some((m) => m.step === 'step-05') ? true : undefined), 60_000);
       const { dying, surviving } = splitByLease(await journal.getLease(run.id), pair);
+      // A worker that exited at its start would leave nobody to take over: say so, not a timeout.
+      if (surviving.proc.exitCode !== null)
+        throw new Error(
+          `fleet bench: ${surviving.name} exited (${surviving.proc.exitCode}) before the takeover: ${fs.readFileSync(path.join(dir, `${surviving.name}.log`), 'utf8').slice(-1500)}`,
+        );
       const t0 = Date.now();
       dying.proc.kill('SIGKILL');
       const again = await waitFor(

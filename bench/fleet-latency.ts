@@ -18,6 +18,30 @@ import { exampleChainWorkflow } from '../workflows/example-chain.js';
 
 /** The runner's lease: a dead holder's run can be taken this long after its last renewal. */
 const LEASE_TTL_MS = 20_000;
+/** Each takeover costs a lease expiry (~25 s); five give a median and a max worth the name. */
+const TAKEOVER_ROUNDS = 5;
+
+interface Worker {
+  name: string;
+  pid?: number;
+  proc: ChildProcess;
+}
+
+/**
+ * Which of the two workers holds the run (to be killed) and which is left to take it over, read from
+ * the run's lease: by name and pid, as each round starts new workers with new names.
+ */
+export function splitByLease<W extends { name: string; pid?: number }>(
+  lease: { worker?: string; pid: number } | undefined,
+  pair: [W, W],
+): { dying: W; surviving: W } {
+  const i = pair.findIndex((w) => w.name === lease?.worker && w.pid === lease?.pid);
+  if (i < 0)
+    throw new Error(
+      `fleet bench: the run's lease is held by ${lease ? `${lease.worker} (pid ${lease.pid})` : 'nobody'}, not by ${pair.map((w) => `${w.name} (pid ${w.pid})`).join(' or ')}`,
+    );
+  return { dying: pair[i]!, surviving: pair[1 - i]! };
+}
 
 interface Stats {
   n: number;
@@ -30,6 +54,7 @@ export async function fleetLatencies(
   adminUrl: string,
   cliJs: string,
   stats: (xs: number[]) => Stats,
+  rounds = TAKEOVER_ROUNDS,
 ): Promise<{ queue: Stats; takeover: Stats; leaseTtlMs: number }> {
   const db = `v2o_bench_${Date.now().toString(36)}`;
   const admin = new pg.Client(pgTarget(adminUrl).config);
@@ -42,7 +67,7 @@ export async function fleetLatencies(
   const journal = await PostgresJournal.open(url);
   const queue = await openRunQueue(url, { log: silentLogger() });
   const workers: ChildProcess[] = [];
-  const worker = (name: string) => {
+  const worker = (name: string): Worker => {
     const log = fs.openSync(path.join(dir, `${name}.log`), 'w');
     const w = spawn(
       process.execPath,
@@ -52,7 +77,7 @@ export async function fleetLatencies(
       },
     );
     workers.push(w);
-    return w;
+    return { name, pid: w.pid, proc: w };
   };
   const newRun = async (i: number, holdMs?: number) => {
     const markFile = path.join(dir, `marks-${i}`);
@@ -78,15 +103,36 @@ export async function fleetLatencies(
             return { step: step!, at: Number(at) };
           })
       : [];
+  // What a hang is read from: who holds which lease, and the queue's jobs (pg-boss 10's table).
+  const snapshot = async () => {
+    const c = new pg.Client(pgTarget(url).config);
+    await c.connect();
+    try {
+      const leases = await c.query(
+        `SELECT l.run_id, r.state, l.worker, l.owner_pid, to_timestamp(l.expires_at / 1000.0) AS expires, now() AS db_now
+           FROM leases l JOIN runs r ON r.id = l.run_id ORDER BY l.acquired_at`,
+      );
+      const jobs = await c.query(
+        `SELECT name, singleton_key, state, start_after, completed_on FROM v2o_queue.job
+           WHERE state <> 'completed' ORDER BY created_on`,
+      );
+      return `leases: ${JSON.stringify(leases.rows)}\njobs not completed: ${JSON.stringify(jobs.rows)}`;
+    } finally {
+      await c.end();
+    }
+  };
+  let failed = false;
   const waitFor = async <T>(fn: () => T | undefined, timeoutMs: number): Promise<T> => {
     const end = Date.now() + timeoutMs;
     for (;;) {
       const v = fn();
       if (v !== undefined) return v;
       if (Date.now() > end) {
+        failed = true;
         const logs = fs.readdirSync(dir).filter((f) => f.endsWith('.log'));
         const tails = logs.map((f) => `${f}:\n${fs.readFileSync(path.join(dir, f), 'utf8').slice(-1500)}`);
-        throw new Error(`fleet bench: timed out\n${tails.join('\n')}`);
+        const state = await snapshot().catch((err) => `(no snapshot: ${(err as Error).message})`);
+        throw new Error(`fleet bench: timed out (worker logs kept in ${dir})\n${state}\n${tails.join('\n')}`);
       }
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -104,27 +150,29 @@ export async function fleetLatencies(
       await waitFor(() => (marks(run.markFile).length === 10 ? true : undefined), 30_000);
     }
     const take: number[] = [];
-    let holder = w1;
-    let other = worker('bench-2');
+    let pair: [Worker, Worker] = [w1, worker('bench-2')];
     await new Promise((r) => setTimeout(r, 3000));
-    for (let i = 0; i < 2; i++) {
+    for (let i = 0; i < rounds; i++) {
       const run = await newRun(100 + i, 10 * 60_000);
       await queue.enqueue(run.id);
       // Whichever worker took it, kill that one while step-05 holds.
       await waitFor(() => (marks(run.markFile).some((m) => m.step === 'step-05') ? true : undefined), 60_000);
-      const lease = await journal.getLease(run.id);
-      const [dying, surviving] = lease?.worker === 'bench-2' ? [other, holder] : [holder, other];
+      const { dying, surviving } = splitByLease(await journal.getLease(run.id), pair);
+      // A worker that exited at its start would leave nobody to take over: say so, not a timeout.
+      if (surviving.proc.exitCode !== null)
+        throw new Error(
+          `fleet bench: ${surviving.name} exited (${surviving.proc.exitCode}) before the takeover: ${fs.readFileSync(path.join(dir, `${surviving.name}.log`), 'utf8').slice(-1500)}`,
+        );
       const t0 = Date.now();
-      dying.kill('SIGKILL');
+      dying.proc.kill('SIGKILL');
       const again = await waitFor(
         () => marks(run.markFile).filter((m) => m.step === 'step-05')[1],
         LEASE_TTL_MS + 60_000,
       );
       take.push(again.at - t0);
-      surviving.kill('SIGKILL'); // the held step would hold it for ten minutes
-      holder = worker(`bench-${3 + 2 * i}`);
-      other = worker(`bench-${4 + 2 * i}`);
+      surviving.proc.kill('SIGKILL'); // the held step would hold it for ten minutes
       await journal.setRunState(run.id, 'cancelled', Date.now());
+      pair = [worker(`bench-${3 + 2 * i}`), worker(`bench-${4 + 2 * i}`)];
       await new Promise((r) => setTimeout(r, 3000));
     }
     return { queue: stats(q.slice(1)), takeover: stats(take), leaseTtlMs: LEASE_TTL_MS };
@@ -134,6 +182,6 @@ export async function fleetLatencies(
     await journal.close();
     await dropDatabase(admin, db);
     await admin.end();
-    fs.rmSync(dir, { recursive: true, force: true });
+    if (!failed) fs.rmSync(dir, { recursive: true, force: true });
   }
 }

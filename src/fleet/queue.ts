@@ -39,6 +39,8 @@ export interface RunQueue {
 export const SHARED_QUEUE = 'v2o-runs';
 export const pinnedQueue = (worker: string): string => `${SHARED_QUEUE}.${worker}`;
 const SCHEMA = 'v2o_queue';
+/** PostgreSQL's deadlock_detected. */
+const DEADLOCK = '40P01';
 
 interface JobData {
   runId: string;
@@ -89,8 +91,19 @@ class PgBossRunQueue implements RunQueue {
     // policy 'short': at most one *queued* job per singletonKey (pg-boss's unique index on
     // (name, singleton_key) WHERE state = 'created'), so enqueueing a run twice makes one job, while
     // a run whose job is being taken can already be queued again (re-enqueue after a drain).
-    // createQueue is INSERT … ON CONFLICT DO NOTHING: every worker may call it.
-    await this.boss.createQueue(name, { name, policy: 'short', retryLimit: 0 });
+    // createQueue is INSERT … ON CONFLICT DO NOTHING: every worker may call it. It then adds a foreign
+    // key to the queue table on the new partition, so two new queues created at once (workers starting
+    // together, each with its own pinned queue) can deadlock: PostgreSQL aborts one, which tries again.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.boss.createQueue(name, { name, policy: 'short', retryLimit: 0 });
+        break;
+      } catch (err) {
+        if ((err as { code?: string }).code !== DEADLOCK || attempt >= 8) throw err;
+        this.log.debug({ queue: name, attempt }, 'queue creation deadlocked with another; trying again');
+        await new Promise((r) => setTimeout(r, 50 * attempt + Math.random() * 200));
+      }
+    }
     this.known.add(name);
   }
 

@@ -239,7 +239,7 @@ class Worker {
     const { journal, queue, log } = this.o;
     try {
       const now = await journal.now();
-      const runs = await journal.listRuns();
+      const runs = await journal.runsInState(['running', 'pending']);
       const stale = runs.filter((r) => r.state === 'pending' && r.updatedAt <= now - STRANDED_AFTER_MS);
       // One query for the queue; leases only for what could be orphaned (a queued run is not).
       const queued = stale.length > 0 ? await queue.queuedRuns() : new Set<string>();

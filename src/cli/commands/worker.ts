@@ -121,11 +121,7 @@ async function serveWorker(
   const db = new pg.Pool({ ...config, max: 3 });
   // An idle client cut by the server (a restart) must not crash the worker: the next query reconnects.
   db.on('error', (err) => log.warn({ err: { message: err.message } }, 'slot database connection lost'));
-  const metrics = metricsMod.createMetrics(async () => {
-    const counts: Record<string, number> = {};
-    for (const r of await journal.listRuns()) counts[r.state] = (counts[r.state] ?? 0) + 1;
-    return counts;
-  });
+  const metrics = metricsMod.createMetrics(() => journal.countRunsByState());
   const server = listen && (await metricsMod.serveMetrics(metrics, listen));
   const slots = await retryStartup(() => PgSlotPool.open(db), log);
   // The plan's transfer limits (overall, per source host, per target) hold over the whole fleet.

@@ -268,6 +268,18 @@ export class PostgresJournal implements Journal {
     ).map(toRun);
   }
 
+  async runsInState(states: readonly RunState[]): Promise<RunRecord[]> {
+    const r = await this.q(this.pool, `${RUNS} WHERE state = ANY($1::text[]) ORDER BY created_at, id`, [
+      [...states],
+    ]);
+    return (r.rows as RunRow[]).map(toRun);
+  }
+
+  async countRunsByState(): Promise<Partial<Record<RunState, number>>> {
+    const r = await this.q(this.pool, 'SELECT state, count(*) AS n FROM runs GROUP BY state');
+    return Object.fromEntries((r.rows as { state: RunState; n: number }[]).map((x) => [x.state, x.n]));
+  }
+
   private async doSetRunState(
     c: Q,
     runId: string,

@@ -233,6 +233,29 @@ export class SqliteJournal implements Journal {
     );
   }
 
+  async runsInState(states: readonly RunState[]): Promise<RunRecord[]> {
+    return this.guard(() =>
+      (
+        this.stmt(`${RUNS} WHERE state IN (SELECT value FROM json_each(?)) ORDER BY created_at, id`).all(
+          JSON.stringify(states),
+        ) as RunRow[]
+      ).map(toRun),
+    );
+  }
+
+  async countRunsByState(): Promise<Partial<Record<RunState, number>>> {
+    return this.guard(() =>
+      Object.fromEntries(
+        (
+          this.stmt('SELECT state, count(*) AS n FROM runs GROUP BY state').all() as {
+            state: RunState;
+            n: number;
+          }[]
+        ).map((x) => [x.state, x.n]),
+      ),
+    );
+  }
+
   private doSetRunState(
     runId: string,
     state: RunState,

@@ -141,6 +141,10 @@ export interface Journal {
   requireRun(id: string): Promise<RunRecord>;
   /** Newest first. */
   listRuns(limit?: number): Promise<RunRecord[]>;
+  /** Every run in one of `states`, however old (the reaper must see a run from the first day of a wave). */
+  runsInState(states: readonly RunState[]): Promise<RunRecord[]>;
+  /** How many runs are in each state (states with none are left out). */
+  countRunsByState(): Promise<Partial<Record<RunState, number>>>;
   /** Unfenced: operators (cancel) and tests. The runner writes through fenced(). */
   setRunState(
     runId: string,

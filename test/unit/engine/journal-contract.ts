@@ -175,6 +175,9 @@ export function journalContract(name: string, backend: ContractBackend): void {
         'run.failed',
       ]);
       expect((await env.b.listRuns(5)).map((r) => r.id)).toEqual([run.id]);
+      expect((await env.b.runsInState(['failed', 'running'])).map((r) => r.id)).toEqual([run.id]);
+      expect(await env.b.runsInState(['pending'])).toEqual([]);
+      expect(await env.b.countRunsByState()).toEqual({ failed: 1 });
     });
   });
 }

@@ -7,6 +7,7 @@ import PgBoss from 'pg-boss';
 import type { Logger } from 'pino';
 import { pgTarget } from '../engine/journal/pg-url.js';
 import { redactUrl } from '../redaction.js';
+import { retryPgRace } from './pg-race.js';
 
 export interface RunQueue {
   /** One job per run (singletonKey = runId); `worker` pins it to that worker's queue. */
@@ -39,8 +40,6 @@ export interface RunQueue {
 export const SHARED_QUEUE = 'v2o-runs';
 export const pinnedQueue = (worker: string): string => `${SHARED_QUEUE}.${worker}`;
 const SCHEMA = 'v2o_queue';
-/** PostgreSQL's deadlock_detected. */
-const DEADLOCK = '40P01';
 
 interface JobData {
   runId: string;
@@ -94,16 +93,11 @@ class PgBossRunQueue implements RunQueue {
     // createQueue is INSERT … ON CONFLICT DO NOTHING: every worker may call it. It then adds a foreign
     // key to the queue table on the new partition, so two new queues created at once (workers starting
     // together, each with its own pinned queue) can deadlock: PostgreSQL aborts one, which tries again.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.boss.createQueue(name, { name, policy: 'short', retryLimit: 0 });
-        break;
-      } catch (err) {
-        if ((err as { code?: string }).code !== DEADLOCK || attempt >= 8) throw err;
-        this.log.debug({ queue: name, attempt }, 'queue creation deadlocked with another; trying again');
-        await new Promise((r) => setTimeout(r, 50 * attempt + Math.random() * 200));
-      }
-    }
+    await retryPgRace(() => this.boss.createQueue(name, { name, policy: 'short', retryLimit: 0 }), {
+      attempts: 8,
+      onRetry: (attempt) =>
+        this.log.debug({ queue: name, attempt }, 'queue creation deadlocked with another; trying again'),
+    });
     this.known.add(name);
   }
 

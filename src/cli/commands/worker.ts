@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import pino from 'pino';
 import type { Journal } from '../../engine/journal/types.js';
 import { ConfigError, ExitCode } from '../../errors.js';
+import { retryPgRace } from '../../fleet/pg-race.js';
 import type { WorkerOptions } from '../../fleet/worker.js';
 import { redactOptions, redactUrl } from '../../redaction.js';
 import type { CommandModule, GlobalOptions } from '../command.js';
@@ -163,20 +164,11 @@ async function serveWorker(
   }
 }
 
-/** deadlock_detected, serialization_failure, unique_violation, duplicate_table/object/schema. */
-const STARTUP_RACE = new Set(['40P01', '40001', '23505', '42P07', '42710', '42P06']);
-
-async function retryStartup<T>(fn: () => Promise<T>, log: pino.Logger): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await fn();
-    } catch (err) {
-      const code =
-        (err as { code?: string; cause?: { code?: string } }).code ??
-        (err as { cause?: { code?: string } }).cause?.code;
-      if (attempt >= 5 || !code || !STARTUP_RACE.has(code)) throw err;
-      log.warn({ attempt, code }, 'another worker is setting up the database at the same time; trying again');
-      await new Promise((r) => setTimeout(r, 200 * attempt + Math.random() * 300));
-    }
-  }
+/** A start that raced another worker's (see retryPgRace) is tried again, said in the log. */
+function retryStartup<T>(fn: () => Promise<T>, log: pino.Logger): Promise<T> {
+  return retryPgRace(fn, {
+    attempts: 5,
+    onRetry: (attempt, code) =>
+      log.warn({ attempt, code }, 'another worker is setting up the database at the same time; trying again'),
+  });
 }

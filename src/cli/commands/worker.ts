@@ -92,7 +92,8 @@ Needs the journal on PostgreSQL (--journal postgres://… or V2O_JOURNAL); jobs 
 \`v2o migrate plan.yaml --queue\`. SIGTERM drains: no new jobs, runs in flight stop at their next
 step boundary, give back their lease and go back on the queue, then exit 0. Ctrl-C does the same
 (exit 130); a second one exits at once. A worker that dies loses its runs' leases; another worker
-takes them over once they expire.
+takes them over once they expire, except a run pinned to the dead worker's conversion host (its
+volumes are attached there): it waits for that worker, or for \`v2o reassign\`.
 
 Each worker is a conversion host: the volumes of the warm (and volume-route) runs it drives are
 attached to the server it runs on, and the run stays with it (\`v2o reassign\` moves it when the host

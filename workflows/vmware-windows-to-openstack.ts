@@ -75,8 +75,12 @@ export const vmwareWindowsToOpenstack: WorkflowDefinition<MigrationParams, Migra
   parseParams: parseMigrationParams,
   checkRollback: checkDomainControllerRollback,
   // Imported when a run starts, so listing or resuming other workflows does not load the clients.
-  services: async (params, env) =>
-    (await import('../src/migration/connect.js')).connectServices({
+  services: async (params, env) => {
+    const [{ connectServices }, { conversionHostOverride }] = await Promise.all([
+      import('../src/migration/connect.js'),
+      import('../src/migration/copy/conversion-host.js'),
+    ]);
+    return connectServices({
       source: params.source,
       target: params.target,
       datacenter: params.plan.source?.datacenter,
@@ -84,6 +88,8 @@ export const vmwareWindowsToOpenstack: WorkflowDefinition<MigrationParams, Migra
       log: env.log,
       stateDir: env.stateDir,
       signal: env.signal,
-    }),
+      conversionHost: conversionHostOverride(env.hostSettings),
+    });
+  },
   closeServices: async (s) => (await import('../src/migration/connect.js')).closeServices(s),
 };

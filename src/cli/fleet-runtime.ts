@@ -1,13 +1,18 @@
 // What `v2o worker` and `v2o reassign` need from the CLI: the journal opened from its spec, and a
 // way to drive one run with the same Runner `v2o resume` uses — owned by the worker (its name in the
-// lease and as ctx.worker), stopping at a step boundary when the worker drains.
+// lease and as ctx.worker), with the worker's host settings (its conversion host) over the run's
+// params, stopping at a step boundary when the worker drains.
 import os from 'node:os';
 import type { Journal } from '../engine/journal/types.js';
+import type { HostSettings } from '../engine/types.js';
 import type { GlobalOptions } from './command.js';
 import type { FleetRuntime } from './commands/worker.js';
 import { stateDirOf } from './context.js';
 
-export async function fleetRuntime(globals: GlobalOptions): Promise<FleetRuntime> {
+export async function fleetRuntime(
+  globals: GlobalOptions,
+  hostSettings: HostSettings = {},
+): Promise<FleetRuntime> {
   {
     // Loaded when a worker starts, so other commands do not pay for them.
     const [{ openJournal }, { loadRegistry }, { Runner }, { PlainProgress }] = await Promise.all([
@@ -37,6 +42,7 @@ export async function fleetRuntime(globals: GlobalOptions): Promise<FleetRuntime
           signal: never,
           stopAtStepBoundary: stop,
           owner: { pid: process.pid, host: os.hostname(), worker },
+          hostSettings,
           observer: {
             runStarted: (i) => progress.runStarted?.(i),
             stepStarted: (...a) => {

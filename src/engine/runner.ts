@@ -20,7 +20,15 @@ import { createRunLogger, type RunLogger } from './logger.js';
 import type { AnyWorkflow, WorkflowRegistry } from './registry.js';
 import { resolveRetryPolicy, withRetry } from './retry.js';
 import { runLogPath } from './state-dir.js';
-import type { Clock, ProgressUpdate, RunState, StepContext, StepDefinition, StepState } from './types.js';
+import type {
+  Clock,
+  HostSettings,
+  ProgressUpdate,
+  RunState,
+  StepContext,
+  StepDefinition,
+  StepState,
+} from './types.js';
 
 /** Step states whose run() was entered: what a rollback compensates. */
 const RAN = new Set<StepState>(['succeeded', 'failed', 'interrupted', 'running', 'cancelled']);
@@ -69,6 +77,8 @@ export interface EngineOptions {
   env?: NodeJS.ProcessEnv;
   /** Who drives the run (default this process, no worker); `worker` is ctx.worker. */
   owner?: LeaseOwner;
+  /** This machine's settings over the run's params, given to the workflow's services(). */
+  hostSettings?: HostSettings;
   /** A lease not renewed for this long is presumed dead (default 20 s). */
   leaseTtlMs?: number;
   /** Lease renewal and cancel check interval (default 2 s, at most ttl/3). */
@@ -325,6 +335,7 @@ export class Runner {
             signal: ctl.signal,
             env: this.o.env ?? process.env,
             stateDir: this.o.stateDir,
+            hostSettings: this.o.hostSettings ?? {},
           })
         : undefined;
       outcome = await body(r);

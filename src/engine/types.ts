@@ -165,4 +165,13 @@ interface ServiceEnv {
   signal: AbortSignal;
   env: NodeJS.ProcessEnv;
   stateDir: string;
+  /** EngineOptions.hostSettings ({} when none). */
+  hostSettings: HostSettings;
 }
+
+/**
+ * What the process driving a run says about the machine it runs on, over the run's params, which
+ * are never rewritten (a worker's `--conversion-host`: in a fleet the plan is shared, the host is
+ * not). Handed to the workflow's services() as is; the workflow says which keys it reads.
+ */
+export type HostSettings = Readonly<Record<string, string>>;

@@ -2,6 +2,7 @@
 // plan's source settings), the OpenStack clients from clouds.yaml. Credentials are read here, at
 // run time, and never stored in the journal.
 import type { Logger } from 'pino';
+import type { ConversionHostOverride } from './copy/conversion-host.js';
 import type { PlanFile } from './plan-file.js';
 import type { MigrationServices } from './services.js';
 import { connectSource } from './source-vsphere.js';
@@ -15,11 +16,19 @@ export async function connectServices(o: {
   log: Logger;
   stateDir: string;
   signal?: AbortSignal;
+  conversionHost?: ConversionHostOverride;
 }): Promise<MigrationServices> {
   const source = await connectSource(o.source, o.env, o.log, { signal: o.signal, datacenter: o.datacenter });
   try {
     const target = await connectTarget(o.target, o.env, o.log, o.signal);
-    return { source, target, stateDir: o.stateDir, env: o.env, log: o.log };
+    return {
+      source,
+      target,
+      stateDir: o.stateDir,
+      env: o.env,
+      log: o.log,
+      ...(o.conversionHost ? { conversionHost: o.conversionHost } : {}),
+    };
   } catch (err) {
     await source.close().catch(() => {});
     throw err;

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { DiskReader } from '../transfer/disk-reader.js';
 import type { Extent } from '../transfer/extents.js';
 import type { ByteSource } from '../transfer/types.js';
+import type { ConversionHostOverride } from './copy/conversion-host.js';
 import type { Inventory, SourceVm, TargetFlavor, TargetNetwork, TargetQuota } from './inventory.js';
 import type { ImageFormat, UploadHash } from './plan-file.js';
 
@@ -352,6 +353,8 @@ export interface MigrationServices {
   stateDir: string;
   env: NodeJS.ProcessEnv;
   log: Logger;
+  /** The conversion host this process runs on, over the plan's (`v2o worker --conversion-host`). */
+  conversionHost?: ConversionHostOverride;
 }
 
 export interface DiskUpload {

@@ -2,7 +2,10 @@
 // its affinity changes and it is queued again; its next copy step moves the volumes to the new host.
 import os from 'node:os';
 import type { Command } from 'commander';
+import { localIso } from '../../engine/clock.js';
+import { LeaseHeldError } from '../../engine/errors.js';
 import { processIsAlive } from '../../engine/liveness.js';
+import { ExitCode, V2oError } from '../../errors.js';
 import type { CommandModule, GlobalOptions } from '../command.js';
 import { globalOptions } from '../context.js';
 import { exitCodesHelp } from './help.js';
@@ -37,13 +40,21 @@ ${exitCodesHelp([0, 2])}`,
           const journal = await (await runtime(globalOptions(cmd))).openJournal(spec);
           try {
             await journal.requireRun(runId);
-            // Through the lease: refused (LeaseHeldError, exit 2) while a live worker holds the run.
-            const fence = await journal.acquireLease(
-              runId,
-              { pid: process.pid, host: os.hostname() },
-              10_000,
-              processIsAlive,
-            );
+            // Through the lease: refused (exit 2) while a live worker holds the run.
+            const fence = await journal
+              .acquireLease(runId, { pid: process.pid, host: os.hostname() }, 10_000, processIsAlive)
+              .catch(async (err) => {
+                if (!(err instanceof LeaseHeldError)) throw err;
+                const lease = await journal.getLease(runId);
+                throw new V2oError(
+                  `run ${runId} is still held by ${err.worker ? `worker ${err.worker}` : `pid ${err.pid}`} on ${err.host}: its lease is live${lease ? ` until ${localIso(lease.expiresAt)}` : ''}`,
+                  {
+                    exitCode: ExitCode.badInput,
+                    cause: err,
+                    hint: `reassign moves a run off a lost worker: if ${err.worker ?? `pid ${err.pid}`} is alive, stop it (kill ${err.pid} on ${err.host}; SIGTERM hands the run back at a step boundary); if its host is lost, its lease expires without renewal, then: v2o reassign ${runId}${o.to ? ` --to ${o.to}` : ''}`,
+                  },
+                );
+              });
             try {
               await journal.setAffinity(fence, o.to ?? null);
             } finally {

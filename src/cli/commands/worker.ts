@@ -1,9 +1,12 @@
-// `v2o worker [--name N] [--max-vms K] [--metrics HOST:PORT]`: one conversion host of the fleet. Takes
-// run jobs from the PostgreSQL journal's queue and drives them; SIGTERM drains (exit 0).
+// `v2o worker [--name N] [--max-vms K] [--metrics HOST:PORT] [--conversion-host S] [--device-dir D]`:
+// one conversion host of the fleet. Takes run jobs from the PostgreSQL journal's queue and drives
+// them; SIGTERM drains (exit 0).
 import os from 'node:os';
+import { isAbsolute } from 'node:path';
 import type { Command } from 'commander';
 import pino from 'pino';
 import type { Journal } from '../../engine/journal/types.js';
+import type { HostSettings } from '../../engine/types.js';
 import { ConfigError, ExitCode } from '../../errors.js';
 import { retryPgRace } from '../../fleet/pg-race.js';
 import type { WorkerOptions } from '../../fleet/worker.js';
@@ -23,6 +26,8 @@ export interface WorkerFlags {
   maxVms?: string;
   fleetVms?: string;
   metrics?: string;
+  conversionHost?: string;
+  deviceDir?: string;
 }
 
 /** Pure: the flags as runWorker's settings, or ConfigError naming the flag. */
@@ -39,15 +44,31 @@ export function parseWorkerFlags(f: WorkerFlags, hostname = os.hostname()) {
       throw new ConfigError(`${flag} ${v}: expected a whole number of at least 1`, { hint: `${flag} 2` });
     return n;
   };
+  if (f.conversionHost !== undefined && !f.conversionHost.trim())
+    throw new ConfigError('--conversion-host is empty', {
+      hint: 'name this host: --conversion-host auto (its metadata service), or its server name or id',
+    });
+  if (f.deviceDir !== undefined && !isAbsolute(f.deviceDir))
+    throw new ConfigError(`--device-dir ${f.deviceDir}: expected an absolute path`, {
+      hint: '--device-dir /dev/disk/by-id',
+    });
+  // The runs' conversion host is this one, whatever the shared plan names (HostSettings keys).
+  const host: HostSettings = {
+    ...(f.conversionHost ? { conversionHost: f.conversionHost.trim() } : {}),
+    ...(f.deviceDir ? { deviceDir: f.deviceDir } : {}),
+  };
   return {
     name,
     maxVms: int('--max-vms', f.maxVms, 2)!,
     fleetVms: int('--fleet-vms', f.fleetVms, undefined),
     metrics: f.metrics,
+    host,
   };
 }
 
-export function workerCommand(runtime: (globals: GlobalOptions) => Promise<FleetRuntime>): CommandModule {
+export function workerCommand(
+  runtime: (globals: GlobalOptions, host?: HostSettings) => Promise<FleetRuntime>,
+): CommandModule {
   return {
     register(program: Command) {
       program
@@ -57,6 +78,14 @@ export function workerCommand(runtime: (globals: GlobalOptions) => Promise<Fleet
         .option('--max-vms <k>', 'runs this worker drives at once (default 2)')
         .option('--fleet-vms <k>', 'runs the whole fleet drives at once (a semaphore in PostgreSQL)')
         .option('--metrics <host:port>', 'serve Prometheus metrics at http://HOST:PORT/metrics')
+        .option(
+          '--conversion-host <server>',
+          "the server this worker runs on, for its runs' volumes: auto (metadata service) or a name or id (default: the plan's conversionHost.server)",
+        )
+        .option(
+          '--device-dir <dir>',
+          "where volumes attached here appear by id (default: the plan's conversionHost.deviceDir)",
+        )
         .addHelpText(
           'after',
           `
@@ -64,12 +93,20 @@ Needs the journal on PostgreSQL (--journal postgres://… or V2O_JOURNAL); jobs 
 \`v2o migrate plan.yaml --queue\`. SIGTERM drains: no new jobs, runs in flight stop at their next
 step boundary, give back their lease and go back on the queue, then exit 0. Ctrl-C does the same
 (exit 130); a second one exits at once. A worker that dies loses its runs' leases; another worker
-takes them over once they expire.
+takes them over once they expire, except a run pinned to the dead worker's conversion host (its
+volumes are attached there): it waits for that worker, or for \`v2o reassign\`.
+
+Each worker is a conversion host: the volumes of the warm (and volume-route) runs it drives are
+attached to the server it runs on, and the run stays with it (\`v2o reassign\` moves it when the host
+is lost). A shared plan that names a server (conversionHost.server) would send every worker's
+volumes there: --conversion-host says which server this one is, over the plan (auto: the one the
+metadata service answers for), and --device-dir where its attached volumes appear.
 
 Examples:
   V2O_JOURNAL=postgres://v2o@db.example/v2o v2o worker --name conv-01 --max-vms 3
   v2o --journal 'postgres://v2o@db/v2o?sslmode=verify-full&sslrootcert=/etc/v2o/ca.pem' worker \\
       --fleet-vms 8 --metrics 127.0.0.1:9464
+  v2o worker --name conv-02 --conversion-host conv-02 --device-dir /dev/disk/by-id
 ${exitCodesHelp([0, 1, 2, 130])}`,
         )
         .action(async (f: WorkerFlags, cmd: Command) => {
@@ -78,7 +115,7 @@ ${exitCodesHelp([0, 1, 2, 130])}`,
             cmd.optsWithGlobals<{ journal?: string }>().journal ?? process.env.V2O_JOURNAL,
           );
           const flags = parseWorkerFlags(f);
-          process.exitCode = await serveWorker(spec, flags, await runtime(globalOptions(cmd)));
+          process.exitCode = await serveWorker(spec, flags, await runtime(globalOptions(cmd), flags.host));
         });
     },
   };
@@ -140,7 +177,10 @@ async function serveWorker(
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   try {
-    log.info({ journal: redactUrl(spec), maxVms: flags.maxVms, metrics: server?.address }, 'worker started');
+    log.info(
+      { journal: redactUrl(spec), maxVms: flags.maxVms, metrics: server?.address, ...flags.host },
+      'worker started',
+    );
     await runWorker({
       journal,
       queue,

@@ -2,18 +2,18 @@
 // attached them to the host of its day; when the run is driven from another one since (`v2o
 // reassign` after a host was lost, or a resume on another conversion host), each volume is detached
 // from wherever it is and attached here before a byte is copied. Idempotent: a kill half-way leaves
-// volumes that the next attempt finds and moves the rest of the way.
+// volumes that the next attempt finds and moves the rest of the way. A worker pins the run to
+// itself (the copy steps that call this run on the host that holds the volumes).
 import type { AttachVolumesOutput } from '../steps/attach-volumes.js';
 import type { Ctx } from '../steps/common.js';
-import { deviceOptions } from './pass.js';
+import { conversionHost, pinToThisWorker } from './conversion-host.js';
 
 export async function volumesOnThisHost(ctx: Ctx): Promise<AttachVolumesOutput['disks']> {
   const { target } = ctx.services;
   const sig = { signal: ctx.signal };
   const out = ctx.outputOf<AttachVolumesOutput>('attach-volumes')!;
-  deviceOptions(ctx); // the plan has a conversion host (throws with the fix otherwise)
-  const h = ctx.params.plan.settings.conversionHost!;
-  const here = await target.findConversionHost({ server: h.server, metadataUrl: h.metadataUrl }, sig);
+  const here = await conversionHost(ctx);
+  pinToThisWorker(ctx);
   if (here.id === out.hostId && out.disks.every((d) => here.attachedVolumeIds.includes(d.volumeId)))
     return out.disks;
   for (const d of out.disks) {

@@ -14,6 +14,7 @@ import { openDeviceWriter } from '../../transfer/sinks/device-writer.js';
 import type { PlannedDisk } from '../plan/types.js';
 import type { SnapshotRef } from '../services.js';
 import { type Ctx, crashAtFraction, crashPoint, sourceMoref } from '../steps/common.js';
+import { deviceOptions } from './conversion-host.js';
 import { namedError, snapshotFailed } from './errors.js';
 import { runSnapshotPrefix, snapshotName, volumeDisks } from './routes.js';
 
@@ -354,21 +355,6 @@ function clip(areas: Extent[], capacity: number): Extent[] {
       .map((a) => ({ start: a.start, length: Math.min(a.start + a.length, capacity) - a.start }))
       .filter((a) => a.start < capacity && a.length > 0),
   );
-}
-
-export function deviceOptions(ctx: Ctx) {
-  const h = ctx.params.plan.settings.conversionHost;
-  if (!h) {
-    throw new V2oError('the plan has no conversion host, but a disk takes the volume route', {
-      hint: 'set conversionHost in the plan file and migrate again',
-    });
-  }
-  return {
-    deviceDir: h.deviceDir,
-    timeoutMs: h.deviceTimeoutSeconds * 1000,
-    signal: ctx.signal,
-    sleep: (ms: number) => ctx.sleep(ms, ctx.signal),
-  };
 }
 
 /** Removes this run's snapshots except `keep` (the one the journal holds); true when `keep` exists. */

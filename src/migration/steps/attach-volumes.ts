@@ -5,11 +5,17 @@
 // the host already holds is not attached again.
 import { V2oError } from '../../errors.js';
 import { findAttachedDevice } from '../../transfer/find-device.js';
-import { ConversionHostError, namedError, volumeLimit } from '../copy/errors.js';
-import { type AttachedDisk, deviceOptions } from '../copy/pass.js';
+import {
+  conversionHost,
+  conversionHostSettings,
+  deviceOptions,
+  pinToThisWorker,
+} from '../copy/conversion-host.js';
+import { namedError, volumeLimit } from '../copy/errors.js';
+import type { AttachedDisk } from '../copy/pass.js';
 import { volumeDisks } from '../copy/routes.js';
 import { runMetadata } from '../params.js';
-import type { ConversionHostInfo, VolumeInfo } from '../services.js';
+import type { VolumeInfo } from '../services.js';
 import { type Ctx, crashPoint, type MigrationStep } from './common.js';
 
 export interface AttachVolumesOutput {
@@ -68,6 +74,7 @@ export const attachVolumes: MigrationStep<AttachVolumesOutput> = {
     const { target } = ctx.services;
     const sig = { signal: ctx.signal };
     const host = await conversionHost(ctx);
+    pinToThisWorker(ctx); // from the first attach on, the volumes are this host's
     const saved: Saved = structuredClone((ctx.lastCheckpoint as Saved | undefined) ?? { volumeIds: {} });
     saved.hostId = host.id;
     const mine = await target.findVolumesByMetadata({ v2o_run: ctx.runId }, sig);
@@ -117,7 +124,7 @@ export const attachVolumes: MigrationStep<AttachVolumesOutput> = {
           `the device of volume ${vol!.id} did not appear on ${host.name}: ${(err as Error).message}`,
           {
             cause: err,
-            hint: `check \`lsblk\` and conversionHost.deviceDir (${ctx.params.plan.settings.conversionHost?.deviceDir}), and the attachment in \`openstack server show ${host.id}\``,
+            hint: `check \`lsblk\` and the device directory ${conversionHostSettings(ctx).deviceDir} (conversionHost.deviceDir, or v2o worker --device-dir), and the attachment in \`openstack server show ${host.id}\``,
           },
         );
       });
@@ -150,31 +157,3 @@ export const attachVolumes: MigrationStep<AttachVolumesOutput> = {
     }
   },
 };
-
-/** The server v2o runs on (or the one the plan names), found in the target project. */
-export async function conversionHost(ctx: Ctx): Promise<ConversionHostInfo> {
-  const h = ctx.params.plan.settings.conversionHost;
-  if (!h) {
-    throw new ConversionHostError('the plan has no conversion host, but a disk takes the volume route', {
-      hint: 'set conversionHost in the plan file and migrate again',
-    });
-  }
-  try {
-    return await ctx.services.target.findConversionHost(
-      { server: h.server, metadataUrl: h.metadataUrl },
-      { signal: ctx.signal },
-    );
-  } catch (err) {
-    if (err instanceof V2oError && err.hint) throw err;
-    throw new ConversionHostError(
-      `the conversion host (${h.server}) was not found in the target cloud: ${(err as Error).message}`,
-      {
-        cause: err,
-        hint:
-          h.server === 'auto'
-            ? `run v2o on a server of the target project (its metadata service, ${h.metadataUrl}, names it), or set conversionHost.server to that server's name or id`
-            : `check that server ${h.server} exists in the project of the target cloud (openstack server show ${h.server})`,
-      },
-    );
-  }
-}

@@ -15,7 +15,9 @@ export type MigrationStep<O = unknown> = StepDefinition<MigrationParams, Migrati
  * cut: `before` = the step started, nothing done; `mid` = inside a long operation (the disk upload;
  * a volume copy: its first checkpoint after a byte moved); `after` = the side effects happened but
  * the journal has not recorded the step yet; `after-snapshot` = a copy pass's snapshot is made but
- * not journaled and its areas not read. Only integration tests set it.
+ * not journaled and its areas not read. Only integration tests set it. With
+ * V2O_TEST_CRASH_SIGNAL=SIGSTOP the process freezes there instead, like a host that hangs or lost its
+ * network: its pid stays alive and its leases are no longer renewed, so they expire.
  */
 export function crashPoint(
   ctx: { stepId: string; env?: NodeJS.ProcessEnv },
@@ -23,7 +25,7 @@ export function crashPoint(
 ): void {
   const spec = (ctx.env ?? process.env).V2O_TEST_CRASH_AT;
   if (!spec || spec !== `${ctx.stepId}:${when}`) return;
-  kill(spec);
+  kill(spec, ctx.env ?? process.env);
 }
 
 /**
@@ -38,10 +40,15 @@ export function crashAtFraction(
   const spec = (ctx.env ?? process.env).V2O_TEST_CRASH_AT;
   const m = spec?.match(/^([^:]+):at-fraction=([0-9.]+)$/);
   if (!m || m[1] !== ctx.stepId || total <= 0) return;
-  if (done / total >= Number(m[2])) kill(spec!);
+  if (done / total >= Number(m[2])) kill(spec!, ctx.env ?? process.env);
 }
 
-function kill(spec: string): void {
+function kill(spec: string, env: NodeJS.ProcessEnv): void {
+  if (env.V2O_TEST_CRASH_SIGNAL === 'SIGSTOP') {
+    process.stderr.write(`V2O_TEST_CRASH_AT: stopping pid ${process.pid} at ${spec}\n`);
+    process.kill(process.pid, 'SIGSTOP');
+    return;
+  }
   process.stderr.write(`V2O_TEST_CRASH_AT: killing pid ${process.pid} at ${spec}\n`);
   process.kill(process.pid, 'SIGKILL');
 }

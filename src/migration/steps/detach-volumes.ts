@@ -53,6 +53,8 @@ export const detachVolumes: MigrationStep<DetachVolumesOutput> = {
         fromImageId: '',
       });
     }
+    // Off every conversion host: any worker may drive the rest (launch, verify-boot).
+    void ctx.setAffinity(null);
     crashPoint(ctx, 'after');
     return { volumes: out };
   },

@@ -1,5 +1,5 @@
 // The OpenStack lab's conversion host (issue 14, test/lab/openstack/README.md "The conversion
-// host"): the metadata service names it; a volume attached to it appears as the device a KVM guest
+// host"): the metadata service names it; a second one (issue 15) sees only its own attachments; a volume attached to it appears as the device a KVM guest
 // gets for a virtio-blk disk (by-id name from the volume id), writes through that device land in
 // the volume (a server booted from it sees them); detaching removes it; the encrypted type's
 // volumes read back as noise; an attached volume can be extended (volume API 3.42).
@@ -89,13 +89,20 @@ async function createVolume(name: string, sizeGiB: number, type?: string): Promi
   return waitVolume(r.json.volume.id, (v) => v.status === 'available', 'available');
 }
 
-function devicePath(volumeId: string): string {
+/** The first conversion host, or the second (a fleet's other worker). */
+const HOSTS = {
+  1: { id: 'V2O_LAB_CONVERSION_HOST', dir: 'V2O_LAB_CONVERSION_DEVICE_DIR' },
+  2: { id: 'V2O_LAB_CONVERSION_HOST_2', dir: 'V2O_LAB_CONVERSION_DEVICE_DIR_2' },
+} as const;
+type Host = keyof typeof HOSTS;
+
+function devicePath(volumeId: string, h: Host = 1): string {
   // udev's /dev/disk/by-id/virtio-<serial>, the serial being the first 20 bytes of the volume id
-  return join(env.V2O_LAB_CONVERSION_DEVICE_DIR!, `virtio-${volumeId.slice(0, 20)}`);
+  return join(env[HOSTS[h].dir]!, `virtio-${volumeId.slice(0, 20)}`);
 }
 
-async function attach(volumeId: string): Promise<string> {
-  const host = env.V2O_LAB_CONVERSION_HOST!;
+async function attach(volumeId: string, h: Host = 1): Promise<string> {
+  const host = env[HOSTS[h].id]!;
   const r = await call(
     'POST',
     `${nova}/servers/${host}/os-volume_attachments`,
@@ -106,14 +113,14 @@ async function attach(volumeId: string): Promise<string> {
   );
   expect(r.status, r.text).toBe(200);
   await waitVolume(volumeId, (v) => v.status === 'in-use', 'in-use');
-  const dev = devicePath(volumeId);
+  const dev = devicePath(volumeId, h);
   // in-use comes after the driver's attach (Nova completes the attachment after it): no polling
   expect(existsSync(dev), `${dev} after attach`).toBe(true);
   return dev;
 }
 
-async function detach(volumeId: string): Promise<void> {
-  const host = env.V2O_LAB_CONVERSION_HOST!;
+async function detach(volumeId: string, h: Host = 1): Promise<void> {
+  const host = env[HOSTS[h].id]!;
   const r = await call(
     'DELETE',
     `${nova}/servers/${host}/os-volume_attachments/${volumeId}`,
@@ -219,6 +226,9 @@ describe('the conversion host of the OpenStack lab', () => {
       'V2O_LAB_CONVERSION_HOST_NAME',
       'V2O_LAB_METADATA_URL',
       'V2O_LAB_CONVERSION_DEVICE_DIR',
+      'V2O_LAB_CONVERSION_HOST_2',
+      'V2O_LAB_CONVERSION_HOST_2_NAME',
+      'V2O_LAB_CONVERSION_DEVICE_DIR_2',
       'V2O_LAB_VOLUME_TYPE_ENCRYPTED',
       'V2O_LAB_NOVA_BOOT_LOG',
     ])
@@ -267,6 +277,36 @@ describe('the conversion host of the OpenStack lab', () => {
     const missing = await fetch(new URL('/openstack/latest/no_such_document.json', url));
     expect(missing.status).toBe(404);
     await missing.body?.cancel();
+  });
+
+  it('has a second conversion host: a volume moved to it leaves the first one’s devices and appears in its own', async () => {
+    const s2 = await call<{ server: { name: string; status: string; tenant_id: string } }>(
+      'GET',
+      `${nova}/servers/${env.V2O_LAB_CONVERSION_HOST_2}`,
+      undefined,
+      NOVA,
+    );
+    expect(s2.json.server).toMatchObject({
+      name: env.V2O_LAB_CONVERSION_HOST_2_NAME,
+      status: 'ACTIVE',
+      tenant_id: demo.projectId,
+    });
+    expect(env.V2O_LAB_CONVERSION_HOST_2).not.toBe(env.V2O_LAB_CONVERSION_HOST);
+    expect(env.V2O_LAB_CONVERSION_DEVICE_DIR_2).not.toBe(env.V2O_LAB_CONVERSION_DEVICE_DIR);
+    expect(existsSync(env.V2O_LAB_CONVERSION_DEVICE_DIR_2!), 'its device directory').toBe(true);
+
+    const vol = await createVolume('moved', 1);
+    await attach(vol.id, 1);
+    expect(existsSync(devicePath(vol.id, 2)), 'not on the other host').toBe(false);
+    await detach(vol.id, 1);
+    expect(existsSync(devicePath(vol.id, 1)), 'gone from the first host on detach').toBe(false);
+    const dev = await attach(vol.id, 2);
+    expect(realpathSync(dev).endsWith(`volume-${vol.id}`)).toBe(true);
+    expect((await getVolume(vol.id)).attachments.map((a) => a.server_id)).toEqual([
+      env.V2O_LAB_CONVERSION_HOST_2,
+    ]);
+    await detach(vol.id, 2);
+    expect(existsSync(dev)).toBe(false);
   });
 
   it('shows an attached volume as its virtio by-id device, takes positional writes into the volume, and removes it on detach', async () => {

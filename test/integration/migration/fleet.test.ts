@@ -4,18 +4,16 @@
 // is finished by another, and the plan's per-host limit held over all workers together — read from
 // the vSphere lab's own count of concurrent export leases per ESXi host, which v2o does not write.
 // Then `cancel` from this process (another host, as far as the worker knows) stops a run a worker holds.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pgTarget } from '../../../src/engine/journal/pg-url.js';
 import { dropDatabase } from '../../helpers/pg-database.js';
+import { startWorker as spawnWorker, until, type WorkerProcess } from './fleet-helpers.js';
 import {
   hook,
   migrationEnv,
   NO_BOOT_CHECK,
   openTarget,
-  repoRoot,
   resetVm,
   runResources,
   setGuest,
@@ -29,7 +27,7 @@ const WAVE = (env.V2O_LAB_VSPHERE_WAVE_VMS ?? '').split(',').filter(Boolean);
 const PER_HOST = 1;
 let url = '';
 let dbName = '';
-const workers: ChildProcess[] = [];
+const workers: WorkerProcess[] = [];
 const state = tmpDir('fleet');
 
 /** A database of its own for this file: the journal's tables and the queue's schema. */
@@ -63,45 +61,14 @@ function cli(args: string[], extra: NodeJS.ProcessEnv = {}) {
   return v2o(state, ['--journal', url, ...args], { ...env, ...extra }, 300_000);
 }
 
-/** A worker process; its output is kept for the failure message. */
-function startWorker(name: string, extra: NodeJS.ProcessEnv = {}): ChildProcess & { out: string[] } {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      join(repoRoot, 'src/cli/main.ts'),
-      '--state-dir',
-      state,
-      '--journal',
-      url,
-      'worker',
-      '--name',
-      name,
-      '--max-vms',
-      '2',
-    ],
-    { cwd: repoRoot, env: { ...env, ...extra }, stdio: ['ignore', 'pipe', 'pipe'] },
-  ) as ChildProcess & { out: string[] };
-  child.out = [];
-  child.stdout!.on('data', (c) => child.out.push(String(c)));
-  child.stderr!.on('data', (c) => child.out.push(String(c)));
-  workers.push(child);
-  return child;
+function startWorker(name: string, extra: NodeJS.ProcessEnv = {}): WorkerProcess {
+  const w = spawnWorker({ state, url, name, args: ['--max-vms', '2'], env: { ...env, ...extra } });
+  workers.push(w);
+  return w;
 }
 
 async function runsOf(): Promise<{ id: string; state: string; subject: string }[]> {
   return JSON.parse((await cli(['list', '--json'])).stdout);
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 2000));
-  }
 }
 
 describe('a wave on three workers', () => {
@@ -150,7 +117,7 @@ describe('a wave on three workers', () => {
     expect(
       runs.map((r) => r.state),
       workers
-        .map((w) => (w as unknown as { out: string[] }).out.join(''))
+        .map((w) => w.out.join(''))
         .join('\n---\n')
         .slice(-6000),
     ).toEqual(Array(8).fill('succeeded'));

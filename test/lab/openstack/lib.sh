@@ -33,9 +33,12 @@ KS="http://$H:$KEYSTONE_PORT"
 METADATA_URL="http://$H:$METADATA_PORT/openstack/latest/meta_data.json"
 # the devices each lab server's guest sees for its volumes: <DEVICES>/<instance uuid>/virtio-<id[:20]>
 DEVICES="$STATE/devices"
-# written by py/bootstrap_cloud.py: {"id", "name", "project_id"} of the conversion host
+# written by py/bootstrap_cloud.py: {"id", "name", "project_id"} of each conversion host (the
+# second: a fleet's other worker, where `v2o reassign` moves a warm run's volumes)
 CONVERSION_HOST_FILE="$STATE/conversion-host.json"
 CONVERSION_HOST_NAME=v2o-conversion-host
+CONVERSION_HOST_2_FILE="$STATE/conversion-host-2.json"
+CONVERSION_HOST_2_NAME=v2o-conversion-host-2
 ENCRYPTED_VOLUME_TYPE=lab-encrypted
 # Debian's interpreter: a pyenv python3 earlier on PATH does not see Debian's python3-* packages.
 PY=/usr/bin/python3

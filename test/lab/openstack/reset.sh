@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Delete what earlier tests left in the lab's demo project: servers, ports, volume snapshots,
 # volumes and images owned by demo. Shared resources made by the bootstrap (flavors, lab-net,
-# lab-db-net, volume types) and the conversion host are kept (volumes attached to it are
+# lab-db-net, volume types) and the conversion hosts are kept (volumes attached to them are
 # detached). Only ever acts on this checkout's lab: Keystone on
 # 127.0.0.1 with the credentials generated in $LAB_DIR/openstack/secrets.env.
 #
@@ -22,4 +22,4 @@ fi
 is_running keystone || { echo "openstack lab reset: this checkout's lab is not running (npm run lab -- up openstack)" >&2; exit 1; }
 . "$SECRETS"
 unset OS_CLOUD OS_CLIENT_CONFIG_FILE PYTHONPATH PYTHONHOME
-exec env RESET_PREFIX="$PREFIX" CONVERSION_HOST_FILE="$CONVERSION_HOST_FILE" KS="$KS" ADMIN_PW="$ADMIN_PW" DEMO_PW="$DEMO_PW" $PY "$HERE/py/reset.py"
+exec env RESET_PREFIX="$PREFIX" CONVERSION_HOST_FILE="$CONVERSION_HOST_FILE" CONVERSION_HOST_2_FILE="$CONVERSION_HOST_2_FILE" KS="$KS" ADMIN_PW="$ADMIN_PW" DEMO_PW="$DEMO_PW" $PY "$HERE/py/reset.py"

@@ -716,7 +716,8 @@ say "keystone up"
 # already ran to the end with the same scripts and secrets (a second `up` is then ~1 s).
 BOOTSTRAP_SUM=$(cat "$HERE"/py/bootstrap_*.py "$SECRETS" | sha256sum | cut -d' ' -f1)
 BOOTSTRAPPED=0
-[ "$(cat "$DATA/.bootstrapped" 2>/dev/null)" = "$BOOTSTRAP_SUM" ] && [ -f "$CONVERSION_HOST_FILE" ] && BOOTSTRAPPED=1
+[ "$(cat "$DATA/.bootstrapped" 2>/dev/null)" = "$BOOTSTRAP_SUM" ] && [ -f "$CONVERSION_HOST_FILE" ] &&
+  [ -f "$CONVERSION_HOST_2_FILE" ] && BOOTSTRAPPED=1
 if [ $STARTED = 0 ] && [ $BOOTSTRAPPED = 1 ]; then
   say "keystone bootstrap already done"
 else
@@ -775,6 +776,7 @@ if [ $STARTED = 0 ] && [ $BOOTSTRAPPED = 1 ]; then
 else
   env KS="$KS" ADMIN_PW="$ADMIN_PW" DEMO_PW="$DEMO_PW" NOVA_MANAGE="$NM" METADATA_URL="$METADATA_URL" \
     CONVERSION_HOST_FILE="$CONVERSION_HOST_FILE" CONVERSION_HOST_NAME="$CONVERSION_HOST_NAME" \
+    CONVERSION_HOST_2_FILE="$CONVERSION_HOST_2_FILE" CONVERSION_HOST_2_NAME="$CONVERSION_HOST_2_NAME" \
     ENCRYPTED_VOLUME_TYPE="$ENCRYPTED_VOLUME_TYPE" $PY "$HERE/py/bootstrap_cloud.py"
   echo "$BOOTSTRAP_SUM" >"$DATA/.bootstrapped"
   say "nova-compute registered and discovered; flavors, quotas, networks, volume types, conversion host ready"

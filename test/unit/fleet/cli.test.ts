@@ -13,6 +13,7 @@ describe('v2o worker flags', () => {
       maxVms: 2,
       fleetVms: undefined,
       metrics: undefined,
+      host: {},
     });
     expect(parseWorkerFlags({ name: 'w2', maxVms: '3', fleetVms: '8' }, 'h').maxVms).toBe(3);
   });
@@ -20,6 +21,17 @@ describe('v2o worker flags', () => {
     expect(() => parseWorkerFlags({ maxVms: '0' })).toThrow(/--max-vms 0/);
     expect(() => parseWorkerFlags({ fleetVms: '1.5' })).toThrow(/--fleet-vms/);
     expect(() => parseWorkerFlags({ name: 'a b' })).toThrow(/--name/);
+    expect(() => parseWorkerFlags({ conversionHost: ' ' })).toThrow(/--conversion-host is empty/);
+    expect(() => parseWorkerFlags({ deviceDir: 'dev/disk' })).toThrow(
+      /--device-dir dev\/disk: expected an absolute path/,
+    );
+  });
+  it('passes --conversion-host and --device-dir on as the host settings the runs read', () => {
+    expect(parseWorkerFlags({ conversionHost: 'conv-02', deviceDir: '/dev/disk/by-id' }, 'h').host).toEqual({
+      conversionHost: 'conv-02',
+      deviceDir: '/dev/disk/by-id',
+    });
+    expect(parseWorkerFlags({ conversionHost: 'auto' }, 'h').host).toEqual({ conversionHost: 'auto' });
   });
   it('parses --metrics HOST:PORT, IPv6 in brackets', () => {
     expect(parseListen('127.0.0.1:9464')).toEqual({ host: '127.0.0.1', port: 9464 });
@@ -46,6 +58,7 @@ describe('help', () => {
       expect(out).toContain(`Usage: v2o ${name}`);
       expect(out).toContain('Examples:');
       expect(out).toContain('Exit codes:');
+      if (name === 'worker') expect(out).toMatch(/--conversion-host <server>[\s\S]*--device-dir <dir>/);
     });
   }
 });

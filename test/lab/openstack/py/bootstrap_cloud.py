@@ -1,10 +1,11 @@
 """Compute/volume/network part of the lab bootstrap (idempotent): flavors, waiting for the
 Nova and Cinder services, host discovery, volume types (lab, and lab-encrypted with an encryption
-spec), unlimited quotas for the test projects, the shared networks, and the conversion host (a
-server in the demo project that v2o "runs on", found through the metadata service).
+spec), unlimited quotas for the test projects, the shared networks, and two conversion hosts
+(servers in the demo project that v2o "runs on"; the first found through the metadata service).
 
 usage: bootstrap_cloud.py  (reads KS, ADMIN_PW, DEMO_PW, NOVA_MANAGE, METADATA_URL,
-       CONVERSION_HOST_FILE, CONVERSION_HOST_NAME, ENCRYPTED_VOLUME_TYPE from the environment)
+       CONVERSION_HOST_FILE, CONVERSION_HOST_NAME, CONVERSION_HOST_2_FILE, CONVERSION_HOST_2_NAME,
+       ENCRYPTED_VOLUME_TYPE from the environment)
 """
 import json
 import os
@@ -127,13 +128,17 @@ for net_name, subnet_name, cidr, gateway, pool in (
         if r.status_code >= 400:
             sys.exit("could not update %s to pool %s-%s, gateway %s: %s %s"
                      % (subnet_name, pool[0], pool[1], gateway, r.status_code, r.text))
-# The conversion host: the server v2o runs on when it writes volumes itself (issue 14). It lives in
-# the demo project (v2o's project), ACTIVE on the fake driver, no NIC (none is needed to reach
-# the lab's APIs, and the pools stay the tests'). Its image belongs to admin with visibility
-# community: usable by demo, but not in demo's image list, and reset.sh does not delete it.
+# The conversion hosts: the servers v2o runs on when it writes volumes itself (issue 14), two of
+# them for a fleet (issue 15: `v2o reassign` moves a warm run's volumes from a lost host to
+# another). They live in the demo project (v2o's project), ACTIVE on the fake driver, no NIC (none
+# is needed to reach the lab's APIs, and the pools stay the tests'). Their image belongs to admin
+# with visibility community: usable by demo, but not in demo's image list, and reset.sh does not
+# delete it. The first is the one the metadata service answers for (v2o_lab_metadata_proxy.py).
 demo = session.Session(auth=v3.Password(auth_url=env["KS"] + "/v3", username="demo", password=env["DEMO_PW"],
                                         project_name="demo", user_domain_id="default", project_domain_id="default"))
-CH = env["CONVERSION_HOST_NAME"]
+HOSTS = [(env["CONVERSION_HOST_NAME"], env["CONVERSION_HOST_FILE"]),
+         (env["CONVERSION_HOST_2_NAME"], env["CONVERSION_HOST_2_FILE"])]
+CH = HOSTS[0][0]
 G = dict(endpoint_filter={"service_type": "image", "interface": "public"})
 imgs = s.get("/v2/images", params={"name": CH, "visibility": "community"}, **G).json()["images"]
 img = next((i for i in imgs if i["status"] == "active"), None)
@@ -145,29 +150,34 @@ if img is None:
 tiny = next(f for f in s.get("/flavors", **C).json()["flavors"] if f["name"] == "m1.tiny")
 
 
-def conversion_host():
-    for srv in demo.get("/servers/detail", params={"name": "^%s$" % CH}, **C).json()["servers"]:
+def conversion_host(name):
+    for srv in demo.get("/servers/detail", params={"name": "^%s$" % name}, **C).json()["servers"]:
         if srv["status"] == "ERROR":
             demo.delete("/servers/" + srv["id"], **C)
             continue
         return srv
-    return demo.post("/servers", json={"server": {"name": CH, "imageRef": img["id"], "flavorRef": tiny["id"],
+    return demo.post("/servers", json={"server": {"name": name, "imageRef": img["id"], "flavorRef": tiny["id"],
                                                   "networks": "none"}}, **C).json()["server"]
 
 
-srv = conversion_host()
-deadline = time.time() + 120
-while True:
-    srv = demo.get("/servers/" + srv["id"], **C).json()["server"]
-    if srv["status"] == "ACTIVE":
-        break
-    if srv["status"] == "ERROR" or time.time() > deadline:
-        sys.exit("conversion host %s did not become ACTIVE: %s %s" % (srv["id"], srv["status"], srv.get("fault")))
-    time.sleep(0.5)
-tmp = env["CONVERSION_HOST_FILE"] + ".tmp"
-with open(tmp, "w") as f:
-    json.dump({"id": srv["id"], "name": CH, "project_id": srv["tenant_id"]}, f)
-os.replace(tmp, env["CONVERSION_HOST_FILE"])
+def active(srv):
+    deadline = time.time() + 120
+    while True:
+        srv = demo.get("/servers/" + srv["id"], **C).json()["server"]
+        if srv["status"] == "ACTIVE":
+            return srv
+        if srv["status"] == "ERROR" or time.time() > deadline:
+            sys.exit("conversion host %s did not become ACTIVE: %s %s" % (srv["id"], srv["status"], srv.get("fault")))
+        time.sleep(0.5)
+
+
+servers = [conversion_host(name) for name, _ in HOSTS]  # both requested, then both awaited
+for (name, path), srv in zip(HOSTS, servers):
+    srv = active(srv)
+    with open(path + ".tmp", "w") as f:
+        json.dump({"id": srv["id"], "name": name, "project_id": srv["tenant_id"]}, f)
+    os.replace(path + ".tmp", path)
+srv = servers[0]
 # the metadata service must name it (through the lab's metadata proxy and Nova's metadata API)
 deadline = time.time() + 60
 while True:

@@ -1,8 +1,8 @@
 """Empty the lab's demo project, or only what is named with RESET_PREFIX (see reset.sh).
 Members delete their own resources; admin steps in only for servers and volumes stuck in a
-state a member cannot delete (task states, in-use, error_deleting). The conversion host
-(CONVERSION_HOST_FILE, made by the bootstrap) is kept; volumes attached to it are detached
-through Nova first, so its attachments stay consistent."""
+state a member cannot delete (task states, in-use, error_deleting). The conversion hosts
+(CONVERSION_HOST_FILE, CONVERSION_HOST_2_FILE, made by the bootstrap) are kept; volumes attached
+to them are detached through Nova first, so their attachments stay consistent."""
 import json
 import os
 import sys
@@ -38,11 +38,13 @@ counts = {}
 prefix = os.environ.get("RESET_PREFIX", "")
 
 
-try:
-    with open(os.environ.get("CONVERSION_HOST_FILE", "")) as f:
-        keep_server = json.load(f)["id"]
-except (OSError, ValueError, KeyError):
-    keep_server = None
+keep_servers = set()
+for var in ("CONVERSION_HOST_FILE", "CONVERSION_HOST_2_FILE"):
+    try:
+        with open(os.environ.get(var, "")) as f:
+            keep_servers.add(json.load(f)["id"])
+    except (OSError, ValueError, KeyError):
+        pass
 
 
 def mine(r):
@@ -60,7 +62,7 @@ def wait_gone(path, key, what, ids, timeout=120):
 
 
 # servers first: they hold ports and volume attachments
-servers = [x for x in demo.get("/servers", **C).json()["servers"] if mine(x) and x["id"] != keep_server]
+servers = [x for x in demo.get("/servers", **C).json()["servers"] if mine(x) and x["id"] not in keep_servers]
 server_ids = {x["id"] for x in servers}
 # listed now: deleting a server unbinds the ports it was given and clears their device_id
 ports = [p for p in demo.get("/v2.0/ports", params={"project_id": pid}, **N).json()["ports"]

@@ -7,7 +7,7 @@
 //   - PostgreSQL lost mid-run (a TCP proxy between one worker and the database, cut): that worker
 //     records nothing, stops before its lease expires, another takes the run over and finishes it,
 //     and once the network is back the cut-off worker writes nothing more for that run.
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -19,10 +19,10 @@ import { PostgresJournal } from '../../../src/engine/journal/postgres.js';
 import { openRunQueue, type RunQueue } from '../../../src/fleet/queue.js';
 import { STRANDED_AFTER_MS } from '../../../src/fleet/worker.js';
 import { exampleChainWorkflow } from '../../../workflows/example-chain.js';
+import { startWorker as spawnWorker } from '../../helpers/fleet-workers.js';
 import { freshDatabase } from './pg.js';
 import { type TcpProxy, tcpProxy } from './tcp-proxy.js';
 
-const repoRoot = path.resolve(import.meta.dirname, '../../..');
 const STEPS = exampleChainWorkflow.steps.map((s) => s.id);
 /** The runner's and the worker's lease (no flag changes it): a run is taken over this long after its last renewal. */
 const LEASE_TTL_MS = 20_000;
@@ -77,31 +77,11 @@ function startWorker(name: string, url: string, maxVms = 2): Worker {
   const stateDir = path.join(dir, name);
   const env = { ...process.env };
   delete env.V2O_JOURNAL;
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      path.join(repoRoot, 'src/cli/main.ts'),
-      '--state-dir',
-      stateDir,
-      '--journal',
-      url,
-      'worker',
-      '--name',
-      name,
-      '--max-vms',
-      String(maxVms),
-    ],
-    { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  const chunks: string[] = [];
-  child.stdout!.on('data', (c) => chunks.push(String(c)));
-  child.stderr!.on('data', (c) => chunks.push(String(c)));
+  const child = spawnWorker({ state: stateDir, url, name, args: ['--max-vms', String(maxVms)], env });
   const exited = new Promise<number>((resolve) =>
     child.on('exit', (code, sig) => resolve(code ?? 128 + (sig ? os.constants.signals[sig] : 0))),
   );
-  const w = { name, child, stateDir, out: () => chunks.join(''), exited };
+  const w = { name, child, stateDir, out: () => child.out.join(''), exited };
   workers.push(w);
   return w;
 }

@@ -7,8 +7,8 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pgTarget } from '../../../src/engine/journal/pg-url.js';
+import { startWorker as spawnWorker, until, type WorkerProcess } from '../../helpers/fleet-workers.js';
 import { dropDatabase } from '../../helpers/pg-database.js';
-import { startWorker as spawnWorker, until, type WorkerProcess } from './fleet-helpers.js';
 import {
   hook,
   migrationEnv,

@@ -10,8 +10,12 @@ import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openJournal } from '../../../src/engine/journal/open.js';
 import type { Journal } from '../../../src/engine/journal/types.js';
+import {
+  startWorker as spawnWorker,
+  type WorkerProcess,
+  until as waitFor,
+} from '../../helpers/fleet-workers.js';
 import { freshDatabase } from '../fleet/pg.js';
-import { startWorker as spawnWorker, type WorkerProcess, until as waitFor } from './fleet-helpers.js';
 import { migrationEnv, openTarget, runResources, tmpDir, v2o, writePlan } from './helpers.js';
 import { expectVolumesAreTheSource, guestWrites, resetWarmVm, warmPlanLines } from './warm-helpers.js';
 

@@ -1,8 +1,9 @@
 // Test kit for the fleet tests: `v2o worker` processes (their output kept for failure messages) on
 // a test's PostgreSQL journal, and waiting for what the journal or the labs show.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
-import { repoRoot } from './helpers.js';
+import { join, resolve } from 'node:path';
+
+const repoRoot = resolve(import.meta.dirname, '../..');
 
 export type WorkerProcess = ChildProcess & { out: string[] };
 

@@ -184,7 +184,14 @@ ${vms.map((v) => `  - name: ${v}\n`).join('')}`,
       started.push(await startWorker(lab, url, `scale-${workers}-${i}`, rate, Math.ceil(6 / workers)));
     await new Promise((r) => setTimeout(r, 3000)); // every worker polling before the jobs come
     const q = await cli(lab, url, ['migrate', plan, '--queue', '--wait']);
-    if (q.code !== 0) throw new Error(`the wave failed (${q.code}):\n${q.out.slice(-3000)}`);
+    if (q.code !== 0) {
+      // What failed, from the journal (the workers' own output is not kept).
+      const all = JSON.parse((await cli(lab, url, ['list', '--json'])).out) as { id: string; state: string }[];
+      const why = [];
+      for (const r of all.filter((r) => r.state === 'failed'))
+        why.push((await cli(lab, url, ['status', r.id])).out.slice(-2500));
+      throw new Error(`the wave failed (${q.code}):\n${q.out.slice(-1000)}\n${why.join('\n')}`);
+    }
     const runs = JSON.parse((await cli(lab, url, ['list', '--json'])).out) as {
       id: string;
       createdAt: number;

@@ -10,7 +10,10 @@ export interface WaveSummary {
   cancelled: number;
   /** Bytes moved so far: the sum of `bytes` of the runs' events (image.uploaded, …). */
   bytes: number;
-  /** Seconds left at the wave's rate so far; undefined without a planned total or any progress yet. */
+  /**
+   * Seconds left at the wave's rate so far; undefined without a planned total, before any progress,
+   * and once no run is running or waiting.
+   */
   etaSeconds?: number;
 }
 
@@ -31,7 +34,8 @@ export function summarizeWave(
   s.bytes = bytesByRun.reduce((a, b) => a + b, 0);
   const start = Math.min(...runs.map((r) => r.createdAt));
   const elapsed = (o.now - start) / 1000;
-  if (o.plannedBytes !== undefined && s.bytes > 0 && elapsed > 0) {
+  // Nothing running or waiting: nothing more will move (a failed run's bytes never come).
+  if (o.plannedBytes !== undefined && s.bytes > 0 && elapsed > 0 && s.running + s.waiting > 0) {
     const left = Math.max(0, o.plannedBytes - s.bytes);
     s.etaSeconds = Math.round(left / (s.bytes / elapsed));
   }

@@ -21,6 +21,13 @@ describe('summarizeWave', () => {
       summarizeWave([{ state: 'running', createdAt: 0 }], [0], { now: 5, plannedBytes: 5 }).etaSeconds,
     ).toBe(undefined);
   });
+  it('gives no ETA once nothing is running or waiting (a failed run moves nothing more)', () => {
+    const runs = [
+      { state: 'succeeded' as const, createdAt: 0 },
+      { state: 'failed' as const, createdAt: 0 },
+    ];
+    expect(summarizeWave(runs, [100, 0], { now: 10_000, plannedBytes: 200 }).etaSeconds).toBe(undefined);
+  });
   it('reads bytes from events that carry them', () => {
     expect(
       bytesOfEvents([{ data: { bytes: 5 } }, { data: { bytes: 'x' } }, {}, { data: { bytes: 7 } }]),

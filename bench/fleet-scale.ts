@@ -179,9 +179,11 @@ defaults:
 vms:
 ${vms.map((v) => `  - name: ${v}\n`).join('')}`,
     );
-    // Six runs shared out evenly: a worker takes no more than its share.
+    // The runs (one per VM, two disks each) shared out evenly: a worker takes no more than its share,
+    // or one worker's link would carry two runs while another worker stands idle.
+    const share = Math.ceil(vms.length / workers);
     for (let i = 0; i < workers; i++)
-      started.push(await startWorker(lab, url, `scale-${workers}-${i}`, rate, Math.ceil(6 / workers)));
+      started.push(await startWorker(lab, url, `scale-${workers}-${i}`, rate, share));
     await new Promise((r) => setTimeout(r, 3000)); // every worker polling before the jobs come
     const q = await cli(lab, url, ['migrate', plan, '--queue', '--wait']);
     if (q.code !== 0) {
@@ -215,7 +217,6 @@ ${vms.map((v) => `  - name: ${v}\n`).join('')}`,
         )
         .join(', ')}; load average ${loadavg()[0]!.toFixed(1)}`,
     );
-    for (const r of runs) await cli(lab, url, ['cancel', r.id, '--rollback']);
     const bytes = vms.length * 2 * 1024 * MiB;
     return { transfer: bytes / ((u1 - u0) / 1000), wall: bytes / ((t1 - t0) / 1000) };
   } finally {
@@ -223,6 +224,11 @@ ${vms.map((v) => `  - name: ${v}\n`).join('')}`,
       s.child.kill('SIGKILL');
       for (const p of s.proxies) await p.close();
     }
+    // The labs as found, whatever happened: every run rolled back (servers, ports, images).
+    const left = await cli(lab, url, ['list', '--json']);
+    if (left.code === 0)
+      for (const r of JSON.parse(left.out) as { id: string }[])
+        await cli(lab, url, ['cancel', r.id, '--rollback', '--force']);
     await dropDatabase(admin, db);
     await admin.end();
   }

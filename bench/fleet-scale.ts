@@ -188,7 +188,10 @@ ${vms.map((v) => `  - name: ${v}\n`).join('')}`,
     const q = await cli(lab, url, ['migrate', plan, '--queue', '--wait']);
     if (q.code !== 0) {
       // What failed, from the journal (the workers' own output is not kept).
-      const all = JSON.parse((await cli(lab, url, ['list', '--json'])).out) as { id: string; state: string }[];
+      const all = JSON.parse((await cli(lab, url, ['list', '--json'])).out) as {
+        id: string;
+        state: string;
+      }[];
       const why = [];
       for (const r of all.filter((r) => r.state === 'failed'))
         why.push((await cli(lab, url, ['status', r.id])).out.slice(-2500));

@@ -157,8 +157,8 @@ export class PostgresJournal implements Journal {
 
   /**
    * One transaction. With a run id it first locks the run's row (every writer of a run does, so
-   * they serialize); with a fence it then checks the lease still has this token and has not
-   * expired by the database's clock, else LeaseLostError and nothing is written.
+   * they serialize); with a fence the same query checks that the lease still has this token and has
+   * not expired by the database's clock, else LeaseLostError and nothing is written.
    */
   private async tx<T>(fn: (c: pg.PoolClient) => Promise<T>, runId?: string, fence?: Fence): Promise<T> {
     let c: pg.PoolClient;
@@ -170,16 +170,18 @@ export class PostgresJournal implements Journal {
     let broken = false;
     try {
       await this.q(c, 'BEGIN');
-      if (runId !== undefined) {
-        const locked = await this.q(c, 'SELECT 1 FROM runs WHERE id = $1 FOR UPDATE', [runId]);
-        if (fence && locked.rowCount === 0) throw new LeaseLostError(fence.runId);
-      }
       if (fence) {
-        const l = await this.q(c, `SELECT token, expires_at > ${NOW} AS live FROM leases WHERE run_id = $1`, [
-          fence.runId,
-        ]);
-        const row = l.rows[0] as { token: number; live: boolean } | undefined;
+        // The run's row lock and the fence check in one round trip (every transition pays for it).
+        const l = await this.q(
+          c,
+          `SELECT l.token, l.expires_at > ${NOW} AS live FROM runs r
+             LEFT JOIN leases l ON l.run_id = r.id WHERE r.id = $1 FOR UPDATE OF r`,
+          [fence.runId],
+        );
+        const row = l.rows[0] as { token: number | null; live: boolean | null } | undefined;
         if (!row || row.token !== fence.token || !row.live) throw new LeaseLostError(fence.runId);
+      } else if (runId !== undefined) {
+        await this.q(c, 'SELECT 1 FROM runs WHERE id = $1 FOR UPDATE', [runId]);
       }
       const out = await fn(c);
       await this.q(c, 'COMMIT');

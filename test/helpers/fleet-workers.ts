@@ -35,7 +35,7 @@ export function startWorker(o: {
  */
 export async function until<T>(
   what: string,
-  fn: () => Promise<T | undefined>,
+  fn: () => Promise<T | undefined> | T | undefined,
   timeoutMs: number,
   o: { context?: () => string; pollMs?: number } = {},
 ): Promise<T> {

@@ -19,7 +19,7 @@ import { PostgresJournal } from '../../../src/engine/journal/postgres.js';
 import { openRunQueue, type RunQueue } from '../../../src/fleet/queue.js';
 import { STRANDED_AFTER_MS } from '../../../src/fleet/worker.js';
 import { exampleChainWorkflow } from '../../../workflows/example-chain.js';
-import { startWorker as spawnWorker } from '../../helpers/fleet-workers.js';
+import { startWorker as spawnWorker, until as waitFor } from '../../helpers/fleet-workers.js';
 import { freshDatabase } from './pg.js';
 import { type TcpProxy, tcpProxy } from './tcp-proxy.js';
 
@@ -120,19 +120,9 @@ function marks(file: string): { step: string; at: number; worker: string }[] {
     });
 }
 
-async function until<T>(
-  what: string,
-  fn: () => Promise<T | undefined> | T | undefined,
-  ms: number,
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}\n${logs()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+/** The shared poll, every 100 ms, its timeout showing the workers' logs. */
+const until = <T>(what: string, fn: () => Promise<T | undefined> | T | undefined, ms: number) =>
+  waitFor(what, fn, ms, { context: logs, pollMs: 100 });
 
 /** Settles with the exit code, or undefined if the process still runs after `ms`. */
 const exitWithin = (w: Worker, ms: number) =>
